@@ -1,0 +1,360 @@
+/* api.c - /api/...: health, message pages, sending, presence (FastCGI). */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "err.h"
+#include "fifo.h"
+#include "http.h"
+#include "msg.h"
+#include "token.h"
+
+#define API_MAX_BODY (16 * 1024)
+#define PAGE_DEFAULT 50
+#define PAGE_MAX 500
+
+/* What a route handler gets: the request, the room named in the path. */
+struct route_ctx {
+	struct app *app;
+	struct http_req *req;
+	struct http_resp *resp;
+	char room[STORE_NAME_MAX + 1];
+	struct store_room info;
+	char user[STORE_NAME_MAX + 1];	/* "" = anonymous */
+};
+
+/* Is the relay up? It holds the FIFO open for reading, or open fails. */
+static int relay_up(const char *var)
+{
+	char path[1100];
+	int fd;
+
+	fifo_path(path, sizeof(path), var);
+	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+static void health(struct route_ctx *c)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "relay", json_object_new_boolean(relay_up(c->app->conf.var)));
+	json_object_object_add(o, "twilio_room", json_object_new_string(c->app->conf.twilio_room));
+	http_json(c->resp, 200, o);
+	json_object_put(o);
+}
+
+/*
+ * Who is asking: no Authorization header is anonymous (returns 0); a valid
+ * Bearer token of an existing user fills c->user (0); anything else is
+ * answered 401 (returns -1).
+ */
+static int authenticate(struct route_ctx *c)
+{
+	const char *h = c->req->authorization;
+	char err[ERR_LEN];
+	int r;
+
+	c->user[0] = '\0';
+	if (!h)
+		return 0;
+	if (strncmp(h, "Bearer ", 7)) {
+		http_error(c->resp, 401, "unauthorized", "Authorization must be 'Bearer TOKEN'");
+		return -1;
+	}
+	if (token_verify(c->app->conf.token_secret, h + 7, time(NULL), c->user, err)) {
+		c->user[0] = '\0';
+		http_error(c->resp, 401, "unauthorized", "%s", err);
+		return -1;
+	}
+	r = store_user_exists(c->app->store, c->user, err);
+	if (r != 1) {
+		c->user[0] = '\0';
+		http_error(c->resp, 401, "unauthorized", "unknown user");
+		return -1;
+	}
+	return 0;
+}
+
+/* May c->user read c->room? Answers 401/403 itself when not. */
+static int may_read(struct route_ctx *c)
+{
+	char err[ERR_LEN];
+	int r;
+
+	if (c->info.is_public)
+		return 1;
+	if (!c->user[0]) {
+		http_error(c->resp, 401, "unauthorized", "room '%s' is private: a Bearer token is required", c->room);
+		return 0;
+	}
+	r = store_is_member(c->app->store, c->user, c->room, err);
+	if (r < 0) {
+		http_error(c->resp, 500, "internal", "%s", err);
+		return 0;
+	}
+	if (!r)
+		http_error(c->resp, 403, "not_member", "user '%s' is not a member of '%s'", c->user, c->room);
+	return r;
+}
+
+/* Parse a query number: 1 found (*v set), 0 absent, -1 malformed (400 sent). */
+static int query_number(struct route_ctx *c, const char *name, uint64_t *v)
+{
+	char buf[32], *end;
+	unsigned long long n;
+
+	if (!http_query_get(c->req->query, name, buf, sizeof(buf)))
+		return 0;
+	errno = 0;
+	n = strtoull(buf, &end, 10);
+	if (!buf[0] || *end || errno || buf[0] == '-' || buf[0] == '+') {
+		http_error(c->resp, 400, "bad_request", "%s must be a non-negative integer", name);
+		return -1;
+	}
+	*v = n;
+	return 1;
+}
+
+static void messages_get(struct route_ctx *c)
+{
+	struct json_object *o, *arr, *m;
+	struct store_msg *msgs = NULL;
+	uint64_t after = 0, before = 0, limit = PAGE_DEFAULT;
+	int has_after, has_before, has_limit;
+	char err[ERR_LEN];
+	size_t n = 0, i;
+
+	if (!may_read(c))
+		return;
+	if ((has_after = query_number(c, "after", &after)) < 0 ||
+	    (has_before = query_number(c, "before", &before)) < 0 ||
+	    (has_limit = query_number(c, "limit", &limit)) < 0)
+		return;
+	if (has_after && has_before) {
+		http_error(c->resp, 400, "bad_request", "use after or before, not both");
+		return;
+	}
+	if (has_limit && limit == 0) {
+		http_error(c->resp, 400, "bad_request", "limit must be at least 1");
+		return;
+	}
+	if (limit > PAGE_MAX)
+		limit = PAGE_MAX;
+	/* before=0 asks for nothing below 1: an empty page */
+	if (!(has_before && before == 0) &&
+	    store_messages(c->app->store, c->room,
+			   has_after ? STORE_ASC : STORE_DESC,
+			   has_after ? after : before, limit, &msgs, &n, err)) {
+		http_error(c->resp, 500, "internal", "%s", err);
+		return;
+	}
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(o, "room", json_object_new_string(c->room));
+	json_object_object_add(o, "last", json_object_new_int64((int64_t)c->info.last));
+	for (i = 0; i < n; i++) {
+		m = msg_public(c->room, msgs[i].index, msgs[i].record, NULL, err);
+		if (m)
+			json_object_array_add(arr, m);
+	}
+	json_object_object_add(o, "messages", arr);
+	http_json(c->resp, 200, o);
+	json_object_put(o);
+	store_msgs_free(msgs, n);
+}
+
+/* Validate and store a message a member sends; 201 {"room","index"}. */
+static void messages_post(struct route_ctx *c)
+{
+	struct json_object *body, *text, *type, *o;
+	const char *mtype = "text message", *chat;
+	char err[ERR_LEN], *record = NULL;
+	uint64_t index;
+	size_t len;
+	int r;
+
+	if (!c->user[0]) {
+		http_error(c->resp, 401, "unauthorized", "a Bearer token is required to send");
+		return;
+	}
+	r = store_is_member(c->app->store, c->user, c->room, err);
+	if (r < 0) {
+		http_error(c->resp, 500, "internal", "%s", err);
+		return;
+	}
+	if (!r) {
+		http_error(c->resp, 403, "not_member", "user '%s' is not a member of '%s'", c->user, c->room);
+		return;
+	}
+	body = msg_parse_json(c->req->body, c->req->body_len, err);
+	if (!body || !json_object_is_type(body, json_type_object)) {
+		http_error(c->resp, 400, "bad_request", "%s", body ? "body must be a JSON object" : err);
+		json_object_put(body);
+		return;
+	}
+	if (!json_object_object_get_ex(body, "chatMessage", &text) ||
+	    !json_object_is_type(text, json_type_string)) {
+		http_error(c->resp, 400, "bad_request", "chatMessage must be a string");
+		goto out;
+	}
+	chat = json_object_get_string(text);
+	len = (size_t)json_object_get_string_len(text);
+	if (len > MSG_TEXT_MAX || strlen(chat) != len) {
+		http_error(c->resp, 400, "bad_request", "chatMessage must be at most %d bytes of text", MSG_TEXT_MAX);
+		goto out;
+	}
+	if (json_object_object_get_ex(body, "messageType", &type)) {
+		if (!json_object_is_type(type, json_type_string) ||
+		    strcmp(json_object_get_string(type), "text message")) {
+			http_error(c->resp, 400, "bad_request", "messageType must be \"text message\"");
+			goto out;
+		}
+		mtype = json_object_get_string(type);
+	}
+	record = msg_record(c->user, mtype, chat, NULL, 0, NULL, err);
+	if (!record || store_append(c->app->store, c->room, NULL, record,
+				    strlen(record), &index, err) < 0) {
+		http_error(c->resp, 500, "internal", "%s", err);
+		goto out;
+	}
+	fifo_notify_message(c->app->conf.var, c->room, index);
+	o = json_object_new_object();
+	json_object_object_add(o, "room", json_object_new_string(c->room));
+	json_object_object_add(o, "index", json_object_new_int64((int64_t)index));
+	http_json(c->resp, 201, o);
+	json_object_put(o);
+out:
+	free(record);
+	json_object_put(body);
+}
+
+/* Members of the room connected now (public rooms: every identified user). */
+static void presence(struct route_ctx *c)
+{
+	struct json_object *o, *arr;
+	char **users = NULL, err[ERR_LEN];
+	size_t n = 0, i;
+	int r;
+
+	if (!may_read(c))
+		return;
+	if (store_conn_users(c->app->store, &users, &n, err)) {
+		http_error(c->resp, 500, "internal", "%s", err);
+		return;
+	}
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(o, "room", json_object_new_string(c->room));
+	for (i = 0; i < n; i++) {
+		if (!users[i][0] || (i && !strcmp(users[i], users[i - 1])))
+			continue;	/* anonymous, or a second connection */
+		r = c->info.is_public ? 1 : store_is_member(c->app->store, users[i], c->room, err);
+		if (r == 1)
+			json_object_array_add(arr, json_object_new_string(users[i]));
+	}
+	json_object_object_add(o, "users", arr);
+	http_json(c->resp, 200, o);
+	json_object_put(o);
+	store_strings_free(users, n);
+}
+
+struct route {
+	const char *method;
+	const char *tail;	/* after /api/rooms/{room}; NULL: exact path */
+	const char *path;
+	void (*fn)(struct route_ctx *c);
+};
+
+static const struct route routes[] = {
+	{ "GET", NULL, "/api/health", health },
+	{ "GET", "/messages", NULL, messages_get },
+	{ "POST", "/messages", NULL, messages_post },
+	{ "GET", "/presence", NULL, presence },
+};
+
+/* Split /api/rooms/{room}{tail}: room into c->room, returns the tail. */
+static const char *room_path(struct route_ctx *c, const char *path)
+{
+	const char *p = path + strlen("/api/rooms/"), *slash;
+	size_t n;
+
+	if (strncmp(path, "/api/rooms/", 11))
+		return NULL;
+	slash = strchr(p, '/');
+	if (!slash)
+		return NULL;
+	n = (size_t)(slash - p);
+	if (n > STORE_NAME_MAX)
+		n = STORE_NAME_MAX;	/* an invalid name either way: 404 */
+	memcpy(c->room, p, n);
+	c->room[n] = '\0';
+	return slash;
+}
+
+static void api(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+	struct route_ctx c = { .app = ctx, .req = req, .resp = resp };
+	const struct route *rt, *match = NULL;
+	const char *tail = room_path(&c, req->path);
+	char err[ERR_LEN];
+	int path_known = 0, r;
+	size_t i;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		rt = &routes[i];
+		if (rt->path ? strcmp(rt->path, req->path) : (!tail || strcmp(rt->tail, tail)))
+			continue;
+		path_known = 1;
+		if (!strcmp(rt->method, req->method))
+			match = rt;
+	}
+	if (!path_known) {
+		http_error(resp, 404, "not_found", "no such resource: %s", req->path);
+		return;
+	}
+	if (!match) {
+		http_error(resp, 405, "method_not_allowed", "%s is not allowed here", req->method);
+		return;
+	}
+	if (app_ready(c.app, app_var(NULL), err)) {
+		fprintf(stderr, "api: %s\n", err);
+		http_error(resp, 503, "unavailable", "store not available");
+		return;
+	}
+	if (match->tail) {
+		r = store_room_get(c.app->store, c.room, &c.info, err);
+		if (r < 0) {
+			http_error(resp, 500, "internal", "%s", err);
+			return;
+		}
+		if (!r) {
+			http_error(resp, 404, "not_found", "no such room");
+			return;
+		}
+		if (authenticate(&c))
+			return;
+	}
+	match->fn(&c);
+}
+
+int main(void)
+{
+	struct app app = { 0 };
+	int ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	ret = http_serve(api, &app, API_MAX_BODY);
+	app_close(&app);
+	return ret;
+}

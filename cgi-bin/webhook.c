@@ -1,0 +1,173 @@
+/* webhook.c - POST /twilio/sms: Twilio's incoming message webhook (FastCGI). */
+#include <ctype.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "err.h"
+#include "fifo.h"
+#include "form.h"
+#include "http.h"
+#include "msg.h"
+#include "twsig.h"
+
+#define WEBHOOK_MAX_BODY (64 * 1024)	/* Twilio's bodies are a few KiB */
+
+static const char twiml_ok[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+
+/* "sms:…5309": the last four digits of from, never the whole number. */
+static void mask_sender(const char *from, char *out, size_t len)
+{
+	char digits[5] = "";
+	size_t n = 0;
+	const char *p;
+
+	for (p = from ? from + strlen(from) : NULL; p && p > from && n < 4;) {
+		p--;
+		if (isdigit((unsigned char)*p)) {
+			memmove(digits + 1, digits, n + 1);
+			digits[0] = *p;
+			n++;
+		}
+	}
+	snprintf(out, len, "sms:\xe2\x80\xa6%s", digits);
+}
+
+static int sid_ok(const char *sid)
+{
+	size_t n = 0;
+
+	for (; sid && sid[n]; n++)
+		if (!isalnum((unsigned char)sid[n]))
+			return 0;
+	return n >= 2 && n <= 64;
+}
+
+/* A content type we are willing to repeat to browsers, or a safe default. */
+static const char *media_type(const char *ct)
+{
+	size_t i;
+
+	if (!ct || !*ct || strlen(ct) > 100)
+		return "application/octet-stream";
+	for (i = 0; ct[i]; i++)
+		if (!isalnum((unsigned char)ct[i]) && !strchr("/+-.;= ", ct[i]))
+			return "application/octet-stream";
+	return ct;
+}
+
+/* The media items that match media_hosts; returns how many. */
+static size_t collect_media(const struct conf *c, const struct form *f,
+			    struct msg_media *media)
+{
+	const char *num = form_get(f, "NumMedia"), *url;
+	char name[32];
+	long count = num ? strtol(num, NULL, 10) : 0, i;
+	size_t n = 0;
+
+	if (count > MSG_MEDIA_MAX)
+		count = MSG_MEDIA_MAX;
+	for (i = 0; i < count; i++) {
+		snprintf(name, sizeof(name), "MediaUrl%ld", i);
+		url = form_get(f, name);
+		if (!url || !conf_media_allowed(c, url))
+			continue;	/* not Twilio's: never fetched, never shown */
+		snprintf(name, sizeof(name), "MediaContentType%ld", i);
+		media[n].src = url;
+		media[n].content_type = media_type(form_get(f, name));
+		n++;
+	}
+	return n;
+}
+
+static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
+{
+	struct app *app = ctx;
+	struct msg_media media[MSG_MEDIA_MAX];
+	struct form f = { 0 };
+	struct store_room room;
+	char err[ERR_LEN], url[2048], sender[32], *record = NULL;
+	const char *sid, *body;
+	uint64_t index;
+	size_t nmedia;
+	int r;
+
+	if (strcmp(req->method, "POST")) {
+		http_header(resp, "Allow: POST");
+		http_error(resp, 405, "method_not_allowed", "use POST");
+		return;
+	}
+	if (app_ready(app, app_var(NULL), err)) {
+		fprintf(stderr, "webhook: %s\n", err);
+		http_error(resp, 503, "unavailable", "store not available");
+		return;
+	}
+	if (!app->conf.twilio_auth_token[0]) {
+		http_error(resp, 403, "forbidden",
+			   "no twilio_auth_token configured: every webhook is refused");
+		return;
+	}
+	if (form_parse(&f, req->body, req->body_len, err)) {
+		http_error(resp, 400, "bad_request", "%s", err);
+		return;
+	}
+	snprintf(url, sizeof(url), "%s%s", app->conf.public_url, req->uri);
+	if (!tw_verify(url, &f, app->conf.twilio_auth_token,
+		       http_param(req, "HTTP_X_TWILIO_SIGNATURE"))) {
+		http_error(resp, 403, "forbidden", "missing or invalid X-Twilio-Signature");
+		goto out;
+	}
+	sid = form_get(&f, "MessageSid");
+	if (!sid)
+		sid = form_get(&f, "SmsSid");
+	if (!sid_ok(sid)) {
+		http_error(resp, 400, "bad_request", "MessageSid missing or malformed");
+		goto out;
+	}
+	body = form_get(&f, "Body");
+	if (!body)
+		body = "";
+	if (!msg_utf8_ok(body, strlen(body))) {
+		http_error(resp, 400, "bad_request", "Body is not valid UTF-8");
+		goto out;
+	}
+	nmedia = collect_media(&app->conf, &f, media);
+	mask_sender(form_get(&f, "From"), sender, sizeof(sender));
+	record = msg_record(sender, nmedia ? "picture" : "text message", body,
+			    media, nmedia, sid, err);
+	if (!record)
+		goto fail;
+	r = store_room_get(app->store, app->conf.twilio_room, &room, err);
+	if (r == 0)	/* twilio_room renamed in the conf: a new public room */
+		r = store_room_add(app->store, app->conf.twilio_room, 1, err) < 0 ? -1 : 1;
+	if (r < 0)
+		goto fail;
+	r = store_append(app->store, app->conf.twilio_room, sid, record,
+			 strlen(record), &index, err);
+	if (r < 0)
+		goto fail;
+	if (r == 1)
+		fifo_notify_message(app->conf.var, app->conf.twilio_room, index);
+	http_body(resp, 200, "text/xml", twiml_ok, sizeof(twiml_ok) - 1);
+	goto out;
+fail:
+	fprintf(stderr, "webhook: %s\n", err);
+	http_error(resp, 500, "internal", "could not store the message");
+out:
+	free(record);
+	form_free(&f);
+}
+
+int main(void)
+{
+	struct app app = { 0 };
+	int ret;
+
+	signal(SIGPIPE, SIG_IGN);
+	ret = http_serve(webhook, &app, WEBHOOK_MAX_BODY);
+	app_close(&app);
+	return ret;
+}

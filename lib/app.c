@@ -1,0 +1,41 @@
+/* app.c - configuration and store, loaded once and refreshed per request. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "err.h"
+
+const char *app_var(const char *var)
+{
+	const char *env = getenv("BOOKPICS_VAR");
+
+	if (var)
+		return var;
+	return env && *env ? env : "./var";
+}
+
+int app_ready(struct app *a, const char *var, char *err)
+{
+	char home[CONF_PATH_MAX + 8];
+
+	if (!a->conf.var[0]) {
+		if (conf_load(&a->conf, var, err))
+			return -1;
+	} else if (conf_refresh(&a->conf, err) < 0) {
+		return -1;
+	}
+	if (!a->store) {
+		snprintf(home, sizeof(home), "%s/db", var);
+		a->store = store_open(home, err);
+		if (!a->store)
+			return -1;
+	}
+	return 0;
+}
+
+void app_close(struct app *a)
+{
+	store_close(a->store);
+	a->store = NULL;
+}

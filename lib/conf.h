@@ -1,0 +1,62 @@
+/* conf.h - $VAR/bookpics.conf: `key = value` lines, created with fresh secrets. */
+#ifndef BP_CONF_H
+#define BP_CONF_H
+
+#include <stddef.h>
+#include <time.h>
+
+#define CONF_PATH_MAX 1024
+#define CONF_VAL_MAX 512
+
+enum conf_dup { CONF_DUP_REFUSE, CONF_DUP_REPLACE, CONF_DUP_ALLOW };
+
+struct conf {
+	char var[CONF_PATH_MAX];	/* the data directory ($VAR) */
+	char public_url[CONF_VAL_MAX];	/* no trailing slash */
+	char twilio_account_sid[CONF_VAL_MAX];
+	char twilio_auth_token[CONF_VAL_MAX];	/* "" = every webhook refused */
+	char twilio_room[CONF_VAL_MAX];
+	char token_secret[CONF_VAL_MAX];
+	char media_hosts[CONF_VAL_MAX];	/* comma or space separated */
+	long media_max_bytes;
+	enum conf_dup duplicate_connections;
+	struct timespec mtime;		/* of the file when loaded */
+};
+
+/*
+ * Create VAR (mode 0700) and VAR/bookpics.conf (mode 0600) if the file does
+ * not exist yet, with public_url http://127.0.0.1:PORT and fresh random
+ * token_secret; an existing file is left alone. Returns 1 if it created the
+ * file, 0 if it existed, -1 on error (err filled).
+ */
+int conf_init(const char *var, int port, char *err);
+
+/*
+ * Load VAR/bookpics.conf into c: defaults first, then the file. Unknown keys
+ * are an error (a typo must not silently fall back to a default), so are
+ * invalid values. Returns 0, or -1 with err filled and c unspecified.
+ */
+int conf_load(struct conf *c, const char *var, char *err);
+
+/*
+ * Reload c from its file if the file changed since c was loaded (so that
+ * `bookpics-admin twilio-token` takes effect in running processes). On a
+ * failed reload c keeps its old values. Returns 1 reloaded, 0 unchanged, -1.
+ */
+int conf_refresh(struct conf *c, char *err);
+
+/*
+ * Set key to value in VAR/bookpics.conf, keeping every other line and
+ * comment; written to a temporary file and renamed, mode 0600. The key must
+ * be a known one and the value valid (checked like conf_load). Returns 0/-1.
+ */
+int conf_set(const char *var, const char *key, const char *value, char *err);
+
+/*
+ * Does url (absolute http(s) URL) match one of c->media_hosts? A bare host
+ * name allows https://host/...; an origin such as http://127.0.0.1:9000
+ * allows exactly that scheme, host and port. Returns 1 or 0.
+ */
+int conf_media_allowed(const struct conf *c, const char *url);
+
+#endif

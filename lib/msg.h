@@ -1,0 +1,59 @@
+/* msg.h - messages as stored (private JSON record) and as shown (public JSON). */
+#ifndef BP_MSG_H
+#define BP_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#define MSG_TEXT_MAX 4096	/* bytes of chatMessage from users */
+#define MSG_MEDIA_MAX 10
+
+struct msg_media {
+	const char *src;		/* upstream URL, kept server-side only */
+	const char *content_type;
+};
+
+/*
+ * The stored record of a new message, stamped with the current time:
+ * {"userId","messageType","chatMessage","createTime","media":[{"src",
+ * "contentType"}],"sid"}. sid may be NULL. Returns a malloc'd NUL-terminated
+ * JSON string (free()), or NULL with err filled.
+ */
+char *msg_record(const char *user, const char *type, const char *text,
+		 const struct msg_media *media, size_t nmedia, const char *sid,
+		 char *err);
+
+/*
+ * The public form of a stored record: room and index added, media URLs
+ * rewritten to /media/{room}/{index}/{n}, upstream URL and sid left out.
+ * frame_type, if not NULL, is put first as "type" (the WebSocket frame
+ * {"type":"message",...}). Returns a new json_object (json_object_put() it)
+ * or NULL with err.
+ */
+struct json_object *msg_public(const char *room, uint64_t index,
+			       const char *record, const char *frame_type,
+			       char *err);
+
+/*
+ * The n-th media item of a stored record: 1 found (src and content type
+ * copied into the buffers), 0 no such item, -1 bad record.
+ */
+int msg_media_get(const char *record, size_t n, char *src, size_t srclen,
+		  char *ctype, size_t ctlen);
+
+/*
+ * Parse untrusted JSON text (len bytes, buf[len] must be NUL) strictly: no
+ * trailing bytes, valid UTF-8, depth at most 16. Returns a new object or
+ * NULL with err naming what is wrong.
+ */
+struct json_object *msg_parse_json(const char *buf, size_t len, char *err);
+
+/* Is s (len bytes) valid UTF-8 with no NUL? 1 or 0. */
+int msg_utf8_ok(const char *s, size_t len);
+
+/* Serialize obj compactly, '/' unescaped. The string belongs to obj. */
+const char *msg_json_text(struct json_object *obj, size_t *len);
+
+#endif

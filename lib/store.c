@@ -1,0 +1,1069 @@
+/* store.c - Berkeley DB 5.3 store shared by every bookpics process. */
+#include <ctype.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <db.h>
+
+#include "err.h"
+#include "store.h"
+
+#define KEY_MAX (2 * STORE_NAME_MAX + 16)
+#define RETRY_MAX 2000		/* deadlocks under heavy contention are normal */
+#define REOPEN_MAX 8
+
+struct store {
+	DB_ENV *env;
+	DB *rooms;		/* name -> be64 last, u8 flags */
+	DB *msgs;		/* room \0 be64 index -> record JSON */
+	DB *sids;		/* MessageSid -> message key */
+	DB *users;		/* id -> be64 creation time */
+	DB *members;		/* user \0 room -> "" */
+	DB *roomusers;		/* room \0 user -> "" */
+	DB *cursors;		/* user \0 room -> be64 index */
+	DB *conns;		/* connection id -> user id */
+	char home[1024];
+};
+
+typedef int (*store_op)(struct store *s, void *arg);
+
+/* ---- keys and values ---- */
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)(v & 0xff);
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+/* "a\0b" keys; a and b are validated names so they hold no NUL. */
+static size_t key_pair(char *buf, const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+
+	memcpy(buf, a, la + 1);
+	memcpy(buf + la + 1, b, lb);
+	return la + 1 + lb;
+}
+
+static size_t key_msg(char *buf, const char *room, uint64_t index)
+{
+	size_t l = strlen(room);
+
+	memcpy(buf, room, l + 1);
+	put_be64((unsigned char *)buf + l + 1, index);
+	return l + 9;
+}
+
+static void dbt_set(DBT *d, const void *data, size_t len)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)data;
+	d->size = (u_int32_t)len;
+}
+
+int store_name_ok(const char *name)
+{
+	size_t n = 0;
+
+	if (!name)
+		return 0;
+	for (; name[n]; n++)
+		if (!isalnum((unsigned char)name[n]) && name[n] != '-' && name[n] != '_')
+			return 0;
+	return n >= 1 && n <= STORE_NAME_MAX;
+}
+
+/* ---- opening, closing, retrying ---- */
+
+static int store_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	(void)env, (void)tid, (void)flags;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+static void store_close_handles(struct store *s)
+{
+	DB **dbs[] = { &s->rooms, &s->msgs, &s->sids, &s->users, &s->members,
+		       &s->roomusers, &s->cursors, &s->conns };
+	size_t i;
+
+	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		if (*dbs[i])
+			(*dbs[i])->close(*dbs[i], 0);
+		*dbs[i] = NULL;
+	}
+	if (s->env)
+		s->env->close(s->env, 0);
+	s->env = NULL;
+}
+
+static int store_open_db(struct store *s, DB **db, const char *file, char *err)
+{
+	int ret;
+
+	if ((ret = db_create(db, s->env, 0)))
+		return err_set(err, "db_create %s: %s", file, db_strerror(ret));
+	ret = (*db)->open(*db, NULL, file, NULL, DB_BTREE,
+			  DB_CREATE | DB_AUTO_COMMIT | DB_MULTIVERSION, 0600);
+	if (ret) {
+		(*db)->close(*db, 0);
+		*db = NULL;
+		return err_set(err, "open %s/%s: %s", s->home, file, db_strerror(ret));
+	}
+	return 0;
+}
+
+static int store_open_handles(struct store *s, char *err)
+{
+	u_int32_t flags = DB_CREATE | DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
+			  DB_INIT_TXN | DB_REGISTER | DB_RECOVER | DB_FAILCHK;
+	DB_ENV *env;
+	int ret;
+
+	if ((ret = db_env_create(&env, 0)))
+		return err_set(err, "db_env_create: %s", db_strerror(ret));
+	s->env = env;
+	env->set_errfile(env, stderr);
+	env->set_errpfx(env, "bookpics db");
+	/*
+	 * Every handle sets the same options (rather than a DB_CONFIG a user
+	 * could lose): a commit reaches the OS before it returns, so it
+	 * survives any process crash; readers use MVCC snapshots and take no
+	 * locks; deadlocks are broken at once; a lock held by a dead process
+	 * cannot hang writers for longer than the lock timeout.
+	 */
+	env->set_flags(env, DB_TXN_WRITE_NOSYNC | DB_MULTIVERSION, 1);
+	env->set_lk_detect(env, DB_LOCK_DEFAULT);
+	env->set_timeout(env, 2000000, DB_SET_LOCK_TIMEOUT);
+	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	env->set_cachesize(env, 0, 64 * 1024 * 1024, 1);
+	env->set_thread_count(env, 1024);
+	env->set_isalive(env, store_isalive);
+	env->set_lk_max_locks(env, 100000);
+	env->set_lk_max_objects(env, 100000);
+	env->set_lk_max_lockers(env, 10000);
+	env->set_tx_max(env, 1000);
+	if ((ret = env->open(env, s->home, flags, 0600))) {
+		err_set(err, "open environment %s: %s", s->home, db_strerror(ret));
+		goto fail;
+	}
+	if (store_open_db(s, &s->rooms, "rooms.db", err) ||
+	    store_open_db(s, &s->msgs, "messages.db", err) ||
+	    store_open_db(s, &s->sids, "sids.db", err) ||
+	    store_open_db(s, &s->users, "users.db", err) ||
+	    store_open_db(s, &s->members, "members.db", err) ||
+	    store_open_db(s, &s->roomusers, "roomusers.db", err) ||
+	    store_open_db(s, &s->cursors, "cursors.db", err) ||
+	    store_open_db(s, &s->conns, "conns.db", err))
+		goto fail;
+	return 0;
+fail:
+	store_close_handles(s);
+	return -1;
+}
+
+struct store *store_open(const char *home, char *err)
+{
+	struct store *s;
+	int tries;
+
+	if (strlen(home) >= sizeof(s->home)) {
+		err_set(err, "store_open: path too long");
+		return NULL;
+	}
+	if (mkdir(home, 0700) && errno != EEXIST) {
+		err_set(err, "mkdir %s: %s", home, strerror(errno));
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		err_set(err, "store_open: out of memory");
+		return NULL;
+	}
+	strcpy(s->home, home);
+	/* Several processes may open (and recover) at once at start-up. */
+	for (tries = 0; tries < REOPEN_MAX; tries++) {
+		if (!store_open_handles(s, err))
+			return s;
+		usleep(50000);
+	}
+	free(s);
+	return NULL;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	store_close_handles(s);
+	free(s);
+}
+
+static void backoff(int tries)
+{
+	int shift = tries < 8 ? tries : 8;
+
+	usleep((useconds_t)(50 + rand() % (50 << shift)));
+}
+
+/*
+ * Run op until it succeeds: deadlocks and lock timeouts are retried after
+ * a short random pause; DB_RUNRECOVERY (a process died and the environment
+ * was recovered) closes and reopens every handle, then retries. Every op is
+ * one transaction it aborts on failure, so a retry starts clean.
+ */
+static int store_run(struct store *s, store_op op, void *arg, const char *what,
+		     char *err)
+{
+	int ret, tries, reopens = 0;
+
+	for (tries = 0;; tries++) {
+		if (!s->env) {
+			if (store_open_handles(s, err))
+				return -1;
+		}
+		ret = op(s, arg);
+		if (!ret)
+			return 0;
+		if ((ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED) &&
+		    tries < RETRY_MAX) {
+			backoff(tries);
+			continue;
+		}
+		if (ret == DB_RUNRECOVERY && reopens++ < REOPEN_MAX) {
+			store_close_handles(s);
+			usleep(10000);
+			continue;
+		}
+		return err_set(err, "%s: %s", what, ret > 0 ? strerror(ret) : db_strerror(ret));
+	}
+}
+
+/* Commit or abort txn according to ret; returns the final code. */
+static int txn_end(DB_TXN *txn, int ret)
+{
+	int r;
+
+	if (ret) {
+		txn->abort(txn);
+		return ret;
+	}
+	r = txn->commit(txn, 0);
+	return r;
+}
+
+int store_maintain(struct store *s, char *err)
+{
+	int ret;
+
+	if (!s->env && store_open_handles(s, err))
+		return -1;
+	if ((ret = s->env->failchk(s->env, 0)) ||
+	    (ret = s->env->txn_checkpoint(s->env, 1024, 1, 0))) {
+		if (ret == DB_RUNRECOVERY)
+			store_close_handles(s);
+		return err_set(err, "checkpoint: %s", db_strerror(ret));
+	}
+	return 0;
+}
+
+/* ---- rooms ---- */
+
+struct room_arg {
+	const char *name;
+	int is_public;
+	struct store_room *out;
+	int result;
+};
+
+static void room_decode(struct store_room *r, const char *name, const DBT *v)
+{
+	memset(r, 0, sizeof(*r));
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	if (v->size >= 9) {
+		r->last = get_be64(v->data);
+		r->is_public = ((unsigned char *)v->data)[8] & 1;
+	}
+}
+
+static int op_room_add(struct store *s, void *p)
+{
+	struct room_arg *a = p;
+	unsigned char val[9];
+	DB_TXN *txn;
+	DBT k, v;
+	int ret;
+
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
+		return ret;
+	put_be64(val, 0);
+	val[8] = a->is_public ? 1 : 0;
+	dbt_set(&k, a->name, strlen(a->name));
+	dbt_set(&v, val, sizeof(val));
+	ret = s->rooms->put(s->rooms, txn, &k, &v, DB_NOOVERWRITE);
+	a->result = ret == 0;
+	if (ret == DB_KEYEXIST)
+		ret = 0;
+	return txn_end(txn, ret);
+}
+
+int store_room_add(struct store *s, const char *name, int is_public, char *err)
+{
+	struct room_arg a = { name, is_public, NULL, 0 };
+
+	if (!store_name_ok(name))
+		return err_set(err, "invalid room name '%s'", name);
+	if (store_run(s, op_room_add, &a, "add room", err))
+		return -1;
+	return a.result;
+}
+
+/* Read a room record inside txn with flags (DB_RMW to update it). */
+static int room_read(struct store *s, DB_TXN *txn, const char *name,
+		     struct store_room *r, u_int32_t flags)
+{
+	DBT k, v;
+	int ret;
+
+	dbt_set(&k, name, strlen(name));
+	memset(&v, 0, sizeof(v));
+	ret = s->rooms->get(s->rooms, txn, &k, &v, flags);
+	if (!ret)
+		room_decode(r, name, &v);
+	return ret;
+}
+
+static int op_room_get(struct store *s, void *p)
+{
+	struct room_arg *a = p;
+	DB_TXN *txn;
+	int ret;
+
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, DB_TXN_SNAPSHOT)))
+		return ret;
+	ret = room_read(s, txn, a->name, a->out, 0);
+	a->result = ret == 0;
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	return txn_end(txn, ret);
+}
+
+int store_room_get(struct store *s, const char *name, struct store_room *out, char *err)
+{
+	struct room_arg a = { name, 0, out, 0 };
+
+	if (!store_name_ok(name))
+		return 0;
+	if (store_run(s, op_room_get, &a, "read room", err))
+		return -1;
+	return a.result;
+}
+
+struct rooms_arg {
+	struct store_room *rooms;
+	size_t n;
+};
+
+static int op_room_list(struct store *s, void *p)
+{
+	struct rooms_arg *a = p;
+	struct store_room *grown;
+	size_t cap = 0;
+	char name[STORE_NAME_MAX + 1];
+	DB_TXN *txn;
+	DBC *c = NULL;
+	DBT k, v;
+	int ret;
+
+	free(a->rooms);
+	a->rooms = NULL;
+	a->n = 0;
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, DB_TXN_SNAPSHOT)))
+		return ret;
+	if ((ret = s->rooms->cursor(s->rooms, txn, &c, 0)))
+		return txn_end(txn, ret);
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
+		if (k.size > STORE_NAME_MAX)
+			continue;
+		if (a->n == cap) {
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(a->rooms, cap * sizeof(*grown));
+			if (!grown) {
+				ret = ENOMEM;
+				break;
+			}
+			a->rooms = grown;
+		}
+		memcpy(name, k.data, k.size);
+		name[k.size] = '\0';
+		room_decode(&a->rooms[a->n++], name, &v);
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	c->close(c);
+	return txn_end(txn, ret);
+}
+
+int store_room_list(struct store *s, struct store_room **rooms, size_t *n, char *err)
+{
+	struct rooms_arg a = { NULL, 0 };
+
+	if (store_run(s, op_room_list, &a, "list rooms", err)) {
+		free(a.rooms);
+		return -1;
+	}
+	*rooms = a.rooms;
+	*n = a.n;
+	return 0;
+}
+
+/* ---- messages ---- */
+
+struct append_arg {
+	const char *room, *sid, *record;
+	size_t len;
+	uint64_t index;
+	int result;
+};
+
+static int op_append(struct store *s, void *p)
+{
+	struct append_arg *a = p;
+	struct store_room r;
+	unsigned char rv[9];
+	char key[KEY_MAX];
+	size_t klen;
+	DB_TXN *txn;
+	DBT k, v;
+	int ret;
+
+	a->result = 0;
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
+		return ret;
+	/* The room's write lock first: every append to a room queues here. */
+	ret = room_read(s, txn, a->room, &r, DB_RMW);
+	if (ret)
+		goto out;
+	klen = key_msg(key, a->room, r.last + 1);
+	if (a->sid) {
+		dbt_set(&k, a->sid, strlen(a->sid));
+		dbt_set(&v, key, klen);
+		ret = s->sids->put(s->sids, txn, &k, &v, DB_NOOVERWRITE);
+		if (ret == DB_KEYEXIST) {
+			memset(&v, 0, sizeof(v));
+			ret = s->sids->get(s->sids, txn, &k, &v, 0);
+			if (!ret && v.size >= 9)
+				a->index = get_be64((unsigned char *)v.data + v.size - 8);
+			a->result = 0;
+			goto out;
+		}
+		if (ret)
+			goto out;
+	}
+	dbt_set(&k, key, klen);
+	dbt_set(&v, a->record, a->len);
+	if ((ret = s->msgs->put(s->msgs, txn, &k, &v, DB_NOOVERWRITE)))
+		goto out;
+	put_be64(rv, r.last + 1);
+	rv[8] = r.is_public ? 1 : 0;
+	dbt_set(&k, a->room, strlen(a->room));
+	dbt_set(&v, rv, sizeof(rv));
+	if ((ret = s->rooms->put(s->rooms, txn, &k, &v, 0)))
+		goto out;
+	a->index = r.last + 1;
+	a->result = 1;
+out:
+	if (ret == DB_NOTFOUND)
+		ret = ENOENT;
+	if (a->result == 0 && ret == 0) {
+		txn->abort(txn);	/* duplicate: nothing to keep */
+		return 0;
+	}
+	return txn_end(txn, ret);
+}
+
+int store_append(struct store *s, const char *room, const char *sid,
+		 const char *record, size_t len, uint64_t *index, char *err)
+{
+	struct append_arg a = { room, sid, record, len, 0, 0 };
+
+	if (!store_name_ok(room))
+		return err_set(err, "append: invalid room name");
+	if (store_run(s, op_append, &a, "append message", err))
+		return -1;
+	*index = a.index;
+	return a.result;
+}
+
+struct msgs_arg {
+	const char *room;
+	enum store_dir dir;
+	uint64_t from;
+	size_t limit;
+	struct store_msg *msgs;
+	size_t n;
+};
+
+static void msgs_reset(struct msgs_arg *a)
+{
+	store_msgs_free(a->msgs, a->n);
+	a->msgs = NULL;
+	a->n = 0;
+}
+
+static int op_messages(struct store *s, void *p)
+{
+	struct msgs_arg *a = p;
+	struct store_room r;
+	uint64_t first, idx;
+	size_t plen = strlen(a->room) + 1;
+	int forward = a->dir == STORE_ASC, ret;
+	char key[KEY_MAX];
+	DB_TXN *txn;
+	DBC *c = NULL;
+	DBT k, v;
+
+	msgs_reset(a);
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, DB_TXN_SNAPSHOT)))
+		return ret;
+	ret = room_read(s, txn, a->room, &r, 0);
+	if (ret == DB_NOTFOUND) {
+		ret = 0;
+		goto out;
+	}
+	if (ret)
+		goto out;
+	/* Indexes are gapless, so the first key of the page is known. */
+	if (forward)
+		first = a->from + 1;
+	else if (a->from > 0)
+		first = a->from - 1 < r.last ? a->from - 1 : r.last;
+	else
+		first = r.last;
+	if (first < 1 || first > r.last || !a->limit)
+		goto out;
+	a->msgs = calloc(a->limit, sizeof(*a->msgs));
+	if (!a->msgs) {
+		ret = ENOMEM;
+		goto out;
+	}
+	if ((ret = s->msgs->cursor(s->msgs, txn, &c, 0)))
+		goto out;
+	dbt_set(&k, key, key_msg(key, a->room, first));
+	k.ulen = sizeof(key);
+	k.flags = DB_DBT_USERMEM;
+	memset(&v, 0, sizeof(v));
+	ret = c->get(c, &k, &v, DB_SET);
+	while (!ret && a->n < a->limit) {
+		struct store_msg *m = &a->msgs[a->n];
+
+		if (k.size != plen + 8 || memcmp(k.data, a->room, plen))
+			break;
+		idx = get_be64((unsigned char *)k.data + plen);
+		if (idx < 1)
+			break;
+		m->record = malloc(v.size + 1);
+		if (!m->record) {
+			ret = ENOMEM;
+			break;
+		}
+		memcpy(m->record, v.data, v.size);
+		m->record[v.size] = '\0';
+		m->len = v.size;
+		m->index = idx;
+		a->n++;
+		ret = c->get(c, &k, &v, forward ? DB_NEXT : DB_PREV);
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+out:
+	if (c)
+		c->close(c);
+	return txn_end(txn, ret);
+}
+
+int store_messages(struct store *s, const char *room, enum store_dir dir,
+		   uint64_t from, size_t limit, struct store_msg **msgs,
+		   size_t *n, char *err)
+{
+	struct msgs_arg a = { room, dir, from, limit, NULL, 0 };
+
+	*msgs = NULL;
+	*n = 0;
+	if (!store_name_ok(room))
+		return 0;
+	if (store_run(s, op_messages, &a, "read messages", err)) {
+		msgs_reset(&a);
+		return -1;
+	}
+	*msgs = a.msgs;
+	*n = a.n;
+	return 0;
+}
+
+void store_msgs_free(struct store_msg *msgs, size_t n)
+{
+	size_t i;
+
+	if (!msgs)
+		return;
+	for (i = 0; i < n; i++)
+		free(msgs[i].record);
+	free(msgs);
+}
+
+int store_message_get(struct store *s, const char *room, uint64_t index,
+		      char **record, char *err)
+{
+	struct store_msg *m;
+	size_t n;
+
+	*record = NULL;
+	if (index < 1)
+		return 0;
+	if (store_messages(s, room, STORE_ASC, index - 1, 1, &m, &n, err))
+		return -1;
+	if (n == 1 && m[0].index == index) {
+		*record = m[0].record;
+		m[0].record = NULL;
+	}
+	store_msgs_free(m, n);
+	return *record != NULL;
+}
+
+/* ---- small key/value helpers for users, members, cursors, conns ---- */
+
+struct kv_arg {
+	DB *db;
+	const char *key;
+	size_t klen;
+	const void *val;
+	size_t vlen;
+	u_int32_t flags;	/* put flags */
+	int result;
+	unsigned char out[16];	/* get: first bytes of the value */
+	size_t outlen;
+};
+
+static int op_kv_put(struct store *s, void *p)
+{
+	struct kv_arg *a = p;
+	DB_TXN *txn;
+	DBT k, v;
+	int ret;
+
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
+		return ret;
+	dbt_set(&k, a->key, a->klen);
+	dbt_set(&v, a->val, a->vlen);
+	ret = a->db->put(a->db, txn, &k, &v, a->flags);
+	a->result = ret == 0;
+	if (ret == DB_KEYEXIST)
+		ret = 0;
+	return txn_end(txn, ret);
+}
+
+static int op_kv_del(struct store *s, void *p)
+{
+	struct kv_arg *a = p;
+	DB_TXN *txn;
+	DBT k;
+	int ret;
+
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
+		return ret;
+	dbt_set(&k, a->key, a->klen);
+	ret = a->db->del(a->db, txn, &k, 0);
+	a->result = ret == 0;
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	return txn_end(txn, ret);
+}
+
+static int op_kv_get(struct store *s, void *p)
+{
+	struct kv_arg *a = p;
+	DB_TXN *txn;
+	DBT k, v;
+	int ret;
+
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, DB_TXN_SNAPSHOT)))
+		return ret;
+	dbt_set(&k, a->key, a->klen);
+	memset(&v, 0, sizeof(v));
+	ret = a->db->get(a->db, txn, &k, &v, 0);
+	a->result = ret == 0;
+	if (!ret) {
+		a->outlen = v.size < sizeof(a->out) ? v.size : sizeof(a->out);
+		memcpy(a->out, v.data, a->outlen);
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	return txn_end(txn, ret);
+}
+
+struct scan_arg {
+	DB *db;
+	const char *prefix;	/* keys "prefix\0rest"; NULL: every key */
+	int value;		/* collect the value instead of the key's rest */
+	char **v;
+	size_t n;
+};
+
+static void scan_reset(struct scan_arg *a)
+{
+	store_strings_free(a->v, a->n);
+	a->v = NULL;
+	a->n = 0;
+}
+
+static int op_scan(struct store *s, void *p)
+{
+	struct scan_arg *a = p;
+	size_t plen = a->prefix ? strlen(a->prefix) + 1 : 0, cap = 0, len;
+	char key[KEY_MAX], **grown;
+	const char *from;
+	DB_TXN *txn;
+	DBC *c = NULL;
+	DBT k, v;
+	int ret;
+
+	scan_reset(a);
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, DB_TXN_SNAPSHOT)))
+		return ret;
+	if ((ret = a->db->cursor(a->db, txn, &c, 0)))
+		return txn_end(txn, ret);
+	if (plen)
+		memcpy(key, a->prefix, plen);
+	dbt_set(&k, key, plen);
+	k.ulen = sizeof(key);
+	k.flags = DB_DBT_USERMEM;
+	memset(&v, 0, sizeof(v));
+	ret = c->get(c, &k, &v, plen ? DB_SET_RANGE : DB_FIRST);
+	while (!ret) {
+		if (k.size < plen || memcmp(k.data, a->prefix ? a->prefix : "", plen))
+			break;
+		from = a->value ? v.data : (char *)k.data + plen;
+		len = a->value ? v.size : k.size - plen;
+		if (a->n == cap) {
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(a->v, cap * sizeof(*grown));
+			if (!grown) {
+				ret = ENOMEM;
+				break;
+			}
+			a->v = grown;
+		}
+		a->v[a->n] = malloc(len + 1);
+		if (!a->v[a->n]) {
+			ret = ENOMEM;
+			break;
+		}
+		memcpy(a->v[a->n], from, len);
+		a->v[a->n++][len] = '\0';
+		ret = c->get(c, &k, &v, DB_NEXT);
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	c->close(c);
+	return txn_end(txn, ret);
+}
+
+static int scan(struct store *s, DB *db, const char *prefix, int value,
+		char ***out, size_t *n, const char *what, char *err)
+{
+	struct scan_arg a = { db, prefix, value, NULL, 0 };
+
+	if (store_run(s, op_scan, &a, what, err)) {
+		scan_reset(&a);
+		return -1;
+	}
+	*out = a.v;
+	*n = a.n;
+	return 0;
+}
+
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void store_strings_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* ---- users ---- */
+
+int store_user_add(struct store *s, const char *id, char *err)
+{
+	unsigned char when[8];
+	struct kv_arg a;
+
+	if (!store_name_ok(id))
+		return err_set(err, "invalid user id '%s'", id);
+	put_be64(when, (uint64_t)time(NULL));
+	memset(&a, 0, sizeof(a));
+	a.db = s->users, a.key = id, a.klen = strlen(id);
+	a.val = when, a.vlen = sizeof(when), a.flags = DB_NOOVERWRITE;
+	if (store_run(s, op_kv_put, &a, "add user", err))
+		return -1;
+	return a.result;
+}
+
+int store_user_exists(struct store *s, const char *id, char *err)
+{
+	struct kv_arg a;
+
+	if (!store_name_ok(id))
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.db = s->users, a.key = id, a.klen = strlen(id);
+	if (store_run(s, op_kv_get, &a, "read user", err))
+		return -1;
+	return a.result;
+}
+
+int store_user_list(struct store *s, char ***ids, size_t *n, char *err)
+{
+	return scan(s, s->users, NULL, 0, ids, n, "list users", err);
+}
+
+/* ---- membership ---- */
+
+struct member_arg {
+	const char *user, *room;
+	int add, result;
+};
+
+static int op_member(struct store *s, void *p)
+{
+	struct member_arg *a = p;
+	char k1[KEY_MAX], k2[KEY_MAX];
+	struct store_room r;
+	DB_TXN *txn;
+	DBT k, v;
+	int ret;
+
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
+		return ret;
+	dbt_set(&k, a->user, strlen(a->user));
+	memset(&v, 0, sizeof(v));
+	if ((ret = s->users->get(s->users, txn, &k, &v, 0)))
+		goto out;
+	if ((ret = room_read(s, txn, a->room, &r, 0)))
+		goto out;
+	dbt_set(&v, "", 0);
+	dbt_set(&k, k1, key_pair(k1, a->user, a->room));
+	if (a->add) {
+		ret = s->members->put(s->members, txn, &k, &v, DB_NOOVERWRITE);
+		if (!ret) {
+			dbt_set(&k, k2, key_pair(k2, a->room, a->user));
+			ret = s->roomusers->put(s->roomusers, txn, &k, &v, 0);
+		}
+		a->result = ret == 0;
+		if (ret == DB_KEYEXIST)
+			ret = 0;
+	} else {
+		ret = s->members->del(s->members, txn, &k, 0);
+		if (!ret) {
+			dbt_set(&k, k2, key_pair(k2, a->room, a->user));
+			ret = s->roomusers->del(s->roomusers, txn, &k, 0);
+		}
+		a->result = ret == 0;
+		if (ret == DB_NOTFOUND && !a->result)
+			ret = 0;
+	}
+out:
+	if (ret == DB_NOTFOUND)
+		ret = ENOENT;	/* unknown user or room */
+	return txn_end(txn, ret);
+}
+
+static int member_change(struct store *s, const char *user, const char *room,
+			 int add, char *err)
+{
+	struct member_arg a = { user, room, add, 0 };
+
+	if (!store_name_ok(user) || !store_name_ok(room))
+		return err_set(err, "invalid user or room name");
+	if (store_user_exists(s, user, err) != 1)
+		return err_set(err, "no such user '%s'", user);
+	if (store_run(s, op_member, &a, add ? "add member" : "remove member", err))
+		return -1;
+	return a.result;
+}
+
+int store_member_add(struct store *s, const char *user, const char *room, char *err)
+{
+	return member_change(s, user, room, 1, err);
+}
+
+int store_member_remove(struct store *s, const char *user, const char *room, char *err)
+{
+	return member_change(s, user, room, 0, err);
+}
+
+int store_is_member(struct store *s, const char *user, const char *room, char *err)
+{
+	char key[KEY_MAX];
+	struct kv_arg a;
+
+	if (!store_name_ok(user) || !store_name_ok(room))
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.db = s->members, a.key = key, a.klen = key_pair(key, user, room);
+	if (store_run(s, op_kv_get, &a, "read membership", err))
+		return -1;
+	return a.result;
+}
+
+int store_user_rooms(struct store *s, const char *user, char ***rooms, size_t *n, char *err)
+{
+	*rooms = NULL, *n = 0;
+	if (!store_name_ok(user))
+		return 0;
+	return scan(s, s->members, user, 0, rooms, n, "list user rooms", err);
+}
+
+int store_room_members(struct store *s, const char *room, char ***users, size_t *n, char *err)
+{
+	*users = NULL, *n = 0;
+	if (!store_name_ok(room))
+		return 0;
+	return scan(s, s->roomusers, room, 0, users, n, "list room members", err);
+}
+
+/* ---- cursors ---- */
+
+int store_cursor_get(struct store *s, const char *user, const char *room,
+		     uint64_t *index, char *err)
+{
+	char key[KEY_MAX];
+	struct kv_arg a;
+
+	*index = 0;
+	if (!store_name_ok(user) || !store_name_ok(room))
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.db = s->cursors, a.key = key, a.klen = key_pair(key, user, room);
+	if (store_run(s, op_kv_get, &a, "read cursor", err))
+		return -1;
+	if (a.result && a.outlen == 8)
+		*index = get_be64(a.out);
+	return a.result;
+}
+
+struct cursor_arg {
+	const char *key;
+	size_t klen;
+	uint64_t index;
+};
+
+static int op_cursor_set(struct store *s, void *p)
+{
+	struct cursor_arg *a = p;
+	unsigned char val[8];
+	DB_TXN *txn;
+	DBT k, v;
+	int ret;
+
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
+		return ret;
+	dbt_set(&k, a->key, a->klen);
+	memset(&v, 0, sizeof(v));
+	ret = s->cursors->get(s->cursors, txn, &k, &v, DB_RMW);
+	if (!ret && v.size == 8 && get_be64(v.data) >= a->index)
+		return txn_end(txn, 0);		/* never backwards */
+	if (ret && ret != DB_NOTFOUND)
+		return txn_end(txn, ret);
+	put_be64(val, a->index);
+	dbt_set(&v, val, sizeof(val));
+	ret = s->cursors->put(s->cursors, txn, &k, &v, 0);
+	return txn_end(txn, ret);
+}
+
+int store_cursor_set(struct store *s, const char *user, const char *room,
+		     uint64_t index, char *err)
+{
+	char key[KEY_MAX];
+	struct cursor_arg a;
+
+	if (!store_name_ok(user) || !store_name_ok(room))
+		return err_set(err, "invalid user or room name");
+	a.key = key, a.klen = key_pair(key, user, room), a.index = index;
+	return store_run(s, op_cursor_set, &a, "write cursor", err);
+}
+
+/* ---- live connections ---- */
+
+int store_conn_add(struct store *s, const char *conn, const char *user, char *err)
+{
+	struct kv_arg a;
+
+	memset(&a, 0, sizeof(a));
+	a.db = s->conns, a.key = conn, a.klen = strlen(conn);
+	a.val = user, a.vlen = strlen(user);
+	return store_run(s, op_kv_put, &a, "add connection", err);
+}
+
+int store_conn_remove(struct store *s, const char *conn, char *err)
+{
+	struct kv_arg a;
+
+	memset(&a, 0, sizeof(a));
+	a.db = s->conns, a.key = conn, a.klen = strlen(conn);
+	return store_run(s, op_kv_del, &a, "remove connection", err);
+}
+
+static int op_conn_clear(struct store *s, void *p)
+{
+	u_int32_t count;
+	DB_TXN *txn;
+	int ret;
+
+	(void)p;
+	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
+		return ret;
+	ret = s->conns->truncate(s->conns, txn, &count, 0);
+	return txn_end(txn, ret);
+}
+
+int store_conn_clear(struct store *s, char *err)
+{
+	return store_run(s, op_conn_clear, NULL, "clear connections", err);
+}
+
+int store_conn_users(struct store *s, char ***users, size_t *n, char *err)
+{
+	if (scan(s, s->conns, NULL, 1, users, n, "list connections", err))
+		return -1;
+	qsort(*users, *n, sizeof(**users), str_cmp);
+	return 0;
+}

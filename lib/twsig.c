@@ -1,0 +1,139 @@
+/* twsig.c - Twilio request signatures (the official SDKs' algorithm). */
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/sha.h>
+
+#include "err.h"
+#include "twsig.h"
+
+static int pair_cmp(const void *a, const void *b)
+{
+	const struct form_pair *x = *(const struct form_pair *const *)a;
+	const struct form_pair *y = *(const struct form_pair *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c ? c : strcmp(x->value, y->value);
+}
+
+int tw_sign(const char *url, const struct form *params, const char *token,
+	    char out[TW_SIG_LEN], char *err)
+{
+	const struct form_pair **sorted = NULL;
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int maclen = 0;
+	size_t i, n = params ? params->n : 0, len = strlen(url);
+	char *msg = NULL, *p;
+	int ret = -1;
+
+	if (n) {
+		sorted = malloc(n * sizeof(*sorted));
+		if (!sorted)
+			return err_set(err, "tw_sign: out of memory");
+		for (i = 0; i < n; i++) {
+			sorted[i] = &params->pairs[i];
+			len += strlen(sorted[i]->name) + strlen(sorted[i]->value);
+		}
+		qsort(sorted, n, sizeof(*sorted), pair_cmp);
+	}
+	/* The signed string: url, then name+value of each distinct pair. */
+	msg = malloc(len + 1);
+	if (!msg) {
+		err_set(err, "tw_sign: out of memory");
+		goto out;
+	}
+	p = stpcpy(msg, url);
+	for (i = 0; i < n; i++) {
+		if (i && !pair_cmp(&sorted[i - 1], &sorted[i]))
+			continue;	/* a repeated name=value counts once */
+		p = stpcpy(p, sorted[i]->name);
+		p = stpcpy(p, sorted[i]->value);
+	}
+	if (!HMAC(EVP_sha1(), token, (int)strlen(token), (unsigned char *)msg,
+		  (size_t)(p - msg), mac, &maclen)) {
+		err_set(err, "HMAC: failed");
+		goto out;
+	}
+	EVP_EncodeBlock((unsigned char *)out, mac, (int)maclen);
+	ret = 0;
+out:
+	free(msg);
+	free(sorted);
+	return ret;
+}
+
+static int sig_equal(const char *url, const struct form *params,
+		     const char *token, const char *header)
+{
+	char sig[TW_SIG_LEN];
+	size_t len = strlen(header);
+
+	if (tw_sign(url, params, token, sig, NULL))
+		return 0;
+	return len == strlen(sig) && !CRYPTO_memcmp(sig, header, len);
+}
+
+/*
+ * The other spelling of url's port: without it if it has one, with the
+ * scheme's default if it has none. Returns a malloc'd string or NULL.
+ */
+static char *other_port_url(const char *url)
+{
+	const char *host, *end, *colon;
+	const char *def;
+	char *out;
+	size_t hlen;
+
+	if (!strncmp(url, "https://", 8))
+		host = url + 8, def = ":443";
+	else if (!strncmp(url, "http://", 7))
+		host = url + 7, def = ":80";
+	else
+		return NULL;
+	end = host + strcspn(host, "/?#");
+	colon = memchr(host, ':', (size_t)(end - host));
+	hlen = (size_t)((colon ? colon : end) - url);
+	out = malloc(strlen(url) + 8);
+	if (!out)
+		return NULL;
+	memcpy(out, url, hlen);
+	strcpy(out + hlen, colon ? "" : def);
+	strcat(out, end);
+	return out;
+}
+
+int tw_verify(const char *url, const struct form *params, const char *token,
+	      const char *header)
+{
+	char *alt;
+	int ok;
+
+	if (!header || !*header || !token || !*token)
+		return 0;
+	ok = sig_equal(url, params, token, header);
+	alt = other_port_url(url);
+	if (alt)
+		ok |= sig_equal(alt, params, token, header);
+	free(alt);
+	return ok;
+}
+
+int tw_body_sha256_ok(const char *url, const char *body, size_t len)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1];
+	const char *p = strstr(url, "bodySHA256=");
+	int i;
+
+	if (!p || (p[-1] != '?' && p[-1] != '&'))
+		return 0;
+	SHA256((const unsigned char *)body, len, md);
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+	p += strlen("bodySHA256=");
+	return strlen(p) >= 64 && (p[64] == '\0' || p[64] == '&') &&
+	       !CRYPTO_memcmp(p, hex, 64);
+}

@@ -1,0 +1,32 @@
+#!/bin/sh
+# deps.sh - install what bookpics needs and is missing: Debian packages, npm modules.
+# Idempotent and non-interactive; prints nothing when everything is there.
+set -e
+cd "$(dirname "$0")/.."
+
+PKGS="build-essential pkg-config lighttpd libfcgi-dev libwebsockets-dev libdb-dev
+db5.3-util libjson-c-dev libssl-dev libcurl4-openssl-dev nodejs npm chromium curl"
+
+missing=
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: missing Debian packages:$missing" >&2
+		echo "deps: run 'make deps' as root, or: sudo apt-get install$missing" >&2
+		exit 1
+	fi
+	echo "deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# npm modules (Vue for the page, playwright-core and ws for the tests).
+if [ ! -f node_modules/.package-lock.json ] ||
+   [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	echo "deps: installing npm modules"
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+fi

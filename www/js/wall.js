@@ -1,0 +1,221 @@
+// The picture wall: the public room (default "books"), newest first, with
+// infinite scroll towards older pictures and live arrivals over /ws.
+import { ref, reactive, computed, onMounted, onBeforeUnmount, nextTick } from 'vue'
+import { getJSON, messagesPath, wsUrl, friendlyTime, fullTime } from './util.js'
+import { LiveSocket } from './live.js'
+
+const PAGE = 30 // pictures per page
+const BANNER_MS = 3000 // how long "New data is available" stays up
+
+export default {
+  name: 'PictureWall',
+  template: `
+<section class="wall" aria-labelledby="wall-title">
+  <div class="toolbar">
+    <h2 id="wall-title">Book pictures <span class="room-name">#{{ room }}</span></h2>
+    <span id="conn" class="conn" :class="connClass" :title="connTitle">{{ connLabel }}</span>
+  </div>
+
+  <div v-if="bannerKey" :key="bannerKey" class="new-data" role="status" @click="toTop">New data is available</div>
+
+  <p v-if="loadError && !pictures.length" class="problem">
+    Couldn't load the pictures ({{ loadError }}).
+    <button type="button" @click="loadFirst">Try again</button>
+  </p>
+  <p v-else-if="!loaded" class="loading">Loading pictures…</p>
+  <p v-else-if="!pictures.length" class="empty">No pictures yet — text one to our number!</p>
+
+  <ul v-if="pictures.length" class="grid">
+    <li v-for="m in pictures" :key="m.index" class="card"
+        :class="{ 'text-only': !m.media.length, fresh: fresh[m.index] }"
+        :data-index="m.index" :data-user="m.userId">
+      <div v-if="m.media.length" class="media" :class="{ multi: m.media.length > 1 }">
+        <template v-for="(md, i) in m.media" :key="i">
+          <video v-if="isVideo(md)" :src="md.url" controls preload="metadata"></video>
+          <a v-else :href="md.url" target="_blank" rel="noopener" class="pic">
+            <img :src="md.url" loading="lazy" :alt="m.chatMessage || 'book picture'"
+                 :class="{ broken: broken[md.url] }" @error="broken[md.url] = true">
+            <span v-if="broken[md.url]" class="img-broken">picture unavailable</span>
+          </a>
+        </template>
+      </div>
+      <p v-if="m.chatMessage" class="caption">{{ m.chatMessage }}</p>
+      <footer class="meta">
+        <span class="who">{{ m.userId }}</span>
+        <time :datetime="m.createTime" :title="fullTime(m.createTime)">{{ friendlyTime(m.createTime) }}</time>
+      </footer>
+    </li>
+  </ul>
+
+  <div ref="sentinel" class="sentinel" aria-hidden="true"></div>
+  <p v-if="olderError" class="problem">
+    Couldn't load older pictures ({{ olderError }}).
+    <button type="button" @click="loadOlder">Try again</button>
+  </p>
+  <p v-else-if="loadingOlder" class="loading">Loading older pictures…</p>
+  <p v-else-if="loaded && pictures.length && exhausted" class="end">That's every picture so far.</p>
+  <p v-else-if="loaded && pictures.length" class="more">
+    <button type="button" @click="loadOlder">Show older pictures</button>
+  </p>
+</section>`,
+
+  setup () {
+    const room = ref('books')
+    const pictures = reactive([]) // newest first
+    const seen = new Set() // indexes shown (dedupe)
+    const broken = reactive({}) // media url -> true when it failed to load
+    const fresh = reactive({}) // index -> true while the arrival highlight runs
+    const loaded = ref(false)
+    const loadError = ref('')
+    const loadingOlder = ref(false)
+    const olderError = ref('')
+    const exhausted = ref(false)
+    const conn = ref('connecting')
+    const bannerKey = ref(0) // a new key re-creates the banner element
+    const sentinel = ref(null)
+    let highest = 0 // highest index shown
+    let lowest = Infinity // lowest index shown
+    let bannerTimer = null
+    let observer = null
+    let socket = null
+    let alive = true
+
+    const connLabel = computed(() => conn.value === 'live' ? 'live' : 'reconnecting')
+    const connClass = computed(() => conn.value === 'live' ? 'is-live' : 'is-down')
+    const connTitle = computed(() => conn.value === 'live'
+      ? 'New pictures appear here as they arrive'
+      : 'Connection lost: trying again; no picture will be missed')
+
+    function isVideo (md) { return /^video\//.test(md.contentType || '') }
+
+    // Keep what the API sends and what the page needs.
+    function norm (m) {
+      return {
+        index: m.index,
+        userId: m.userId || '',
+        chatMessage: typeof m.chatMessage === 'string' ? m.chatMessage : '',
+        createTime: m.createTime || '',
+        media: Array.isArray(m.media) ? m.media.filter(md => md && typeof md.url === 'string') : []
+      }
+    }
+
+    // Add older messages (any order) at the bottom.
+    function addOlder (list) {
+      const add = list.filter(m => m && Number.isInteger(m.index) && !seen.has(m.index))
+        .sort((a, b) => b.index - a.index)
+      for (const m of add) {
+        seen.add(m.index)
+        // Usually they all go at the end; keep the order right in any case.
+        let i = pictures.length
+        while (i > 0 && pictures[i - 1].index < m.index) i--
+        pictures.splice(i, 0, norm(m))
+        highest = Math.max(highest, m.index)
+        lowest = Math.min(lowest, m.index)
+      }
+    }
+
+    async function loadFirst () {
+      loadError.value = ''
+      try {
+        const health = await getJSON('/api/health').catch(() => null)
+        if (health && typeof health.twilio_room === 'string' && health.twilio_room) room.value = health.twilio_room
+        const page = await getJSON(messagesPath(room.value, { limit: PAGE }))
+        const list = (page && Array.isArray(page.messages)) ? page.messages : []
+        addOlder(list)
+        exhausted.value = list.length < PAGE || lowest <= 1
+        loaded.value = true
+        startLive()
+        await nextTick()
+        fillScreen()
+      } catch (e) {
+        loadError.value = e.message
+        loaded.value = true
+      }
+    }
+
+    async function loadOlder () {
+      if (loadingOlder.value || exhausted.value || !loaded.value || !pictures.length) return
+      loadingOlder.value = true
+      olderError.value = ''
+      try {
+        const page = await getJSON(messagesPath(room.value, { before: lowest, limit: PAGE }))
+        const list = (page && Array.isArray(page.messages)) ? page.messages : []
+        addOlder(list)
+        if (list.length < PAGE || lowest <= 1) exhausted.value = true
+      } catch (e) {
+        olderError.value = e.message
+      } finally {
+        loadingOlder.value = false
+      }
+      await nextTick()
+      if (!olderError.value) fillScreen()
+    }
+
+    // The observer only fires on changes; if the bottom is still in sight after
+    // a page arrived (tall screen), keep loading.
+    function fillScreen () {
+      const el = sentinel.value
+      if (!el || exhausted.value || loadingOlder.value || !alive) return
+      if (el.offsetParent === null) return // view hidden
+      if (el.getBoundingClientRect().top < window.innerHeight + 800) loadOlder()
+    }
+
+    // A live message for the wall: banner first, then the picture on top.
+    function arrived (m) {
+      if (!Number.isInteger(m.index) || m.index <= highest || seen.has(m.index)) return
+      seen.add(m.index)
+      highest = m.index
+      if (lowest === Infinity) lowest = m.index
+      bannerKey.value++
+      clearTimeout(bannerTimer)
+      bannerTimer = setTimeout(() => { bannerKey.value = 0 }, BANNER_MS)
+      pictures.unshift(norm(m))
+      fresh[m.index] = true
+      setTimeout(() => { delete fresh[m.index] }, 2500)
+    }
+
+    function startLive () {
+      if (socket) return
+      socket = new LiveSocket({
+        url: () => wsUrl(),
+        onState: s => { conn.value = s },
+        onFrame: f => {
+          if (f.type === 'hello') {
+            // Follow the wall from the newest picture shown: nothing is
+            // lost across reconnects, nothing is shown twice.
+            socket.send({ action: 'subscribe', room: room.value, after: highest })
+          } else if (f.type === 'message' && f.room === room.value) {
+            arrived(f)
+          }
+        },
+        onClose: () => alive
+      })
+      socket.start()
+    }
+
+    function toTop () { window.scrollTo({ top: 0, behavior: 'smooth' }) }
+
+    onMounted(() => {
+      if ('IntersectionObserver' in window) {
+        observer = new IntersectionObserver(entries => {
+          if (entries.some(e => e.isIntersecting)) loadOlder()
+        }, { rootMargin: '0px 0px 800px 0px' })
+        if (sentinel.value) observer.observe(sentinel.value)
+      }
+      loadFirst()
+    })
+
+    onBeforeUnmount(() => {
+      alive = false
+      if (observer) observer.disconnect()
+      if (socket) socket.stop(true)
+      clearTimeout(bannerTimer)
+    })
+
+    return {
+      room, pictures, broken, fresh, loaded, loadError, loadingOlder, olderError, exhausted,
+      bannerKey, sentinel, connLabel, connClass, connTitle,
+      isVideo, loadFirst, loadOlder, toTop, friendlyTime, fullTime
+    }
+  }
+}
