@@ -887,6 +887,20 @@ static int op_member(struct store *s, void *p)
 			dbt_set(&k, k2, key_pair(k2, a->room, a->user));
 			ret = s->roomusers->put(s->roomusers, txn, &k, &v, 0);
 		}
+		if (!ret) {
+			/*
+			 * A new member is owed what is sent from now on,
+			 * connected or not: start the cursor at the room's
+			 * end (a cursor kept from an earlier membership is
+			 * moved forward too; the history is in the API).
+			 */
+			unsigned char cur[8];
+
+			put_be64(cur, r.last);
+			dbt_set(&k, k1, key_pair(k1, a->user, a->room));
+			dbt_set(&v, cur, sizeof(cur));
+			ret = s->cursors->put(s->cursors, txn, &k, &v, 0);
+		}
 		a->result = ret == 0;
 		if (ret == DB_KEYEXIST)
 			ret = 0;

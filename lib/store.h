@@ -90,6 +90,9 @@ void store_strings_free(char **v, size_t n);
 /*
  * Membership, kept in both directions in one transaction. add/remove:
  * 1 changed, 0 already so, -1 error (unknown user or room included).
+ * add also sets the user's cursor in the room to the room's last index:
+ * a member is owed every message sent after joining, even before the
+ * first connection.
  */
 int store_member_add(struct store *s, const char *user, const char *room, char *err);
 int store_member_remove(struct store *s, const char *user, const char *room, char *err);

@@ -1,0 +1,152 @@
+# test-lib.sh - sourced by every tNNNN-*.sh: git-style test helpers.
+#
+#   test_description='...'
+#   . ./test-lib.sh
+#   test_expect_success 'what it checks' '
+#           commands && ...
+#   '
+#   test_done
+#
+# Each script runs in its own scratch directory tests/trash.tNNNN (removed
+# when every test passed), with its own ports derived from NNNN: $PORT for
+# lighttpd, $RELAY_PORT = PORT+1, $AUX_PORT = PORT+2 for fake upstreams.
+# Environment from run-all.sh: BIN (programs), BUILD (unit tests, tools).
+
+TEST_DIR=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$TEST_DIR/.." && pwd)
+TEST_NAME=$(basename "$0" .sh)
+TEST_NUM=$(echo "$TEST_NAME" | sed 's/^t\([0-9]*\).*/\1/')
+BIN=${BIN:-$TOP/bin}
+BUILD=${BUILD:-$TOP/build/obj}
+case $BIN in /*) ;; *) BIN=$TOP/$BIN ;; esac
+case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
+export BIN BUILD TOP
+PORT=$((10000 + $(echo "$TEST_NUM" | sed 's/^0*//') * 3))
+RELAY_PORT=$((PORT + 1))
+AUX_PORT=$((PORT + 2))
+export PORT RELAY_PORT AUX_PORT
+TRASH=$TEST_DIR/trash.$TEST_NAME
+VAR=$TRASH/var
+export VAR
+BASE=http://127.0.0.1:$PORT
+# Sanitizer reports fail the run; the programs' stderr lands in $VAR/log.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+test_count=0
+test_failed=0
+bookpics_pid=
+
+rm -rf "$TRASH"
+mkdir -p "$TRASH"
+cd "$TRASH" || exit 1
+
+say() { printf '%s\n' "$*"; }
+
+test_expect_success() {
+	test_count=$((test_count + 1))
+	if (set -e; eval "$2") >"$TRASH/out.$test_count" 2>&1; then
+		say "ok $test_count - $1"
+	else
+		test_failed=$((test_failed + 1))
+		say "not ok $test_count - $1"
+		sed 's/^/#	/' "$TRASH/out.$test_count"
+		printf '%s\n' "$2" | sed 's/^/#	> /'
+	fi
+}
+
+# test_cmp EXPECTED ACTUAL: files must be identical (diff shown otherwise).
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+# The programs' logs, shown when a test fails, for the reader of CI output.
+show_logs() {
+	for f in "$VAR"/log/*.log; do
+		[ -s "$f" ] || continue
+		say "# --- $f"
+		tail -n 30 "$f" | sed 's/^/#	/'
+	done
+}
+
+# Sanitizer reports in the logs fail the script even if every test passed.
+check_sanitizer_logs() {
+	if grep -l -E 'ERROR: AddressSanitizer|runtime error:' "$VAR"/log/*.log 2>/dev/null; then
+		say "not ok - sanitizer report in the logs"
+		grep -h -A 20 -E 'ERROR: AddressSanitizer|runtime error:' "$VAR"/log/*.log | sed 's/^/#	/'
+		return 1
+	fi
+	return 0
+}
+
+# Wait until cmd succeeds, at most $2 seconds (default 10).
+wait_for() {
+	_n=$(( ${2:-10} * 10 ))
+	while [ $_n -gt 0 ]; do
+		eval "$1" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	return 1
+}
+
+# Start the whole system (scripts/run.sh) in the background on $PORT.
+start_bookpics() {
+	mkdir -p "$VAR/log"
+	setsid sh "$TOP/scripts/run.sh" >"$VAR/log/run.log" 2>&1 &
+	bookpics_pid=$!
+	wait_for "curl -sf $BASE/api/health" 20 || { cat "$VAR/log/run.log"; return 1; }
+}
+
+stop_bookpics() {
+	[ -n "$bookpics_pid" ] || return 0
+	kill "$bookpics_pid" 2>/dev/null
+	wait "$bookpics_pid" 2>/dev/null
+	bookpics_pid=
+}
+
+admin() {
+	"$BIN/bookpics-admin" --var "$VAR" "$@"
+}
+
+# tw_post FORM [URI]: a webhook signed with the configured auth token;
+# prints the HTTP status, the body goes to ./response.
+tw_post() {
+	_uri=${2:-/twilio/sms}
+	_token=$(sed -n 's/^twilio_auth_token *= *//p' "$VAR/bookpics.conf")
+	_sig=$("$BUILD/tools/tw-sign" "$BASE$_uri" "$_token" "$1")
+	curl -s -o response -w '%{http_code}\n' -H "X-Twilio-Signature: $_sig" \
+		--data-binary "$1" -H 'Content-Type: application/x-www-form-urlencoded' \
+		"$BASE$_uri"
+}
+
+# The messages of a room as "index userId messageType chatMessage" lines.
+room_lines() {
+	curl -s "$BASE/api/rooms/$1/messages?after=0&limit=500${2:+&$2}" |
+		node -e '
+			let s = ""; process.stdin.on("data", d => s += d);
+			process.stdin.on("end", () => {
+				for (const m of JSON.parse(s).messages)
+					console.log(m.index, m.userId, m.messageType, m.chatMessage);
+			});'
+}
+
+test_done() {
+	stop_bookpics
+	if ! check_sanitizer_logs; then
+		test_failed=$((test_failed + 1))
+	fi
+	if [ $test_failed -gt 0 ]; then
+		show_logs
+	fi
+	say "# $TEST_NAME: $((test_count - test_failed))/$test_count passed"
+	say "1..$test_count"
+	cd "$TEST_DIR" || exit 1
+	if [ $test_failed -eq 0 ]; then
+		rm -rf "$TRASH"
+		exit 0
+	fi
+	exit 1
+}
+
+trap 'stop_bookpics' EXIT
