@@ -135,6 +135,30 @@ int msg_media_get(const char *record, size_t n, char *src, size_t srclen,
 	return ret;
 }
 
+/*
+ * json-c's strict mode still takes 'single-quoted' strings: refuse a quote
+ * outside a JSON string before parsing.
+ */
+static int single_quote_outside_strings(const char *s, size_t len)
+{
+	int in_string = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (in_string) {
+			if (s[i] == '\\')
+				i++;
+			else if (s[i] == '"')
+				in_string = 0;
+		} else if (s[i] == '"') {
+			in_string = 1;
+		} else if (s[i] == '\'') {
+			return 1;
+		}
+	}
+	return 0;
+}
+
 struct json_object *msg_parse_json(const char *buf, size_t len, char *err)
 {
 	struct json_tokener *tok;
@@ -142,6 +166,10 @@ struct json_object *msg_parse_json(const char *buf, size_t len, char *err)
 
 	if (!msg_utf8_ok(buf, len)) {
 		err_set(err, "body is not valid UTF-8 text");
+		return NULL;
+	}
+	if (single_quote_outside_strings(buf, len)) {
+		err_set(err, "invalid JSON: single-quoted string");
 		return NULL;
 	}
 	tok = json_tokener_new_ex(16);
