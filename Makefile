@@ -53,7 +53,7 @@ $(BIN)/webhook.fcgi: $(BUILD)/cgi-bin/webhook.o $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
 
-$(BIN)/api.fcgi: $(BUILD)/cgi-bin/api.o $(BUILD)/libbookpics.a
+$(BIN)/api.fcgi: $(BUILD)/cgi-bin/api.o $(BUILD)/cgi-bin/media.o $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_CURL) $(LIBS_LIB) $(LDFLAGS)
 
@@ -71,7 +71,7 @@ $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libbookpics.a
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -o $@ $^ $(LIBS_LWS) $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -o $@ $^ $(LIBS_LWS) $(LIBS_CURL) $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
 
 unit: $(UNIT_BIN)
 tools: $(TOOL_BIN)

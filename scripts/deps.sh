@@ -5,13 +5,16 @@ set -e
 cd "$(dirname "$0")/.."
 
 PKGS="build-essential pkg-config lighttpd libfcgi-dev libwebsockets-dev libdb-dev
-db5.3-util libjson-c-dev libssl-dev libcurl4-openssl-dev nodejs npm chromium curl"
+db5.3-util libjson-c-dev libssl-dev libcurl4-openssl-dev chromium curl"
 
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
+# Node.js may come from elsewhere than Debian (nodesource, nvm): any will do.
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -n "$missing" ]; then
 	if [ "$(id -u)" != 0 ]; then
 		echo "deps: missing Debian packages:$missing" >&2

@@ -35,7 +35,6 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 test_count=0
 test_failed=0
-bookpics_pid=
 
 rm -rf "$TRASH"
 mkdir -p "$TRASH"
@@ -90,19 +89,24 @@ wait_for() {
 	return 1
 }
 
-# Start the whole system (scripts/run.sh) in the background on $PORT.
+# Start the whole system (scripts/run.sh) in the background on $PORT. The
+# pid goes to a file: tests run in subshells, so a variable would be lost.
 start_bookpics() {
 	mkdir -p "$VAR/log"
-	setsid sh "$TOP/scripts/run.sh" >"$VAR/log/run.log" 2>&1 &
-	bookpics_pid=$!
+	setsid sh "$TOP/scripts/run.sh" >>"$VAR/log/run.log" 2>&1 &
+	echo $! >"$TRASH/bookpics.pid"
 	wait_for "curl -sf $BASE/api/health" 20 || { cat "$VAR/log/run.log"; return 1; }
 }
 
+# Stop what start_bookpics started (run.sh stops its children) and wait
+# until lighttpd's port is free again.
 stop_bookpics() {
-	[ -n "$bookpics_pid" ] || return 0
-	kill "$bookpics_pid" 2>/dev/null
-	wait "$bookpics_pid" 2>/dev/null
-	bookpics_pid=
+	[ -f "$TRASH/bookpics.pid" ] || return 0
+	_pid=$(cat "$TRASH/bookpics.pid")
+	rm -f "$TRASH/bookpics.pid"
+	kill "$_pid" 2>/dev/null || return 0
+	wait_for "! kill -0 $_pid" 10
+	wait_for "! curl -s -o /dev/null $BASE/" 10
 }
 
 admin() {
