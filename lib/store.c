@@ -587,7 +587,8 @@ static int op_messages(struct store *s, void *p)
 			ret = ENOMEM;
 			break;
 		}
-		memcpy(m->record, v.data, v.size);
+		if (v.size)
+			memcpy(m->record, v.data, v.size);
 		m->record[v.size] = '\0';
 		m->len = v.size;
 		m->index = idx;
@@ -715,7 +716,8 @@ static int op_kv_get(struct store *s, void *p)
 	a->result = ret == 0;
 	if (!ret) {
 		a->outlen = v.size < sizeof(a->out) ? v.size : sizeof(a->out);
-		memcpy(a->out, v.data, a->outlen);
+		if (a->outlen)
+			memcpy(a->out, v.data, a->outlen);
 	}
 	if (ret == DB_NOTFOUND)
 		ret = 0;
@@ -779,7 +781,8 @@ static int op_scan(struct store *s, void *p)
 			ret = ENOMEM;
 			break;
 		}
-		memcpy(a->v[a->n], from, len);
+		if (len)
+			memcpy(a->v[a->n], from, len);
 		a->v[a->n++][len] = '\0';
 		ret = c->get(c, &k, &v, DB_NEXT);
 	}
@@ -1078,6 +1081,7 @@ int store_conn_users(struct store *s, char ***users, size_t *n, char *err)
 {
 	if (scan(s, s->conns, NULL, 1, users, n, "list connections", err))
 		return -1;
-	qsort(*users, *n, sizeof(**users), str_cmp);
+	if (*n)
+		qsort(*users, *n, sizeof(**users), str_cmp);
 	return 0;
 }
