@@ -1,0 +1,115 @@
+/* chat.c - checking and storing a member's text message (api.c and the relay). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "chat.h"
+#include "err.h"
+#include "fifo.h"
+#include "msg.h"
+
+const char *chat_code(enum chat_result r)
+{
+	switch (r) {
+	case CHAT_OK:
+		return "";
+	case CHAT_BAD_REQUEST:
+		return "bad_request";
+	case CHAT_NOT_FOUND:
+		return "not_found";
+	case CHAT_NOT_MEMBER:
+		return "not_member";
+	case CHAT_ERROR:
+		break;
+	}
+	return "internal";
+}
+
+enum chat_result chat_check(struct store *s, const char *user, const char *room,
+			    char *err)
+{
+	struct store_room info;
+	int r;
+
+	r = store_name_ok(room) ? store_room_get(s, room, &info, err) : 0;
+	if (r < 0)
+		return CHAT_ERROR;
+	if (!r) {
+		err_set(err, "no such room");
+		return CHAT_NOT_FOUND;
+	}
+	r = store_is_member(s, user, room, err);
+	if (r < 0)
+		return CHAT_ERROR;
+	if (!r) {
+		err_set(err, "user '%s' is not a member of '%s'", user, room);
+		return CHAT_NOT_MEMBER;
+	}
+	return CHAT_OK;
+}
+
+enum chat_result chat_fields(struct json_object *body, const char **text,
+			     const char **type, char *err)
+{
+	struct json_object *t, *mt;
+	size_t len;
+
+	*text = NULL;
+	*type = "text message";
+	if (!json_object_is_type(body, json_type_object)) {
+		err_set(err, "body must be a JSON object");
+		return CHAT_BAD_REQUEST;
+	}
+	if (!json_object_object_get_ex(body, "chatMessage", &t) ||
+	    !json_object_is_type(t, json_type_string)) {
+		err_set(err, "chatMessage must be a string");
+		return CHAT_BAD_REQUEST;
+	}
+	*text = json_object_get_string(t);
+	len = (size_t)json_object_get_string_len(t);
+	/* json-c keeps "\u0000" inside the string: strlen finds it */
+	if (len > MSG_TEXT_MAX || strlen(*text) != len) {
+		err_set(err, "chatMessage must be at most %d bytes of text", MSG_TEXT_MAX);
+		return CHAT_BAD_REQUEST;
+	}
+	if (json_object_object_get_ex(body, "messageType", &mt)) {
+		if (!json_object_is_type(mt, json_type_string) ||
+		    strcmp(json_object_get_string(mt), "text message")) {
+			err_set(err, "messageType must be \"text message\"");
+			return CHAT_BAD_REQUEST;
+		}
+	}
+	return CHAT_OK;
+}
+
+enum chat_result chat_store(struct store *s, const char *var, const char *user,
+			    const char *room, const char *type, const char *text,
+			    uint64_t *index, char *err)
+{
+	enum chat_result ret = CHAT_ERROR;
+	char *record;
+
+	record = msg_record(user, type, text, NULL, 0, NULL, err);
+	if (!record)
+		return CHAT_ERROR;
+	if (store_append(s, room, NULL, record, strlen(record), index, err) < 0)
+		goto out;
+	if (var)
+		fifo_notify_message(var, room, *index);
+	ret = CHAT_OK;
+out:
+	free(record);
+	return ret;
+}
+
+enum chat_result chat_send(struct store *s, const char *var, const char *user,
+			   const char *room, struct json_object *body,
+			   uint64_t *index, char *err)
+{
+	const char *text, *type;
+	enum chat_result r;
+
+	if ((r = chat_check(s, user, room, err)) != CHAT_OK ||
+	    (r = chat_fields(body, &text, &type, err)) != CHAT_OK)
+		return r;
+	return chat_store(s, var, user, room, type, text, index, err);
+}

@@ -1,0 +1,56 @@
+/* chat.h - a member's text message, checked and stored the same way over HTTP and WebSocket. */
+#ifndef BP_CHAT_H
+#define BP_CHAT_H
+
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "store.h"
+
+/* Why a message was not stored; chat_code() names it for clients. */
+enum chat_result {
+	CHAT_OK = 0,
+	CHAT_BAD_REQUEST,	/* "bad_request": malformed fields */
+	CHAT_NOT_FOUND,		/* "not_found": no such room */
+	CHAT_NOT_MEMBER,	/* "not_member": user may not write the room */
+	CHAT_ERROR		/* "internal": the store failed */
+};
+
+/* The error code of r as clients see it ("bad_request", ...; "" for OK). */
+const char *chat_code(enum chat_result r);
+
+/*
+ * May user write room? CHAT_OK, CHAT_NOT_FOUND, CHAT_NOT_MEMBER or
+ * CHAT_ERROR, with err saying it in words. user must be an authenticated
+ * user id (callers answer anonymous senders themselves).
+ */
+enum chat_result chat_check(struct store *s, const char *user, const char *room,
+			    char *err);
+
+/*
+ * The fields of a message body (a JSON object): "chatMessage" a string of
+ * at most MSG_TEXT_MAX bytes of UTF-8 without NUL, "messageType" absent or
+ * "text message". Other fields are ignored (the WebSocket frame carries
+ * "action", "chatroomId", "userId"). On CHAT_OK *text and *type are lent
+ * from body; else CHAT_BAD_REQUEST with err.
+ */
+enum chat_result chat_fields(struct json_object *body, const char **text,
+			     const char **type, char *err);
+
+/*
+ * Append a message from user to room (checked already) as a new record;
+ * then, if var is not NULL, write the FIFO notice for the relay (the relay
+ * itself passes NULL: it wakes its followers directly). CHAT_OK with *index
+ * set, or CHAT_ERROR with err; nothing is stored on error.
+ */
+enum chat_result chat_store(struct store *s, const char *var, const char *user,
+			    const char *room, const char *type, const char *text,
+			    uint64_t *index, char *err);
+
+/* chat_check, chat_fields, chat_store in that order: the whole send. */
+enum chat_result chat_send(struct store *s, const char *var, const char *user,
+			   const char *room, struct json_object *body,
+			   uint64_t *index, char *err);
+
+#endif

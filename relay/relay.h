@@ -1,0 +1,32 @@
+/* relay.h - the bookpics WebSocket protocol for libwebsockets (docs/PROTOCOL.md). */
+#ifndef BP_RELAY_H
+#define BP_RELAY_H
+
+#include <libwebsockets.h>
+
+/*
+ * What main() hands the protocol through lws_context_creation_info.user.
+ * The protocol opens $VAR's store and FIFO when lws initializes it
+ * (PROTOCOL_INIT); if that fails it logs why, sets failed, and main() must
+ * stop: a relay that cannot read the store must not accept connections.
+ */
+struct relay_config {
+	const char *var;	/* the data directory, kept by the caller */
+	int failed;		/* set by the protocol on a fatal error */
+};
+
+/*
+ * { the relay's protocol, terminator }: pass as info.protocols. It is the
+ * first (default) protocol, so a client that names no subprotocol gets it;
+ * it also answers plain HTTP requests (404) and reads the FIFO.
+ */
+extern const struct lws_protocols relay_protocols[];
+
+/*
+ * Keepalive for info.retry_and_idle_policy: ping a connection idle for 30 s,
+ * hang up after 45 s without an answer (lighttpd drops idle tunnels at 60 s
+ * by default; ours is configured longer, but clients may sit behind others).
+ */
+extern const lws_retry_bo_t relay_retry;
+
+#endif
