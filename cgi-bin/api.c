@@ -12,22 +12,14 @@
 #include "err.h"
 #include "fifo.h"
 #include "http.h"
+#include "media.h"
 #include "msg.h"
+#include "route.h"
 #include "token.h"
 
 #define API_MAX_BODY (16 * 1024)
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 500
-
-/* What a route handler gets: the request, the room named in the path. */
-struct route_ctx {
-	struct app *app;
-	struct http_req *req;
-	struct http_resp *resp;
-	char room[STORE_NAME_MAX + 1];
-	struct store_room info;
-	char user[STORE_NAME_MAX + 1];	/* "" = anonymous */
-};
 
 /* Is the relay up? It holds the FIFO open for reading, or open fails. */
 static int relay_up(const char *var)
@@ -54,12 +46,8 @@ static void health(struct route_ctx *c)
 	json_object_put(o);
 }
 
-/*
- * Who is asking: no Authorization header is anonymous (returns 0); a valid
- * Bearer token of an existing user fills c->user (0); anything else is
- * answered 401 (returns -1).
- */
-static int authenticate(struct route_ctx *c)
+/* Documented in route.h. */
+int authenticate(struct route_ctx *c)
 {
 	const char *h = c->req->authorization;
 	char err[ERR_LEN];
@@ -86,8 +74,8 @@ static int authenticate(struct route_ctx *c)
 	return 0;
 }
 
-/* May c->user read c->room? Answers 401/403 itself when not. */
-static int may_read(struct route_ctx *c)
+/* May c->user read c->room? Answers 401/403 itself when not (route.h). */
+int may_read(struct route_ctx *c)
 {
 	char err[ERR_LEN];
 	int r;
@@ -271,8 +259,8 @@ static void presence(struct route_ctx *c)
 
 struct route {
 	const char *method;
-	const char *tail;	/* after /api/rooms/{room}; NULL: exact path */
-	const char *path;
+	const char *tail;	/* after /api/rooms/{room}; NULL: path */
+	const char *path;	/* exact, or a prefix if it ends in '/' */
 	void (*fn)(struct route_ctx *c);
 };
 
@@ -281,7 +269,19 @@ static const struct route routes[] = {
 	{ "GET", "/messages", NULL, messages_get },
 	{ "POST", "/messages", NULL, messages_post },
 	{ "GET", "/presence", NULL, presence },
+	{ "GET", NULL, "/media/", media_get },	/* parses the rest itself */
+	{ "HEAD", NULL, "/media/", media_get },
 };
+
+/* Does path match rpath: exactly, or under it when rpath ends in '/'? */
+static int path_matches(const char *rpath, const char *path)
+{
+	size_t n = strlen(rpath);
+
+	if (n && rpath[n - 1] == '/')
+		return !strncmp(rpath, path, n);
+	return !strcmp(rpath, path);
+}
 
 /* Split /api/rooms/{room}{tail}: room into c->room, returns the tail. */
 static const char *room_path(struct route_ctx *c, const char *path)
@@ -313,7 +313,7 @@ static void api(struct http_req *req, struct http_resp *resp, void *ctx)
 
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		rt = &routes[i];
-		if (rt->path ? strcmp(rt->path, req->path) : (!tail || strcmp(rt->tail, tail)))
+		if (rt->path ? !path_matches(rt->path, req->path) : (!tail || strcmp(rt->tail, tail)))
 			continue;
 		path_known = 1;
 		if (!strcmp(rt->method, req->method))

@@ -1,0 +1,31 @@
+/* route.h - what api.fcgi's route handlers share: the per-request context and the access checks. */
+#ifndef BP_ROUTE_H
+#define BP_ROUTE_H
+
+#include "app.h"
+#include "http.h"
+
+/* What a route handler gets: the request, the room named in the path. */
+struct route_ctx {
+	struct app *app;
+	struct http_req *req;
+	struct http_resp *resp;
+	char room[STORE_NAME_MAX + 1];
+	struct store_room info;
+	char user[STORE_NAME_MAX + 1];	/* "" = anonymous */
+};
+
+/*
+ * Who is asking: no Authorization header is anonymous (returns 0); a valid
+ * Bearer token of an existing user fills c->user (0); anything else is
+ * answered 401 (returns -1).
+ */
+int authenticate(struct route_ctx *c);
+
+/*
+ * May c->user read c->room (c->info filled)? 1 yes; 0 no, and 401/403 (or
+ * 500) is already answered.
+ */
+int may_read(struct route_ctx *c);
+
+#endif

@@ -1,0 +1,125 @@
+// fake-twilio.mjs - Twilio's media API and its CDN, for the media tests (node, no npm modules).
+//
+//   node fake-twilio.mjs --port PORT --log FILE [--sid AC... --token TOKEN]
+//   node fake-twilio.mjs --print NAME        (the bytes /cdn/NAME serves, to stdout)
+//
+// Listens on 127.0.0.1:PORT. Every request is logged to FILE, one line:
+//   METHOD PATH host=HOST auth=AUTHORIZATION-or--
+// so a test can count upstream fetches and see what credentials each carried.
+//
+// /2010-04-01/Accounts/AC.../Messages/MM.../Media/SID: like Twilio, checks
+// HTTP Basic auth (--sid/--token; 401 when wrong), then answers 307 to
+// http://localhost:PORT/cdn/SID: "localhost", not 127.0.0.1, so that the
+// redirect goes to another host name and the client must drop credentials.
+// SID api404 / api500 answer 404 / 500 at the API itself.
+//
+// /cdn/NAME serves by NAME:
+//   pic-N        N bytes with Content-Length, image/jpeg
+//   chunked-N    N bytes chunked (no Content-Length)
+//   truncated-N  claims N bytes, sends half, closes the connection
+//   slow         answers nothing for 60 s (the client's timeout must fire)
+//   trickle      Content-Length 60000, 10 bytes every 200 ms
+//   missing      404; boom: 500
+//   loop         307 to itself, forever
+//   file         307 to file:///etc/passwd
+//   back         307 to /cdn/pic-64 on 127.0.0.1 (the API's host again)
+import http from 'node:http';
+import fs from 'node:fs';
+
+const args = {};
+for (let i = 2; i < process.argv.length; i += 2)
+	args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
+
+// Deterministic bytes per name, every value 0..255 in turn.
+function bytes(name, n) {
+	let seed = 0;
+	for (const ch of name) seed = (seed * 31 + ch.charCodeAt(0)) & 0xff;
+	const b = Buffer.alloc(n);
+	for (let i = 0; i < n; i++) b[i] = (i * 7 + seed + (i >> 8)) & 0xff;
+	return b;
+}
+
+function sizeOf(name) {
+	const m = /-(\d+)$/.exec(name);
+	return m ? Number(m[1]) : 0;
+}
+
+if (args.print !== undefined) {
+	process.stdout.write(bytes(args.print, sizeOf(args.print)));
+	process.exit(0);
+}
+
+const port = Number(args.port);
+const log = args.log;
+const timers = new Set();
+
+function later(ms, fn) {
+	const t = setTimeout(() => { timers.delete(t); fn(); }, ms);
+	timers.add(t);
+	return t;
+}
+
+function cdn(req, res, name) {
+	const cdnBase = `http://localhost:${port}/cdn/`;
+	if (name === 'missing') return res.writeHead(404).end('not found');
+	if (name === 'boom') return res.writeHead(500).end('boom');
+	if (name === 'loop') return res.writeHead(307, { Location: cdnBase + 'loop' }).end();
+	if (name === 'file') return res.writeHead(307, { Location: 'file:///etc/passwd' }).end();
+	if (name === 'back') return res.writeHead(307, { Location: `http://127.0.0.1:${port}/cdn/pic-64` }).end();
+	if (name === 'slow') {
+		const t = later(60000, () => res.writeHead(200).end('late'));
+		res.on('close', () => { clearTimeout(t); timers.delete(t); });
+		return;
+	}
+	if (name === 'trickle') {
+		res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': 60000 });
+		const t = setInterval(() => res.write(Buffer.alloc(10, 0x41)), 200);
+		timers.add(t);
+		res.on('close', () => { clearInterval(t); timers.delete(t); });
+		return;
+	}
+	const body = bytes(name, sizeOf(name));
+	if (name.startsWith('pic-')) {
+		return res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': body.length }).end(body);
+	}
+	if (name.startsWith('chunked-')) {
+		res.writeHead(200, { 'Content-Type': 'image/jpeg' });	// node chunks it
+		for (let i = 0; i < body.length; i += 4096) res.write(body.subarray(i, i + 4096));
+		return res.end();
+	}
+	if (name.startsWith('truncated-')) {
+		res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': body.length });
+		res.write(body.subarray(0, body.length >> 1));
+		return later(100, () => res.destroy());
+	}
+	res.writeHead(404).end('no such test file');
+}
+
+const server = http.createServer((req, res) => {
+	const auth = req.headers.authorization || '-';
+	fs.appendFileSync(log, `${req.method} ${req.url} host=${req.headers.host} auth=${auth}\n`);
+	res.on('error', () => {});
+	const api = /^\/2010-04-01\/Accounts\/AC[^/]*\/Messages\/MM[^/]*\/Media\/([A-Za-z0-9_-]+)$/.exec(req.url);
+	if (api) {
+		const want = 'Basic ' + Buffer.from(`${args.sid}:${args.token}`).toString('base64');
+		if (args.sid !== undefined && auth !== want)
+			return res.writeHead(401, { 'Content-Type': 'application/json' }).end('{"code":20003}');
+		if (api[1] === 'api404') return res.writeHead(404).end('{"code":20404}');
+		if (api[1] === 'api500') return res.writeHead(500).end('oops');
+		return res.writeHead(307, { Location: `http://localhost:${port}/cdn/${api[1]}` }).end();
+	}
+	const c = /^\/cdn\/([A-Za-z0-9_-]+)$/.exec(req.url);
+	if (c) return cdn(req, res, c[1]);
+	res.writeHead(404).end('no such path');
+});
+
+function stop() {
+	for (const t of timers) { clearTimeout(t); clearInterval(t); }
+	server.closeAllConnections();
+	server.close(() => process.exit(0));
+}
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);
+server.listen(port, '127.0.0.1', () => {
+	fs.appendFileSync(log, `listening ${port}\n`);
+});
