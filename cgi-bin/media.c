@@ -10,7 +10,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <fcgiapp.h>
 #include <openssl/sha.h>
 
 #include "err.h"
@@ -281,7 +280,7 @@ static int sendfile_value(const char *path, char *buf, size_t len)
 	return 0;
 }
 
-/* The bytes of path as the response body (plain CGI: no lighttpd to send it). */
+/* The bytes of path as the response body (no lighttpd to send it). */
 static int body_from_file(struct http_resp *resp, const char *path, char *err)
 {
 	struct stat st;
@@ -315,7 +314,19 @@ out:
 	return ret;
 }
 
-/* 200 with the file: X-Sendfile for lighttpd, or the bytes as plain CGI. */
+/*
+ * lighttpd sends the file itself (X-Sendfile: its /media/ block enables
+ * "x-sendfile" with x-sendfile-docroot $VAR/media/). Any other server
+ * (Apache's mod_fcgid, plain CGI in tests) gets the bytes from us.
+ */
+static int behind_lighttpd(const struct route_ctx *c)
+{
+	const char *sw = http_param(c->req, "SERVER_SOFTWARE");
+
+	return sw && !strncmp(sw, "lighttpd/", 9);
+}
+
+/* 200 with the file: X-Sendfile for lighttpd, else the bytes. */
 static void serve(struct route_ctx *c, const struct media_item *m)
 {
 	char value[1024], err[ERR_LEN];
@@ -326,7 +337,7 @@ static void serve(struct route_ctx *c, const struct media_item *m)
 	http_header(c->resp, "ETag: \"%s\"", m->etag);
 	http_header(c->resp, "X-Content-Type-Options: nosniff");
 	http_header(c->resp, "Content-Security-Policy: %s", MEDIA_CSP);
-	if (FCGX_IsCGI()) {
+	if (!behind_lighttpd(c)) {
 		if (body_from_file(c->resp, m->file, err)) {
 			c->resp->headers[0] = '\0';
 			http_error(c->resp, 500, "internal", "%s", err);

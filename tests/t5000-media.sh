@@ -281,7 +281,20 @@ test_expect_success 'a private room: members only, Cache-Control private' '
 	test "$(get /media/secret/1/0 -H "Authorization: Bearer $alice")" = 200
 '
 
-test_expect_success 'plain CGI (no lighttpd): the handler sends the bytes itself' '
+test_expect_success 'as CGI with SERVER_SOFTWARE lighttpd: X-Sendfile with the path, no body' '
+	etag=$(get /media/books/1/0 >/dev/null && header ETag | tr -d "\"") &&
+	REQUEST_METHOD=GET REQUEST_URI=/media/books/1/0 SERVER_SOFTWARE=lighttpd/1.4.69 BOOKPICS_VAR=$VAR \
+		"$BIN/api.fcgi" </dev/null | tr -d "\r" >cgi.out &&
+	grep -q "^Status: 200 OK\$" cgi.out &&
+	grep -q "^Content-Type: image/jpeg\$" cgi.out &&
+	grep -q "^Content-Length: 0\$" cgi.out &&
+	grep "^X-Sendfile: " cgi.out >actual &&
+	echo "X-Sendfile: $VAR/media/books/1-0-$etag" >expect &&
+	test_cmp expect actual &&
+	test "$(sed -n "/^\$/,\$p" cgi.out)" = ""
+'
+
+test_expect_success 'plain CGI (no lighttpd, e.g. Apache): the handler sends the bytes itself' '
 	REQUEST_METHOD=GET REQUEST_URI=/media/books/1/0 BOOKPICS_VAR=$VAR \
 		"$BIN/api.fcgi" </dev/null >cgi.out &&
 	sed -n "1,/^\r\$/p" cgi.out | tr -d "\r" >cgi.head &&
