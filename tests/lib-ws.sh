@@ -1,0 +1,83 @@
+# lib-ws.sh - helpers for the relay tests (t2xxx, t4xxx); source after test-lib.sh.
+#
+# Every background process a script starts is recorded in $TRASH/bg.pids
+# and killed by kill_bg (called before test_done, and on any exit).
+
+WS=ws://127.0.0.1:$PORT/ws
+WSC=$TOP/tests/tools/ws-client.mjs
+
+# ws URL ARGS...: one client in the foreground (tests/tools/ws-client.mjs).
+ws() {
+	node "$WSC" "$@"
+}
+
+# bg_pid PID: remember a background process for kill_bg.
+bg_pid() {
+	echo "$1" >>"$TRASH/bg.pids"
+}
+
+kill_bg() {
+	[ -f "$TRASH/bg.pids" ] || return 0
+	while read -r _p; do
+		kill "$_p" 2>/dev/null
+	done <"$TRASH/bg.pids"
+	rm -f "$TRASH/bg.pids"
+}
+trap 'kill_bg; stop_bookpics' EXIT
+
+# ws_bg NAME URL ARGS...: a client in the background; its lines go to
+# NAME.out, lines appended to NAME.in are sent (ws_say). Returns once it
+# is in place (hello received, or refused).
+ws_bg() {
+	_name=$1
+	shift
+	rm -f "$_name.ready" "$_name.out"
+	: >"$_name.in"
+	node "$WSC" "$@" --in "$_name.in" --out "$_name.out" --ready "$_name.ready" \
+		--timeout 55 >/dev/null 2>&1 &
+	echo $! >"$_name.pid"
+	bg_pid $!
+	wait_for "test -f $_name.ready" 15
+}
+
+# ws_say NAME FRAME: send FRAME on background client NAME.
+ws_say() {
+	printf '%s\n' "$2" >>"$1.in"
+}
+
+# ws_stop NAME: disconnect background client NAME.
+ws_stop() {
+	kill "$(cat "$1.pid")" 2>/dev/null
+	wait_for "! kill -0 $(cat "$1.pid")" 5
+}
+
+# wait_count FILE REGEX N [SECONDS]: until FILE has N lines matching REGEX.
+wait_count() {
+	wait_for "test \$(grep -c -E -- '$2' '$1') -ge $3" ${4:-10}
+}
+
+# The "message" lines of a client's output as "ROOM INDEX USER TEXT".
+messages_of() {
+	sed -n 's/^message //p' "$1"
+}
+
+relay_health() {
+	curl -s "$BASE/api/health" | grep -q "\"relay\":$1"
+}
+
+# Kill the relay with SIGKILL (no cleanup at all) and wait until it is gone.
+relay_kill9() {
+	_rp=$(cat "$VAR/run/relay.pid")
+	kill -9 "$_rp" &&
+	wait_for "! kill -0 $_rp" 5 &&
+	wait_for "relay_health false" 5
+}
+
+# Start a relay again as run.sh does; the script's cleanup kills it.
+relay_start() {
+	BOOKPICS_VAR=$VAR "$BIN/bookpics-relay" --port "$RELAY_PORT" \
+		2>>"$VAR/log/relay.log" &
+	echo $! >"$VAR/run/relay.pid"
+	bg_pid $!
+	wait_for "relay_health true" 10
+}
