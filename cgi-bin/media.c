@@ -75,12 +75,13 @@ static int parse_number(const char *s, size_t len, uint64_t max, uint64_t *v)
  */
 static int parse_path(const char *uri, struct route_ctx *c, struct media_item *m)
 {
-	const char *p = uri + strlen("/media/"), *end = p + strcspn(p, "?#");
-	const char *s1, *s2;
+	const char *p, *end, *s1, *s2;
 	uint64_t n;
 
 	if (strncmp(uri, "/media/", 7))
 		return 0;
+	p = uri + 7;
+	end = p + strcspn(p, "?#");
 	s1 = memchr(p, '/', (size_t)(end - p));
 	if (!s1 || s1 == p || s1 - p > STORE_NAME_MAX)
 		return 0;
