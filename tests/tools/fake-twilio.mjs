@@ -23,6 +23,7 @@
 //   loop         307 to itself, forever
 //   file         307 to file:///etc/passwd
 //   back         307 to /cdn/pic-64 on 127.0.0.1 (the API's host again)
+//   relative     307 to the relative Location /cdn/pic-100
 import http from 'node:http';
 import fs from 'node:fs';
 
@@ -66,6 +67,7 @@ function cdn(req, res, name) {
 	if (name === 'loop') return res.writeHead(307, { Location: cdnBase + 'loop' }).end();
 	if (name === 'file') return res.writeHead(307, { Location: 'file:///etc/passwd' }).end();
 	if (name === 'back') return res.writeHead(307, { Location: `http://127.0.0.1:${port}/cdn/pic-64` }).end();
+	if (name === 'relative') return res.writeHead(307, { Location: '/cdn/pic-100' }).end();
 	if (name === 'slow') {
 		const t = later(60000, () => res.writeHead(200).end('late'));
 		res.on('close', () => { clearTimeout(t); timers.delete(t); });
