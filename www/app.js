@@ -2,7 +2,7 @@
 // a build step ("vue" is mapped to /vendor/vue.js by the import map in
 // index.html). Every user-supplied string is shown with {{ }} interpolation,
 // i.e. as text; nothing in the app uses v-html.
-import { createApp, ref, computed } from 'vue'
+import { createApp, ref } from 'vue'
 import PictureWall from './js/wall.js'
 import ChatView from './js/chat.js'
 
@@ -26,7 +26,7 @@ const App = {
   </div>
 </header>
 <main class="page">
-  <picture-wall v-show="view === 'wall'"></picture-wall>
+  <picture-wall v-if="wallOpened" v-show="view === 'wall'"></picture-wall>
   <chat-view v-show="view === 'chat'" :active="view === 'chat'" :token-request="tokenRequest"
              @unread="n => unread = n"></chat-view>
 </main>`,
@@ -35,6 +35,7 @@ const App = {
     const view = ref('wall')
     const unread = ref(0)
     const tokenRequest = ref(null)
+    const wallOpened = ref(false) // the wall (and its socket) starts when first shown
     let seq = 0
 
     function route () {
@@ -46,12 +47,13 @@ const App = {
         history.replaceState(null, '', location.pathname + location.search + '#/chat')
       }
       view.value = v
+      if (v === 'wall') wallOpened.value = true
       document.title = v === 'chat' ? 'Chat · bookpics' : 'bookpics'
     }
     route()
     window.addEventListener('hashchange', route)
 
-    return { view, unread, tokenRequest }
+    return { view, unread, tokenRequest, wallOpened }
   }
 }
 

@@ -22,8 +22,8 @@ export function oneLine (s) { return String(s ?? '').replace(/\s+/g, ' ').trim()
 
 let browser = null
 
-// Start Chromium and open a page. Page errors are counted; resource load
-// failures (e.g. a 502 picture) are only noted, they may be what a test wants.
+// Start Chromium and open a page. Page errors are counted; network failures
+// (e.g. a 502 picture) are only noted, they may be what a test wants.
 export async function openPage () {
   const [w, h] = (process.env.VIEWPORT || '1280x900').split('x').map(Number)
   browser = await chromium.launch({
@@ -37,7 +37,9 @@ export async function openPage () {
   page.on('pageerror', e => { errors.push(e.message); note('page error: ' + e.message) })
   page.on('console', m => {
     if (m.type() !== 'error') return
-    if (/Failed to load resource/.test(m.text())) { note('resource: ' + m.text()); return }
+    // Network trouble the browser itself logs (a 502 picture, a WebSocket
+    // retry while the server restarts) is not a page error.
+    if (/Failed to load resource|WebSocket connection to/.test(m.text())) { note('network: ' + m.text()); return }
     errors.push(m.text()); note('console error: ' + m.text())
   })
   page.on('dialog', d => { errors.push('dialog: ' + d.message()); note('dialog: ' + d.message()); d.dismiss() })

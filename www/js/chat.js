@@ -7,7 +7,7 @@
 //   {"action":"resume","rooms":{room: highest index seen, ...}}
 // so nothing stored meanwhile is missed.
 import { ref, reactive, computed, watch, nextTick, onBeforeUnmount } from 'vue'
-import { getJSON, messagesPath, wsUrl, friendlyTime, fullTime } from './util.js'
+import { getJSON, messagesPath, wsUrl, safeMedia, friendlyTime, fullTime } from './util.js'
 import { LiveSocket } from './live.js'
 
 const PAGE = 50
@@ -161,7 +161,7 @@ export default {
         userId: m.userId || '',
         chatMessage: typeof m.chatMessage === 'string' ? m.chatMessage : '',
         createTime: m.createTime || '',
-        media: Array.isArray(m.media) ? m.media.filter(md => md && typeof md.url === 'string') : []
+        media: safeMedia(m.media)
       }
       let i = r.list.length
       while (i > 0 && r.list[i - 1].index > msg.index) i--
@@ -250,6 +250,12 @@ export default {
     function onFrame (f) {
       switch (f.type) {
         case 'hello': {
+          if (!f.userId) {
+            // Accepted, but as nobody: the token was not recognised.
+            error.value = 'The server did not recognise this token. Check it and press Connect.'
+            stopAfterRefusal()
+            break
+          }
           connected.value = true
           userId.value = f.userId || null
           const names = Array.isArray(f.rooms) ? f.rooms.filter(r => r && typeof r.room === 'string') : []

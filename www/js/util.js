@@ -37,6 +37,13 @@ export function messagesPath (room, params) {
   return `/api/rooms/${encodeURIComponent(room)}/messages${qs ? '?' + qs : ''}`
 }
 
+// Media items worth showing: an object with a same-origin path ("/media/...")
+// or an http(s) URL. Anything else (javascript:, data:, ...) is dropped.
+export function safeMedia (list) {
+  if (!Array.isArray(list)) return []
+  return list.filter(md => md && typeof md.url === 'string' && /^(\/(?![\/\\])|https?:\/\/)/i.test(md.url))
+}
+
 // The URL of the WebSocket endpoint on this origin, with an optional token.
 export function wsUrl (token) {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:'

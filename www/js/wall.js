@@ -1,7 +1,7 @@
 // The picture wall: the public room (default "books"), newest first, with
 // infinite scroll towards older pictures and live arrivals over /ws.
 import { ref, reactive, computed, onMounted, onBeforeUnmount, nextTick } from 'vue'
-import { getJSON, messagesPath, wsUrl, friendlyTime, fullTime } from './util.js'
+import { getJSON, messagesPath, wsUrl, safeMedia, friendlyTime, fullTime } from './util.js'
 import { LiveSocket } from './live.js'
 
 const PAGE = 30 // pictures per page
@@ -29,7 +29,7 @@ export default {
     <li v-for="m in pictures" :key="m.index" class="card"
         :class="{ 'text-only': !m.media.length, fresh: fresh[m.index] }"
         :data-index="m.index" :data-user="m.userId">
-      <div v-if="m.media.length" class="media" :class="{ multi: m.media.length > 1 }">
+      <div v-if="m.media.length" class="media" :class="m.media.length > 1 ? 'multi m' + Math.min(m.media.length, 3) : ''">
         <template v-for="(md, i) in m.media" :key="i">
           <video v-if="isVideo(md)" :src="md.url" controls preload="metadata"></video>
           <a v-else :href="md.url" target="_blank" rel="noopener" class="pic">
@@ -76,6 +76,7 @@ export default {
     let highest = 0 // highest index shown
     let lowest = Infinity // lowest index shown
     let bannerTimer = null
+    let retryTimer = null
     let observer = null
     let socket = null
     let alive = true
@@ -95,7 +96,7 @@ export default {
         userId: m.userId || '',
         chatMessage: typeof m.chatMessage === 'string' ? m.chatMessage : '',
         createTime: m.createTime || '',
-        media: Array.isArray(m.media) ? m.media.filter(md => md && typeof md.url === 'string') : []
+        media: safeMedia(m.media)
       }
     }
 
@@ -115,7 +116,9 @@ export default {
     }
 
     async function loadFirst () {
+      clearTimeout(retryTimer)
       loadError.value = ''
+      loaded.value = false
       try {
         const health = await getJSON('/api/health').catch(() => null)
         if (health && typeof health.twilio_room === 'string' && health.twilio_room) room.value = health.twilio_room
@@ -130,6 +133,9 @@ export default {
       } catch (e) {
         loadError.value = e.message
         loaded.value = true
+        // A wall often runs unattended on a screen: keep trying by itself.
+        clearTimeout(retryTimer)
+        if (alive) retryTimer = setTimeout(() => { if (!pictures.length) loadFirst() }, 5000)
       }
     }
 
@@ -210,6 +216,7 @@ export default {
       if (observer) observer.disconnect()
       if (socket) socket.stop(true)
       clearTimeout(bannerTimer)
+      clearTimeout(retryTimer)
     })
 
     return {
