@@ -135,7 +135,42 @@ room_lines() {
 			});'
 }
 
+# Browser drivers (tests/browser/*.mjs) read commands on stdin and print
+# lines: run one in the background with a FIFO for its stdin and a file for
+# its stdout. driver_start NAME ARGS..., driver_send NAME LINE,
+# driver_wait NAME PATTERN [SECONDS] (a grep -E pattern on its output).
+driver_start() {
+	_name=$1; shift
+	rm -f "$TRASH/$_name.in"
+	mkfifo "$TRASH/$_name.in"
+	node "$@" <"$TRASH/$_name.in" >"$TRASH/$_name.out" 2>"$TRASH/$_name.err" &
+	echo $! >"$TRASH/$_name.driver"
+	# Hold the FIFO open for writing: the driver sees EOF only on driver_stop.
+	sleep 1000000 >"$TRASH/$_name.in" &
+	echo $! >"$TRASH/$_name.holder"
+}
+
+driver_send() {
+	printf '%s\n' "$2" >"$TRASH/$1.in"
+}
+
+driver_wait() {
+	wait_for "grep -q -E '$2' '$TRASH/$1.out'" "${3:-20}" || {
+		echo "driver $1: no line matching '$2'; it printed:"; cat "$TRASH/$1.out" "$TRASH/$1.err"
+		return 1
+	}
+}
+
+driver_stop() {
+	for _f in "$TRASH"/*.holder "$TRASH"/*.driver; do
+		[ -f "$_f" ] || continue
+		kill "$(cat "$_f")" 2>/dev/null
+		rm -f "$_f"
+	done
+}
+
 test_done() {
+	driver_stop
 	stop_bookpics
 	if ! check_sanitizer_logs; then
 		test_failed=$((test_failed + 1))
@@ -147,10 +182,10 @@ test_done() {
 	say "1..$test_count"
 	cd "$TEST_DIR" || exit 1
 	if [ $test_failed -eq 0 ]; then
-		rm -rf "$TRASH"
+		[ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"	# KEEP_TRASH=1: look at it
 		exit 0
 	fi
 	exit 1
 }
 
-trap 'stop_bookpics' EXIT
+trap 'driver_stop; stop_bookpics' EXIT
