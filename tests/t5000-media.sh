@@ -352,5 +352,17 @@ test_expect_success 'failures are logged with their reason (stderr: run.log); li
 	! grep -i "X-Sendfile" "$VAR/log/lighttpd.log"
 '
 
+test_expect_success 'the content type served is the one stored with the message, not the upstream one' '
+	u=$TW/MMpng/Media/png-120x80 &&
+	test "$(tw_post "MessageSid=MMpng&From=%2B14155550100&NumMedia=2&MediaUrl0=$u&MediaContentType0=image%2Fpng&MediaUrl1=$u&MediaContentType1=image%2Fgif")" = 200 &&
+	idx=$(curl -s "$BASE/api/rooms/books/messages?limit=1" | sed -n "s/.*\"index\":\([0-9]*\).*/\1/p") &&
+	test "$(get /media/books/$idx/0)" = 200 &&
+	test "$(header Content-Type)" = image/png &&
+	expect_bytes png-120x80 && cmp expect.bin body &&
+	test "$(get /media/books/$idx/1)" = 200 &&
+	test "$(header Content-Type)" = image/gif &&
+	cmp expect.bin body
+'
+
 stop_fake
 test_done

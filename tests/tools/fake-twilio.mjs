@@ -15,6 +15,7 @@
 //
 // /cdn/NAME serves by NAME:
 //   pic-N        N bytes with Content-Length, image/jpeg
+//   png-WxH      a real W x H PNG (a colour gradient), image/png, for browsers
 //   chunked-N    N bytes chunked (no Content-Length)
 //   truncated-N  claims N bytes, sends half, closes the connection
 //   slow         answers nothing for 60 s (the client's timeout must fire)
@@ -26,6 +27,7 @@
 //   relative     307 to the relative Location /cdn/pic-100
 import http from 'node:http';
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2)
@@ -40,13 +42,61 @@ function bytes(name, n) {
 	return b;
 }
 
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+	let c = n;
+	for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+	return c >>> 0;
+});
+
+function crc32(buf) {
+	let c = 0xffffffff;
+	for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+	return (c ^ 0xffffffff) >>> 0;
+}
+
+// A W x H 8-bit RGB PNG: signature, IHDR, one IDAT, IEND.
+function png(w, h) {
+	const chunk = (type, data) => {
+		const head = Buffer.alloc(8), tail = Buffer.alloc(4);
+		head.writeUInt32BE(data.length, 0);
+		head.write(type, 4, 'latin1');
+		tail.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+		return Buffer.concat([head, data, tail]);
+	};
+	const ihdr = Buffer.alloc(13);
+	ihdr.writeUInt32BE(w, 0);
+	ihdr.writeUInt32BE(h, 4);
+	ihdr[8] = 8;	// bit depth
+	ihdr[9] = 2;	// RGB
+	const raw = Buffer.alloc((w * 3 + 1) * h);
+	for (let y = 0; y < h; y++) {
+		const row = y * (w * 3 + 1);	// filter byte 0, then pixels
+		for (let x = 0; x < w; x++) {
+			raw[row + 1 + x * 3] = (x * 255 / Math.max(w - 1, 1)) | 0;
+			raw[row + 2 + x * 3] = (y * 255 / Math.max(h - 1, 1)) | 0;
+			raw[row + 3 + x * 3] = 160;
+		}
+	}
+	return Buffer.concat([
+		Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+		chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
+	]);
+}
+
+// png-WxH names a PNG, anything else the pattern bytes.
+function content(name) {
+	const p = /^png-(\d{1,4})x(\d{1,4})$/.exec(name);
+	if (p && +p[1] > 0 && +p[2] > 0) return png(+p[1], +p[2]);
+	return bytes(name, sizeOf(name));
+}
+
 function sizeOf(name) {
 	const m = /-(\d+)$/.exec(name);
 	return m ? Number(m[1]) : 0;
 }
 
 if (args.print !== undefined) {
-	process.stdout.write(bytes(args.print, sizeOf(args.print)));
+	process.stdout.write(content(args.print));
 	process.exit(0);
 }
 
@@ -80,9 +130,12 @@ function cdn(req, res, name) {
 		res.on('close', () => { clearInterval(t); timers.delete(t); });
 		return;
 	}
-	const body = bytes(name, sizeOf(name));
+	const body = content(name);
 	if (name.startsWith('pic-')) {
 		return res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': body.length }).end(body);
+	}
+	if (/^png-\d+x\d+$/.test(name) && body.length) {
+		return res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': body.length }).end(body);
 	}
 	if (name.startsWith('chunked-')) {
 		res.writeHead(200, { 'Content-Type': 'image/jpeg' });	// node chunks it
