@@ -33,6 +33,8 @@ UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+BENCH_SRC = $(wildcard bench/*.c)
+BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 PROGRAMS = $(BIN)/webhook.fcgi $(BIN)/api.fcgi $(BIN)/bookpics-admin
 ifneq ($(RELAY_SRC),)
@@ -73,8 +75,13 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -o $@ $^ $(LIBS_LWS) $(LIBS_CURL) $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
 
+# The benchmark's programs (bench/*.c) build with the tools: `make check` runs wsload.
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libbookpics.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -o $@ $^ $(LIBS_CURL) $(LIBS_FCGI) $(LIBS_LIB) -lpthread $(LDFLAGS)
+
 unit: $(UNIT_BIN)
-tools: $(TOOL_BIN)
+tools: $(TOOL_BIN) $(BENCH_BIN)
 
 # Debian packages and the npm modules; quiet and quick when all is there.
 deps:
