@@ -33,6 +33,7 @@
 #define CTL_MAX 256
 #define TICK_US LWS_US_PER_SEC	/* the safety net: store heads, cursors */
 #define MAINTAIN_TICKS 30	/* store_maintain every ~30 s */
+#define MEMBERS_TICKS 10	/* memberships re-read: a lost "u" notice costs ~10 s */
 #define USER_BUCKETS 1024
 #define BAD_LINES_LOGGED 10	/* per tick; the rest are only counted */
 #define QUERY_ARG_MAX 2048
@@ -46,6 +47,7 @@ struct sub {
 	struct session *ss;
 	struct sub *next;	/* in ss->subs */
 	uint64_t next_index;	/* next message owed; owed while <= room->last */
+	uint64_t high;		/* highest index delivered (or claimed by resume) */
 	uint64_t saved;		/* delivery cursor known to be in the store */
 	int member;		/* followed as a member: its cursor is kept */
 	struct room_batch batch;	/* far behind: own frames from the store */
@@ -285,36 +287,40 @@ static void sub_drop(struct session *ss, struct sub *sb)
 	free(sb);
 }
 
-/* Move a sub to start at next_index (an explicit request of the client). */
+/*
+ * Move a sub to start at next_index (the client asked: resume, or
+ * subscribe with "after"). The client has what is before it, so the
+ * delivery cursor moves forward with it; a replay never moves it back.
+ */
 static void sub_restart(struct sub *sb, uint64_t next_index)
 {
 	sb->next_index = next_index;
+	if (next_index - 1 > sb->high)
+		sb->high = next_index - 1;
 	room_batch_clear(&sb->batch);
 }
 
 /*
- * Store the delivery cursors that moved: the last index handed to the
- * socket in each member room. Called every tick and at close, so a relay
+ * Store the delivery cursors that moved: the highest index handed to the
+ * socket (or claimed by the client's resume) in each member room. Called every tick and at close, so a relay
  * crash makes a reconnecting user see at most ~1 s of messages again,
  * never miss one.
  */
 static void cursors_flush(struct vhd *v, struct session *ss)
 {
 	char err[ERR_LEN];
-	uint64_t done;
 	struct sub *sb;
 
 	if (!ss->user[0])
 		return;
 	for (sb = ss->subs; sb; sb = sb->next) {
-		done = sb->next_index - 1;
-		if (!sb->member || done <= sb->saved)
+		if (!sb->member || sb->high <= sb->saved)
 			continue;
-		if (store_cursor_set(v->app.store, ss->user, sb->room->name, done, err)) {
+		if (store_cursor_set(v->app.store, ss->user, sb->room->name, sb->high, err)) {
 			lwsl_err("relay: %s: %s\n", ss->id, err);
 			continue;	/* stays dirty: tried again next tick */
 		}
-		sb->saved = done;
+		sb->saved = sb->high;
 	}
 }
 
@@ -375,6 +381,7 @@ static int follow_rooms(struct vhd *v, struct session *ss, char *err)
 			err_set(err, "follow_rooms: out of memory");
 			goto out;
 		}
+		sb->high = cur;
 		sb->saved = found ? cur : 0;
 	}
 	ret = 0;
@@ -917,6 +924,8 @@ static int session_write(struct vhd *v, struct session *ss)
 	}
 	if (lws_write(ss->wsi, frame_data(f), f->len, LWS_WRITE_TEXT) < (int)f->len)
 		return -1;
+	if (sb->next_index > sb->high)
+		sb->high = sb->next_index;
 	sb->next_index++;
 	ss->rr = sb->next;	/* the next room first, next time */
 	if (session_owed(ss))
@@ -1037,8 +1046,15 @@ static void tick(lws_sorted_usec_list_t *sul)
 	v->ticks++;
 	fifo_check(v);
 	rooms_each(&v->rooms, refresh_room, v);
-	for (ss = v->sessions; ss; ss = ss->next)
+	for (ss = v->sessions; ss; ss = ss->next) {
 		cursors_flush(v, ss);
+		if (v->ticks % MEMBERS_TICKS || !ss->in_users)
+			continue;
+		if (follow_rooms(v, ss, err))
+			lwsl_err("relay: %s: %s\n", ss->id, err);
+		else if (session_owed(ss))
+			lws_callback_on_writable(ss->wsi);
+	}
 	rooms_gc(&v->rooms);
 	if (v->ticks % MAINTAIN_TICKS == 0 && store_maintain(v->app.store, err))
 		lwsl_err("relay: %s\n", err);

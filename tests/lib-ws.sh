@@ -23,7 +23,7 @@ kill_bg() {
 	done <"$TRASH/bg.pids"
 	rm -f "$TRASH/bg.pids"
 }
-trap 'kill_bg; stop_bookpics' EXIT
+trap 'kill_bg; driver_stop; stop_bookpics' EXIT
 
 # ws_bg NAME URL ARGS...: a client in the background; its lines go to
 # NAME.out, lines appended to NAME.in are sent (ws_say). Returns once it
