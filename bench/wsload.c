@@ -1058,7 +1058,7 @@ static long publish(long seq)
 	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, h);
 	curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 10L);
 	if (curl_easy_perform(curl) == CURLE_OK)
 		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	curl_slist_free_all(h);
@@ -1379,12 +1379,14 @@ static const char usage[] =
 "  --timeout S        hard limit per phase (60)\n"
 "  --settle S         pause after connecting (1)\n"
 "  --gap S            catchup: pause between closing and publishing (2)\n"
-"  -v                 tell more on stderr\n";
+"  -v                 tell more on stderr\n"
+"or: wsload --sample --server PID...   print the servers' cpu_us= rss_kb= procs=\n";
 
 int main(int argc, char **argv)
 {
 	const char *ws = NULL, *tokens = NULL;
 	unsigned char rnd[8];
+	int sample = 0;
 	long i;
 	int t;
 
@@ -1424,12 +1426,19 @@ int main(int argc, char **argv)
 			else if (!strcmp(v, "catchup")) opt.mode = MODE_CATCHUP;
 			else die("--mode: fanout or catchup");
 		} else if (!strcmp(a, "--hello")) opt.hello = 1;
+		else if (!strcmp(a, "--sample")) sample = 1;
 		else if (!strcmp(a, "-v")) opt.verbose = 1;
 		else {
 			fputs(usage, stderr);
 			return 2;
 		}
 #undef ARG
+	}
+	if (sample) {	/* for run.sh: the server's CPU and memory now */
+		struct proc_sample ps = sample_servers(opt.verbose, "now");
+
+		printf("cpu_us=%lld rss_kb=%lld procs=%d\n", ps.cpu_us, ps.rss_kb, ps.n);
+		return 0;
 	}
 	if (!ws || !opt.pub_url || opt.clients < 1 || opt.msgs < 1 || opt.rounds < 1 ||
 	    opt.threads < 1 || opt.threads > MAX_THREADS) {
