@@ -11,6 +11,9 @@
 //                          sent as given: it need not be JSON)
 //   --send-size N          a JSON text frame of exactly N bytes
 //   --fragment BYTES       send every frame in fragments of at most BYTES
+//   --repeat N             send the --send frames N times over (a load)
+//   --pause-until FILE     stop reading from the socket after hello until
+//                          FILE exists: a client that does not read
 //   --in FILE              also send every line appended to FILE (polled every
 //                          50 ms): a background client driven from shell
 //   --count N              leave after N frames (hello included)
@@ -63,6 +66,8 @@ for (let i = 0; i < args.length; i++) {
     case '--send': opt.sends.push(val()); break
     case '--send-size': opt.sends.push(sized(num())); break
     case '--fragment': opt.fragment = num(); break
+    case '--repeat': opt.repeat = num(); break
+    case '--pause-until': opt.pauseUntil = val(); break
     case '--in': opt.in = val(); break
     case '--count': opt.count = num(); break
     case '--expect-messages': opt.expect = num(); break
@@ -111,6 +116,20 @@ function frameLine (data) {
   }
   if (f && f.type === 'hello' && 'connectionId' in f) f.connectionId = 'ID'
   return JSON.stringify(f)
+}
+
+// The --send frames, --repeat times over.
+function sendAll (ws) {
+  for (let n = 0; n < (opt.repeat || 1); n++) for (const s of opt.sends) sendFrame(ws, s)
+}
+
+// --pause-until: stop reading now, read again once the file exists.
+function pauseReading (ws) {
+  if (!opt.pauseUntil || !ws._socket) return
+  ws._socket.pause()
+  const t = setInterval(() => {
+    if (fs.existsSync(opt.pauseUntil)) { clearInterval(t); ws._socket.resume() }
+  }, 100)
 }
 
 // Read the body of a refused upgrade, then call done(body).
@@ -166,8 +185,9 @@ function single () {
     if (line.startsWith('message ')) messages++
     if (frames === 1) {
       touchReady()
-      for (const s of opt.sends) sendFrame(ws, s)
+      sendAll(ws)
       if (opt.in) startIn()
+      pauseReading(ws)
     }
     if (opt.until && opt.until.test(line)) { finish(0); return }
     if (hasExpectation() && !opt.until && metExpectation()) finish(0)
@@ -249,7 +269,8 @@ function many () {
         c.delay = 0
         if (c.connects++ === 0 && ++helloCount === clients.length && !readyDone) { readyDone = true; touchReady() }
         if (c.connects === 1) {
-          for (const s of opt.sends) sendFrame(ws, s)
+          sendAll(ws)
+          pauseReading(ws)
         } else {
           // Resume: every subscribed room after the highest index we got.
           for (const s of subs) {
