@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "chat.h"
 #include "err.h"
 #include "fifo.h"
 #include "http.h"
@@ -162,68 +163,45 @@ static void messages_get(struct route_ctx *c)
 	store_msgs_free(msgs, n);
 }
 
-/* Validate and store a message a member sends; 201 {"room","index"}. */
+/*
+ * Validate and store a message a member sends, the same way the relay does
+ * for sendMessage (lib/chat.h); 201 {"room","index"}.
+ */
 static void messages_post(struct route_ctx *c)
 {
-	struct json_object *body, *text, *type, *o;
-	const char *mtype = "text message", *chat;
-	char err[ERR_LEN], *record = NULL;
+	static const int status[] = {
+		[CHAT_BAD_REQUEST] = 400, [CHAT_NOT_FOUND] = 404,
+		[CHAT_NOT_MEMBER] = 403, [CHAT_ERROR] = 500,
+	};
+	struct json_object *body = NULL, *o;
+	const char *text = NULL, *type = NULL;
+	enum chat_result r;
+	char err[ERR_LEN];
 	uint64_t index;
-	size_t len;
-	int r;
 
 	if (!c->user[0]) {
 		http_error(c->resp, 401, "unauthorized", "a Bearer token is required to send");
 		return;
 	}
-	r = store_is_member(c->app->store, c->user, c->room, err);
-	if (r < 0) {
-		http_error(c->resp, 500, "internal", "%s", err);
-		return;
+	/* membership first: a non-member learns nothing about the body */
+	r = chat_check(c->app->store, c->user, c->room, err);
+	if (r == CHAT_OK) {
+		body = msg_parse_json(c->req->body, c->req->body_len, err);
+		r = body ? chat_fields(body, &text, &type, err) : CHAT_BAD_REQUEST;
 	}
-	if (!r) {
-		http_error(c->resp, 403, "not_member", "user '%s' is not a member of '%s'", c->user, c->room);
-		return;
-	}
-	body = msg_parse_json(c->req->body, c->req->body_len, err);
-	if (!body || !json_object_is_type(body, json_type_object)) {
-		http_error(c->resp, 400, "bad_request", "%s", body ? "body must be a JSON object" : err);
-		json_object_put(body);
-		return;
-	}
-	if (!json_object_object_get_ex(body, "chatMessage", &text) ||
-	    !json_object_is_type(text, json_type_string)) {
-		http_error(c->resp, 400, "bad_request", "chatMessage must be a string");
+	if (r == CHAT_OK)
+		r = chat_store(c->app->store, c->app->conf.var, c->user, c->room,
+			       type, text, &index, err);
+	if (r != CHAT_OK) {
+		http_error(c->resp, status[r], chat_code(r), "%s", err);
 		goto out;
 	}
-	chat = json_object_get_string(text);
-	len = (size_t)json_object_get_string_len(text);
-	if (len > MSG_TEXT_MAX || strlen(chat) != len) {
-		http_error(c->resp, 400, "bad_request", "chatMessage must be at most %d bytes of text", MSG_TEXT_MAX);
-		goto out;
-	}
-	if (json_object_object_get_ex(body, "messageType", &type)) {
-		if (!json_object_is_type(type, json_type_string) ||
-		    strcmp(json_object_get_string(type), "text message")) {
-			http_error(c->resp, 400, "bad_request", "messageType must be \"text message\"");
-			goto out;
-		}
-		mtype = json_object_get_string(type);
-	}
-	record = msg_record(c->user, mtype, chat, NULL, 0, NULL, err);
-	if (!record || store_append(c->app->store, c->room, NULL, record,
-				    strlen(record), &index, err) < 0) {
-		http_error(c->resp, 500, "internal", "%s", err);
-		goto out;
-	}
-	fifo_notify_message(c->app->conf.var, c->room, index);
 	o = json_object_new_object();
 	json_object_object_add(o, "room", json_object_new_string(c->room));
 	json_object_object_add(o, "index", json_object_new_int64((int64_t)index));
 	http_json(c->resp, 201, o);
 	json_object_put(o);
 out:
-	free(record);
 	json_object_put(body);
 }
 
