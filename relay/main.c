@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include <libwebsockets.h>
 
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
 	struct sigaction sa;
 	const char *var = NULL;
 	long port = 0;
+	time_t deadline;
 	char *end;
 	int i, n = 0;
 
@@ -94,6 +96,10 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	while (n >= 0 && !stopping && !cfg.failed)
+		n = lws_service(context, 0);
+	/* a moment to say goodbye; the 1 s tick bounds each wait */
+	deadline = time(NULL) + 2;
+	while (n >= 0 && relay_going_away(context) && time(NULL) < deadline)
 		n = lws_service(context, 0);
 	lws_context_destroy(context);
 	context = NULL;

@@ -1172,6 +1172,22 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+int relay_going_away(struct lws_context *ctx)
+{
+	struct lws_vhost *vh = lws_get_vhost_by_name(ctx, "default");
+	struct session *ss;
+	struct vhd *v;
+	int n = 0;
+
+	v = vh ? lws_protocol_vh_priv_get(vh, lws_vhost_name_to_protocol(vh, "bookpics")) : NULL;
+	if (!v)
+		return 0;
+	for (ss = v->sessions; ss; ss = ss->next, n++)
+		if (!ss->close_code)
+			close_after(ss, LWS_CLOSE_STATUS_GOINGAWAY, "relay stopping");
+	return n;
+}
+
 const struct lws_protocols relay_protocols[] = {
 	{
 		.name = "bookpics",

@@ -29,4 +29,13 @@ extern const struct lws_protocols relay_protocols[];
  */
 extern const lws_retry_bo_t relay_retry;
 
+/*
+ * Stopping: ask every connection to close with 1001 ("going away", so
+ * clients reconnect at once rather than guess from a dropped socket) after
+ * what is already queued for it. Returns how many connections are still
+ * open; service the context and call again until 0 (or give up: a client
+ * that does not read never takes its close frame).
+ */
+int relay_going_away(struct lws_context *ctx);
+
 #endif
