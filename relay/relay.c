@@ -95,6 +95,12 @@ struct vhd {
 	int bad_lines;
 	char id_prefix[17];
 	unsigned long long id_seq;
+	/*
+	 * The handshake CONFIRM_UPGRADE just admitted: ESTABLISHED follows in
+	 * the same service call, so it need not check the token again.
+	 */
+	struct lws *admitted;
+	char admitted_user[STORE_NAME_MAX + 1];
 };
 
 const lws_retry_bo_t relay_retry = {
@@ -788,13 +794,19 @@ static void session_open(struct vhd *v, struct session *ss, struct lws *wsi)
 	ss->wsi = wsi;
 	ss->vhd = v;
 	snprintf(ss->id, sizeof(ss->id), "%s-%llu", v->id_prefix, ++v->id_seq);
-	status = admit(v, wsi, ss->user, &code, msg, sizeof(msg));
+	if (v->admitted == wsi) {
+		memcpy(ss->user, v->admitted_user, sizeof(ss->user));
+		status = 0;
+	} else {
+		status = admit(v, wsi, ss->user, &code, msg, sizeof(msg));
+	}
+	v->admitted = NULL;
 	if (status) {
 		/*
-		 * CONFIRM_UPGRADE admitted this very handshake earlier in the
-		 * same service call, so this is not expected; should it happen,
-		 * refuse the contract's other way: an error frame, then close
-		 * code 4401 (bad token) or 4409 (duplicate connection).
+		 * Only when CONFIRM_UPGRADE did not see this handshake, which
+		 * libwebsockets 4.1 does not do: refuse the contract's other
+		 * way, an error frame, then close code 4401 (bad token) or
+		 * 4409 (duplicate connection).
 		 */
 		enqueue(ss, frame_error(code, "%s", msg));
 		close_after(ss, status == 409 ? 4409 : status == 401 ? 4401 : 1011, code);
@@ -1132,8 +1144,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 		if (!v || strcmp(in ? (const char *)in : "", "websocket"))
 			return -1;
 		status = admit(v, wsi, uid, &code, msg, sizeof(msg));
-		if (!status)
+		v->admitted = status ? NULL : wsi;
+		if (!status) {
+			memcpy(v->admitted_user, uid, sizeof(uid));
 			return 0;
+		}
 		lwsl_user("relay: handshake refused %d %s: %s\n", status, code, msg);
 		return http_refuse(wsi, status, code, msg);
 	case LWS_CALLBACK_HTTP:
