@@ -6,10 +6,12 @@
 #   fanout-1000-proxy fanout-1000-direct fanout-10000-proxy fanout-10000-direct
 #   ingest catchup history
 # BENCH_PORT (18080: bookpics' lighttpd; +1 relay, +10 nginx, +11 the
-# FastCGI ceiling), BIN, BUILD (where wsload and friends are), PERF=1 (record
-# the relay with perf during fanout-10000-direct: bench/out/perf-relay.txt).
-# Everything listens on 127.0.0.1 only, each scenario is bounded in count
-# and time, and only processes started here are stopped, by pid.
+# FastCGI ceiling or the bare write loop), ROUNDS (3: fan-out rounds),
+# BIN, BUILD (where wsload and the other bench programs are), PERF=1
+# (record the relay with perf during fanout-10000-direct:
+# bench/out/perf-relay.txt). Everything listens on 127.0.0.1 only, each
+# scenario is bounded in count and time, and only processes started here
+# are stopped, by pid.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${BIN:-$TOP/bin}
@@ -23,6 +25,7 @@ RELAY_PORT=$((BP_PORT + 1))
 NCHAN_PORT=$((BP_PORT + 10))
 HELLO_PORT=$((BP_PORT + 11))
 PERF=${PERF:-0}
+ROUNDS=${ROUNDS:-3}
 WSLOAD=$BUILD/bench/wsload
 BASE=http://127.0.0.1:$BP_PORT
 NBASE=http://127.0.0.1:$NCHAN_PORT
@@ -92,6 +95,7 @@ wait_gone() {
 BP_PID=
 NGINX_PID=
 HELLO_PID=
+FLOOR_PID=
 PERF_PID=
 
 # bookpics as `make run` starts it (scripts/run.sh), with a fresh VAR.
@@ -103,8 +107,6 @@ start_bookpics() {
 	VAR=$1
 	port_free "$BP_PORT" && port_free "$RELAY_PORT" || die "port $BP_PORT or $RELAY_PORT is busy"
 	mkdir -p "$VAR/log"
-	"$BIN/bookpics-admin" --var "$VAR" init --port "$BP_PORT" >/dev/null &&
-		"$BIN/bookpics-admin" --var "$VAR" twilio-token "$SECRET" >/dev/null || die "bookpics-admin init failed"
 	if [ "${TUNED:-0}" = 1 ] && ! grep -q '^ *server.max-fds' "$TOP/lighttpd.conf"; then
 		say "# lighttpd.conf sets no server.max-fds: this run adds server.max-fds = $NOFILE, server.max-connections = $(((NOFILE - 100) / 2))"
 		setsid sh -c '
@@ -132,6 +134,22 @@ start_bookpics() {
 	RELAY_PID=$(cat "$VAR/run/relay.pid")
 }
 
+# A fresh data directory with the bench's auth token. Berkeley DB sizes its
+# mutex region when the environment is created; with MVCC every committed
+# write transaction keeps a mutex while old page versions of it stay cached,
+# and the store's default region fills up after ~50,000 webhooks in a burst
+# (4 webhook processes) or ~160,000 appends from one process: BDB2034, then
+# every write fails with ENOMEM (docs/BENCHMARKS.md). Until lib/store.c
+# raises the limit itself, every environment made here gets a DB_CONFIG
+# with a larger one (read only when the environment is created).
+new_var() {
+	rm -rf "$1"
+	mkdir -p "$1/db" "$1/log"
+	printf 'mutex_set_max 200000\n' >"$1/db/DB_CONFIG"
+	"$BIN/bookpics-admin" --var "$1" init --port "$BP_PORT" >/dev/null &&
+		"$BIN/bookpics-admin" --var "$1" twilio-token "$SECRET" >/dev/null || die "bookpics-admin init failed"
+}
+
 stop_bookpics() {
 	[ -n "$BP_PID" ] || return 0
 	kill "$BP_PID" 2>/dev/null
@@ -139,6 +157,20 @@ stop_bookpics() {
 	BP_PID=
 	_n=50
 	while ! port_free "$BP_PORT" && [ $_n -gt 0 ]; do sleep 0.1; _n=$((_n - 1)); done
+	reap_var "$VAR"
+}
+
+# A FastCGI program stuck in Berkeley DB (after a panic: waiting for a lock
+# of a dead process) catches SIGTERM (libfcgi) and outlives lighttpd. Find
+# what this run started by its BOOKPICS_VAR, say so, and kill it.
+reap_var() {
+	sleep 0.5
+	for _p in /proc/[0-9]*; do
+		tr '\0' '\n' <"$_p/environ" 2>/dev/null | grep -qx "BOOKPICS_VAR=$1" || continue
+		_pid=${_p#/proc/}
+		say "# left behind by lighttpd: pid $_pid ($(cat "$_p/comm" 2>/dev/null)) in $(cat "$_p/wchan" 2>/dev/null): killed"
+		kill -9 "$_pid" 2>/dev/null
+	done
 }
 
 start_nchan() {
@@ -180,11 +212,27 @@ stop_hello() {
 	HELLO_PID=
 }
 
+# the bare write loop (bench/floor.c): the least any fan-out server can spend
+start_floor() {
+	port_free "$HELLO_PORT" || die "port $HELLO_PORT is busy"
+	"$BUILD/bench/floor" "$HELLO_PORT" >>"$OUT/floor.log" 2>&1 &
+	FLOOR_PID=$!
+	wait_http "http://127.0.0.1:$HELLO_PORT/" 10 || die "the floor server did not start"
+}
+
+stop_floor() {
+	[ -n "$FLOOR_PID" ] || return 0
+	kill "$FLOOR_PID" 2>/dev/null
+	wait_gone "$FLOOR_PID" 10
+	FLOOR_PID=
+}
+
 stop_all() {
 	[ -n "$PERF_PID" ] && kill -INT "$PERF_PID" 2>/dev/null
 	stop_bookpics
 	stop_nchan
 	stop_hello
+	stop_floor
 }
 trap 'stop_all; exit 130' INT TERM
 trap 'stop_all' EXIT
@@ -246,9 +294,11 @@ cpu_now() {	# cpu_now SERVERS... -> microseconds of server CPU so far
 # ---- scenarios ----
 
 # fan-out: N clients follow the public room; M signed webhooks (bookpics)
-# or publisher POSTs (nchan), paced so one message's fan-out ends before the
-# next starts; bookpics either through lighttpd's /ws (proxy) or straight to
-# the relay's port (direct).
+# or publisher POSTs (nchan), paced so that one message's fan-out mostly
+# ends before the next starts, in 3 rounds on the same connections (one
+# line per round in the logs; the summary is over all three); bookpics
+# either through lighttpd's /ws (proxy) or straight to the relay's port
+# (direct). Direct scenarios also measure the bare write loop (floor).
 scenario_fanout() {	# scenario_fanout NAME N HOW
 	name=$1 n=$2 how=$3
 	# 200,000 deliveries at 10,000 clients; 100,000 at 1,000
@@ -267,6 +317,7 @@ scenario_fanout() {	# scenario_fanout NAME N HOW
 			say "# $name: lighttpd may hold $NOFILE descriptors (the hard limit), accepts up to 90%, 2 per proxied client: $n clients"
 		fi
 	fi
+	new_var "$OUT/bookpics-$name/var"
 	start_bookpics "$OUT/bookpics-$name/var"
 	TUNED=0
 	# warm up: the FastCGI programs open the store, the relay learns the room
@@ -277,7 +328,8 @@ scenario_fanout() {	# scenario_fanout NAME N HOW
 		perf record -F 999 -g -p "$RELAY_PID" -o "$OUT/perf-relay.data" >"$OUT/perf.log" 2>&1 &
 		PERF_PID=$!
 	fi
-	bp=$(timeout 110 "$WSLOAD" --ws "$ws" --clients "$n" --msgs "$msgs" --interval-ms "$interval" --timeout 30 \
+	bp=$(timeout 110 "$WSLOAD" --ws "$ws" --clients "$n" --msgs "$msgs" --interval-ms "$interval" \
+		--rounds $ROUNDS --timeout 30 \
 		--subscribe "{\"action\":\"subscribe\",\"room\":\"books\",\"after\":$last}" \
 		--pub-kind twilio --pub "$BASE/twilio/sms" --auth "$SECRET" $BP_SERVERS \
 		--label "bookpics $name" 2>"$OUT/wsload-bookpics-$name.log" | tail -n 1)
@@ -295,12 +347,23 @@ scenario_fanout() {	# scenario_fanout NAME N HOW
 	start_nchan
 	curl -s -o /dev/null -d warm "$NBASE/pub?id=warm"
 	nc=$(timeout 110 "$WSLOAD" --ws "ws://127.0.0.1:$NCHAN_PORT/sub?id=$name" --clients "$n" \
-		--msgs "$msgs" --interval-ms "$interval" --timeout 30 \
+		--msgs "$msgs" --interval-ms "$interval" --rounds $ROUNDS --timeout 30 \
 		--pub-kind nchan --pub "$NBASE/pub?id=$name" $NCHAN_SERVERS \
 		--label "nchan $name" 2>"$OUT/wsload-nchan-$name.log" | tail -n 1)
 	stop_nchan
 	result "${nc:-nchan $name failed: see $OUT/wsload-nchan-$name.log}"
+	if [ "$how" = direct ]; then
+		start_floor
+		fl=$(timeout 110 "$WSLOAD" --ws "ws://127.0.0.1:$HELLO_PORT/sub" --clients "$n" \
+			--msgs "$msgs" --interval-ms "$interval" --rounds $ROUNDS --timeout 30 \
+			--pub-kind nchan --pub "http://127.0.0.1:$HELLO_PORT/pub" --server "$FLOOR_PID" \
+			--label "floor $name" 2>"$OUT/wsload-floor-$name.log" | tail -n 1)
+		stop_floor
+		result "${fl:-floor $name failed: see $OUT/wsload-floor-$name.log}"
+	fi
 	ratios "$name" "$bp" "$nc" p50_ms p99_ms cpu_us_per_msg rss_kb_per_conn cpu_us_per_conn
+	[ -n "${fl:-}" ] && result "ratio-to-floor $name cpu_us_per_msg=$(awk -v b="$(field cpu_us_per_msg "$bp")" -v f="$(field cpu_us_per_msg "$fl")" 'BEGIN { if (f > 0) printf "%.2f", b / f; else print "-" }')"
+	fl=
 }
 
 # ingest: signed webhooks per second through lighttpd (wrk, pre-signed
@@ -309,6 +372,7 @@ scenario_fanout() {	# scenario_fanout NAME N HOW
 # signature, nothing durable).
 scenario_ingest() {
 	secs=10
+	new_var "$OUT/bookpics-ingest/var"
 	start_bookpics "$OUT/bookpics-ingest/var"
 	"$BUILD/bench/presign" "$BASE/twilio/sms" "$SECRET" 150000 "SMingest$$x" >"$OUT/webhooks.txt" ||
 		die "presign failed"
@@ -345,15 +409,14 @@ scenario_ingest() {
 
 # catch-up storm: 1,000 chat members of one room connect once, leave, are
 # owed 100 messages (sent through the HTTP API), and reconnect all at once;
-# timed until every client has its 100. nchan: the same 1,000 reconnect to
-# a location that sends each new subscriber the channel's buffer (100).
+# timed until every client has its 100; through lighttpd, then straight to
+# the relay. nchan: the same 1,000 reconnect to a location that sends each
+# new subscriber the channel's buffer (100).
 scenario_catchup() {
 	n=1000 msgs=100
 	V=$OUT/bookpics-catchup/var
-	rm -rf "$V"
-	mkdir -p "$V"
+	new_var "$V"
 	A="$BIN/bookpics-admin --var $V"
-	$A init --port "$BP_PORT" >/dev/null || die "bookpics-admin init failed"
 	$A room add chat1 >/dev/null && $A user add sender >/dev/null &&
 		$A member add sender chat1 >/dev/null || die "bookpics-admin failed"
 	i=1
@@ -367,13 +430,19 @@ scenario_catchup() {
 		i=$((i + 1))
 	done >"$OUT/tokens.txt"
 	sender=$($A token sender --ttl 3600)
-	start_bookpics "$V"
-	bp=$(timeout 110 "$WSLOAD" --mode catchup --ws "ws://127.0.0.1:$BP_PORT/ws" --hello \
-		--tokens "$OUT/tokens.txt" --clients $n --msgs $msgs --interval-ms 0 \
-		--pub-kind api --pub "$BASE/api/rooms/chat1/messages" --auth "$sender" $BP_SERVERS \
-		--label "bookpics catchup-$n" 2>"$OUT/wsload-bookpics-catchup.log" | tail -n 1)
-	stop_bookpics
-	result "${bp:-bookpics catchup failed: see $OUT/wsload-bookpics-catchup.log}"
+	# through lighttpd (as deployed), then straight to the relay
+	for how in proxy direct; do
+		if [ $how = proxy ]; then ws=ws://127.0.0.1:$BP_PORT/ws; else ws=ws://127.0.0.1:$RELAY_PORT/ws; fi
+		start_bookpics "$V"
+		line=$(timeout 60 "$WSLOAD" --mode catchup --ws "$ws" --hello \
+			--tokens "$OUT/tokens.txt" --clients $n --msgs $msgs --interval-ms 0 \
+			--pub-kind api --pub "$BASE/api/rooms/chat1/messages" --auth "$sender" $BP_SERVERS \
+			--label "bookpics catchup-$n-$how" 2>"$OUT/wsload-bookpics-catchup-$how.log" | tail -n 1)
+		stop_bookpics
+		result "${line:-bookpics catchup-$n-$how failed: see $OUT/wsload-bookpics-catchup-$how.log}"
+		[ $how = proxy ] && bp=$line
+		[ $how = direct ] && bpd=$line
+	done
 
 	start_nchan
 	nc=$(timeout 110 "$WSLOAD" --mode catchup --ws "ws://127.0.0.1:$NCHAN_PORT/subold?id=catchup" \
@@ -382,7 +451,8 @@ scenario_catchup() {
 		--label "nchan catchup-$n" 2>"$OUT/wsload-nchan-catchup.log" | tail -n 1)
 	stop_nchan
 	result "${nc:-nchan catchup failed: see $OUT/wsload-nchan-catchup.log}"
-	ratios "catchup-$n" "$bp" "$nc" p50_ms p99_ms max_ms cpu_us_per_msg
+	ratios "catchup-$n-proxy" "$bp" "$nc" p50_ms p99_ms max_ms cpu_us_per_msg
+	ratios "catchup-$n-direct" "$bpd" "$nc" p50_ms p99_ms max_ms cpu_us_per_msg
 }
 
 # history: pages of 50 from a room of 1,000,000 messages, after= near the
@@ -395,15 +465,7 @@ scenario_history() {
 	size=1000000
 	if [ "$(cat "$OUT/history/filled" 2>/dev/null)" != "$size" ]; then
 		rm -rf "$OUT/history"
-		mkdir -p "$V/db"
-		# Berkeley DB sizes its mutex region when the environment is
-		# created; with MVCC every committed write transaction keeps a
-		# mutex while old page versions of it stay cached, and after about
-		# 160,000 appends in a row the store's default region is full
-		# (BDB2034, store_append fails with ENOMEM). Until lib/store.c
-		# raises it, the filled room gets a larger region here.
-		printf 'mutex_set_max 200000\n' >"$V/db/DB_CONFIG"
-		"$BIN/bookpics-admin" --var "$V" init --port "$BP_PORT" >/dev/null || die "init failed"
+		new_var "$V"	# with the larger mutex region: see new_var
 		say "# history: filling a room with $size messages (once; kept in $OUT/history)"
 		timeout 110 "$BUILD/bench/fill" "$V" books $size >"$OUT/history/filled" ||
 			die "fill failed"
@@ -437,6 +499,7 @@ mkdir -p "$OUT"
 : >"$RESULTS"
 say "# bookpics vs nginx + nchan, $(date -u '+%Y-%m-%d %H:%M UTC')"
 say "# machine: $(nproc) cpus, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r), open files $NOFILE"
+say "# every bookpics environment is made with DB_CONFIG mutex_set_max 200000 (see new_var)"
 say "# nginx $(nginx -v 2>&1 | sed 's/.*\///'), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan), lighttpd $(lighttpd -v | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p'), libwebsockets $(pkg-config --modversion libwebsockets)"
 for s in $SCENARIOS; do
 	say "# --- $s"
