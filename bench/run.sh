@@ -166,7 +166,7 @@ stop_bookpics() {
 reap_var() {
 	sleep 0.5
 	for _p in /proc/[0-9]*; do
-		tr '\0' '\n' <"$_p/environ" 2>/dev/null | grep -qx "BOOKPICS_VAR=$1" || continue
+		grep -qsxzF "BOOKPICS_VAR=$1" "$_p/environ" || continue
 		_pid=${_p#/proc/}
 		say "# left behind by lighttpd: pid $_pid ($(cat "$_p/comm" 2>/dev/null)) in $(cat "$_p/wchan" 2>/dev/null): killed"
 		kill -9 "$_pid" 2>/dev/null
