@@ -161,6 +161,12 @@ static int store_open_handles(struct store *s, char *err)
 	env->set_lk_max_objects(env, 100000);
 	env->set_lk_max_lockers(env, 10000);
 	env->set_tx_max(env, 1000);
+	/*
+	 * The default mutex region ran out after ~160k appends under the
+	 * benchmark (BDB2034, ENOMEM on every write): size it for long runs.
+	 * Applies when the environment is created.
+	 */
+	env->mutex_set_max(env, 200000);
 	if ((ret = env->open(env, s->home, flags, 0600))) {
 		err_set(err, "open environment %s: %s", s->home, db_strerror(ret));
 		goto fail;

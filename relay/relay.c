@@ -1208,7 +1208,7 @@ const struct lws_protocols relay_protocols[] = {
 		.name = "bookpics",
 		.callback = callback,
 		.per_session_data_size = sizeof(struct session),
-		.rx_buffer_size = 4096,
+		.rx_buffer_size = 512,	/* frames are reassembled by the relay; 4096 cost 3.4 kB per idle connection */
 	},
 	{ .name = NULL },
 };
