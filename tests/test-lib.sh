@@ -10,6 +10,9 @@
 # Each script runs in its own scratch directory tests/trash.tNNNN (removed
 # when every test passed), with its own ports derived from NNNN: $PORT for
 # lighttpd, $RELAY_PORT = PORT+1, $AUX_PORT = PORT+2 for fake upstreams.
+# PORT_BASE (default 10000) moves them all: a second checkout running its
+# suite at the same time uses PORT_BASE=10010 (no test NNNN has a
+# neighbour NNNN+3, so the two sets never meet).
 # Environment from run-all.sh: BIN (programs), BUILD (unit tests, tools).
 
 TEST_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -21,7 +24,7 @@ BUILD=${BUILD:-$TOP/build/obj}
 case $BIN in /*) ;; *) BIN=$TOP/$BIN ;; esac
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BIN BUILD TOP
-PORT=$((10000 + $(echo "$TEST_NUM" | sed 's/^0*//') * 3))
+PORT=$((${PORT_BASE:-10000} + $(echo "$TEST_NUM" | sed 's/^0*//') * 3))
 RELAY_PORT=$((PORT + 1))
 AUX_PORT=$((PORT + 2))
 export PORT RELAY_PORT AUX_PORT
