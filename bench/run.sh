@@ -9,7 +9,8 @@
 # FastCGI ceiling or the bare write loop), ROUNDS (3: fan-out rounds),
 # BIN, BUILD (where wsload and the other bench programs are), PERF=1
 # (record the relay with perf during fanout-10000-direct:
-# bench/out/perf-relay.txt). Everything listens on 127.0.0.1 only, each
+# bench/out/perf-relay.txt; the webhook programs during ingest:
+# bench/out/perf-webhook*.txt). Everything listens on 127.0.0.1 only, each
 # scenario is bounded in count and time, and only processes started here
 # are stopped, by pid.
 set -u
@@ -378,9 +379,24 @@ scenario_ingest() {
 		die "presign failed"
 	"$BUILD/tools/tw-load" "$BASE/twilio/sms" "$SECRET" 2 2 "SMwarm" >/dev/null
 	before=$(room_last books)
+	if [ "$PERF" = 1 ]; then
+		pids=$(pgrep -d, -P "$(cat "$VAR/run/lighttpd.pid")" -f webhook.fcgi)
+		perf record -F 999 -g -p "$pids" -o "$OUT/perf-webhook.data" >"$OUT/perf.log" 2>&1 &
+		PERF_PID=$!
+	fi
 	c0=$(cpu_now $BP_SERVERS)
 	w=$(WEBHOOKS=$OUT/webhooks.txt wrk_run "$BASE/twilio/sms" $secs 16 "$TOP/bench/ingest.lua")
 	c1=$(cpu_now $BP_SERVERS)
+	if [ -n "$PERF_PID" ]; then
+		kill -INT "$PERF_PID"
+		wait "$PERF_PID" 2>/dev/null
+		PERF_PID=
+		perf report -i "$OUT/perf-webhook.data" --stdio --no-children --sort symbol 2>/dev/null |
+			grep -E '^ +[0-9.]+%' | head -n 60 >"$OUT/perf-webhook.txt"
+		perf report -i "$OUT/perf-webhook.data" --stdio --children --sort symbol 2>/dev/null |
+			grep -E '^ +[0-9.]+%' | head -n 80 >"$OUT/perf-webhook-children.txt"
+		say "# perf profile of webhook.fcgi: $OUT/perf-webhook.txt, $OUT/perf-webhook-children.txt"
+	fi
 	after=$(room_last books)
 	stored=$((after - before))
 	stop_bookpics

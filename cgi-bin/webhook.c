@@ -83,12 +83,34 @@ static size_t collect_media(const struct conf *c, const struct form *f,
 	return n;
 }
 
+/*
+ * Make sure twilio_room exists (it is created on first run; a renamed one
+ * in the conf becomes a new public room). Rooms are never deleted, so each
+ * process checks a name once: reading the room on every webhook cost 29%
+ * of the program's CPU (docs/BENCHMARKS.md). Returns 0/-1.
+ */
+static int ensure_room(struct app *app, char *err)
+{
+	static char known[sizeof(app->conf.twilio_room)];
+	struct store_room room;
+	int r;
+
+	if (known[0] && !strcmp(known, app->conf.twilio_room))
+		return 0;
+	r = store_room_get(app->store, app->conf.twilio_room, &room, err);
+	if (r == 0)
+		r = store_room_add(app->store, app->conf.twilio_room, 1, err) < 0 ? -1 : 1;
+	if (r < 0)
+		return -1;
+	strcpy(known, app->conf.twilio_room);
+	return 0;
+}
+
 static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 {
 	struct app *app = ctx;
 	struct msg_media media[MSG_MEDIA_MAX];
 	struct form f = { 0 };
-	struct store_room room;
 	char err[ERR_LEN], url[2048], sender[32], *record = NULL;
 	const char *sid, *body;
 	uint64_t index;
@@ -140,10 +162,7 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 			    media, nmedia, sid, err);
 	if (!record)
 		goto fail;
-	r = store_room_get(app->store, app->conf.twilio_room, &room, err);
-	if (r == 0)	/* twilio_room renamed in the conf: a new public room */
-		r = store_room_add(app->store, app->conf.twilio_room, 1, err) < 0 ? -1 : 1;
-	if (r < 0)
+	if (ensure_room(app, err))
 		goto fail;
 	r = store_append(app->store, app->conf.twilio_room, sid, record,
 			 strlen(record), &index, err);

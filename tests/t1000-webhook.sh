@@ -165,4 +165,31 @@ test_expect_success 'a short From is masked without leaking it' '
 	test_cmp expect actual
 '
 
+test_expect_success 'twilio_room renamed in the conf: a new public room, and back' '
+	sed -i "s|^twilio_room *=.*|twilio_room = shelf|" "$VAR/bookpics.conf" &&
+	for i in 1 2 3 4 5 6; do
+		test "$(tw_post "MessageSid=SM010$i&From=%2B15550000005&Body=shelf$i")" = 200 || return 1
+	done &&
+	sed -i "s|^twilio_room *=.*|twilio_room = books|" "$VAR/bookpics.conf" &&
+	test "$(tw_post "MessageSid=SM0111&From=%2B15550000005&Body=back")" = 200 &&
+	sed -i "s|^twilio_room *=.*|twilio_room = shelf|" "$VAR/bookpics.conf" &&
+	test "$(tw_post "MessageSid=SM0112&From=%2B15550000005&Body=shelf7")" = 200 &&
+	sed -i "s|^twilio_room *=.*|twilio_room = books|" "$VAR/bookpics.conf" &&
+	room_lines shelf | cut -d" " -f1,4- >actual &&
+	cat >expect <<-\EOF &&
+	1 message shelf1
+	2 message shelf2
+	3 message shelf3
+	4 message shelf4
+	5 message shelf5
+	6 message shelf6
+	7 message shelf7
+	EOF
+	test_cmp expect actual &&
+	room_lines books | tail -n 1 | cut -d" " -f1,4- >actual &&
+	echo "7 message back" >expect && test_cmp expect actual &&
+	"$BIN/bookpics-admin" --var "$VAR" room list | grep "^shelf" >actual &&
+	grep -q public actual
+'
+
 test_done

@@ -65,6 +65,25 @@ int main(void)
 	CHECK(!verify("http://mycompany.com:1234/myapp.php?foo=1&bar=2", PARAMS, TOKEN,
 		      "0ZXoZLH/DfblKGATFgpif+LLRf4="), "a non-default port is not dropped for :80");
 
+	/* the per-thread keyed context: other tokens in turn, empty and long */
+	{
+		struct form f;
+		char longtok[301];
+
+		memset(longtok, 'k', 300);
+		longtok[300] = '\0';
+		form_parse(&f, PARAMS, strlen(PARAMS), err);
+		CHECK(tw_sign(URL, &f, "", sig, err) == 0, "an empty token signs");
+		CHECK_STR(sig, "aXngMTP07D4c4hkO+r0Kb5Oe528=", "HMAC with an empty key");
+		CHECK(tw_sign(URL, &f, longtok, sig, err) == 0, "a 300-byte token signs");
+		CHECK_STR(sig, "7xWDHuT14mUxTRQgzv551Amh000=", "HMAC with a 300-byte key");
+		CHECK(tw_sign(URL, &f, TOKEN, sig, err) == 0, "back to the token");
+		CHECK_STR(sig, "RSOYDt4T1cUTdK1PDd93/VVr8B8=", "the official vector again");
+		CHECK(tw_sign(URL, &f, longtok, sig, err) == 0, "the long token again");
+		CHECK_STR(sig, "7xWDHuT14mUxTRQgzv551Amh000=", "same HMAC");
+		form_free(&f);
+	}
+
 	sign(URL, "Sid=CA123&SidAccount=AC123&Digits=5678&Digits=1234&Digits=1234", sig);
 	CHECK_STR(sig, "IK+Dwps556ElfBT0I3Rgjkr1wJU=", "official vector: repeated parameters");
 
