@@ -135,18 +135,10 @@ start_bookpics() {
 	RELAY_PID=$(cat "$VAR/run/relay.pid")
 }
 
-# A fresh data directory with the bench's auth token. Berkeley DB sizes its
-# mutex region when the environment is created; with MVCC every committed
-# write transaction keeps a mutex while old page versions of it stay cached,
-# and the store's default region fills up after ~50,000 webhooks in a burst
-# (4 webhook processes) or ~160,000 appends from one process: BDB2034, then
-# every write fails with ENOMEM (docs/BENCHMARKS.md). Until lib/store.c
-# raises the limit itself, every environment made here gets a DB_CONFIG
-# with a larger one (read only when the environment is created).
+# A fresh data directory with the bench's auth token.
 new_var() {
 	rm -rf "$1"
 	mkdir -p "$1/db" "$1/log"
-	printf 'mutex_set_max 200000\n' >"$1/db/DB_CONFIG"
 	"$BIN/bookpics-admin" --var "$1" init --port "$BP_PORT" >/dev/null &&
 		"$BIN/bookpics-admin" --var "$1" twilio-token "$SECRET" >/dev/null || die "bookpics-admin init failed"
 }
@@ -481,7 +473,7 @@ scenario_history() {
 	size=1000000
 	if [ "$(cat "$OUT/history/filled" 2>/dev/null)" != "$size" ]; then
 		rm -rf "$OUT/history"
-		new_var "$V"	# with the larger mutex region: see new_var
+		new_var "$V"
 		say "# history: filling a room with $size messages (once; kept in $OUT/history)"
 		timeout 110 "$BUILD/bench/fill" "$V" books $size >"$OUT/history/filled" ||
 			die "fill failed"
@@ -515,7 +507,6 @@ mkdir -p "$OUT"
 : >"$RESULTS"
 say "# bookpics vs nginx + nchan, $(date -u '+%Y-%m-%d %H:%M UTC')"
 say "# machine: $(nproc) cpus, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r), open files $NOFILE"
-say "# every bookpics environment is made with DB_CONFIG mutex_set_max 200000 (see new_var)"
 say "# nginx $(nginx -v 2>&1 | sed 's/.*\///'), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan), lighttpd $(lighttpd -v | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p'), libwebsockets $(pkg-config --modversion libwebsockets)"
 for s in $SCENARIOS; do
 	say "# --- $s"
