@@ -460,6 +460,7 @@ static int op_append(struct store *s, void *p)
 {
 	struct append_arg *a = p;
 	struct store_room r;
+	DBC *room = NULL;
 	unsigned char rv[9];
 	char key[KEY_MAX];
 	size_t klen;
@@ -470,10 +471,18 @@ static int op_append(struct store *s, void *p)
 	a->result = 0;
 	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
 		return ret;
-	/* The room's write lock first: every append to a room queues here. */
-	ret = room_read(s, txn, a->room, &r, DB_RMW);
-	if (ret)
+	/*
+	 * The room's write lock first: every append to a room queues here.
+	 * A cursor, so the new last is written where it was read (no second
+	 * search, no second lock request).
+	 */
+	if ((ret = s->rooms->cursor(s->rooms, txn, &room, 0)))
 		goto out;
+	dbt_set(&k, a->room, strlen(a->room));
+	memset(&v, 0, sizeof(v));
+	if ((ret = room->get(room, &k, &v, DB_SET | DB_RMW)))
+		goto out;
+	room_decode(&r, a->room, &v);
 	klen = key_msg(key, a->room, r.last + 1);
 	if (a->sid) {
 		dbt_set(&k, a->sid, strlen(a->sid));
@@ -496,13 +505,14 @@ static int op_append(struct store *s, void *p)
 		goto out;
 	put_be64(rv, r.last + 1);
 	rv[8] = r.is_public ? 1 : 0;
-	dbt_set(&k, a->room, strlen(a->room));
 	dbt_set(&v, rv, sizeof(rv));
-	if ((ret = s->rooms->put(s->rooms, txn, &k, &v, 0)))
+	if ((ret = room->put(room, &k, &v, DB_CURRENT)))
 		goto out;
 	a->index = r.last + 1;
 	a->result = 1;
 out:
+	if (room)
+		room->close(room);	/* before the transaction ends */
 	if (ret == DB_NOTFOUND)
 		ret = ENOENT;
 	if (a->result == 0 && ret == 0) {
