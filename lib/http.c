@@ -1,11 +1,9 @@
 /* http.c - FastCGI (or CGI) request loop and response helpers. */
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/prctl.h>
 
 #include <fcgiapp.h>
 
@@ -227,7 +225,6 @@ int http_serve(http_handler handler, void *ctx, size_t max_body)
 	struct http_resp resp;
 	FCGX_Request r;
 	char head[2048];
-	pid_t parent;
 
 	if (FCGX_IsCGI()) {
 		req_init(&req, environ);
@@ -240,16 +237,6 @@ int http_serve(http_handler handler, void *ctx, size_t max_body)
 		free(resp.body);
 		return 0;
 	}
-	/*
-	 * Go with the server that spawned us. A process that outlived it
-	 * (one stuck on a store mutex after a crash elsewhere was seen to)
-	 * would hold the environment and the socket with nobody to stop it;
-	 * every change is one transaction, so being killed at any point
-	 * loses nothing that was answered.
-	 */
-	parent = getppid();
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && getppid() != parent)
-		return 0;	/* it died before we asked */
 	if (FCGX_Init() || FCGX_InitRequest(&r, 0, 0))
 		return 1;
 	while (FCGX_Accept_r(&r) >= 0) {

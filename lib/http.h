@@ -33,8 +33,7 @@ typedef void (*http_handler)(struct http_req *req, struct http_resp *resp, void 
  * Serve requests forever with handler: as a FastCGI responder on fd 0, or,
  * when started as plain CGI (FCGX_IsCGI), the one request in the
  * environment and stdin. Bodies longer than max_body are answered 413
- * without being read. As FastCGI the process is killed (SIGKILL) when
- * the server that spawned it dies. Returns the process exit status.
+ * without being read. Returns the process exit status.
  */
 int http_serve(http_handler handler, void *ctx, size_t max_body);
 

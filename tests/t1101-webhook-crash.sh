@@ -53,21 +53,4 @@ test_expect_success 'every webhook answered 200 is stored, once; numbering gaple
 	test $(wc -l <answered) = 4001
 '
 
-# Every pid in ./children has exited (a zombie not yet reaped counts).
-all_gone() {
-	for p in $(cat children); do
-		[ -r /proc/$p/stat ] || continue
-		[ "$(cut -d" " -f3 /proc/$p/stat)" = Z ] || return 1
-	done
-}
-
-test_expect_success 'kill -9 lighttpd: the FastCGI programs it spawned go with it' '
-	lpid=$(cat "$VAR/run/lighttpd.pid") &&
-	pgrep -P $lpid >children &&
-	test $(wc -l <children) -ge 2 &&
-	kill -9 $lpid &&
-	wait_for "! kill -0 $lpid" 10 &&
-	wait_for all_gone 10
-'
-
 test_done
