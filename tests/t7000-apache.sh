@@ -154,7 +154,7 @@ test_expect_success 'apache.conf filled in passes apache2 -t; Apache and the rel
 	test_cmp expect actual
 '
 
-test_expect_success 'the programs run as www-data, started by Apache (mod_fcgid)' '
+test_expect_success 'the programs run as www-data, started by Apache (mod_fcgid) with BOOKPICS_VAR' '
 	curl -s -o /dev/null $BASE/twilio/sms &&
 	ps -eo user:20,args | grep -F "$ROOT/bin/" | grep -v -F -e grep -e runuser >procs &&
 	cat procs &&
@@ -163,6 +163,10 @@ test_expect_success 'the programs run as www-data, started by Apache (mod_fcgid)
 	grep -q -F "$ROOT/bin/bookpics-relay" procs &&
 	cut -d" " -f1 procs | sort -u >actual &&
 	echo $RUN_AS >expect &&
+	test_cmp expect actual &&
+	pid=$(pgrep -f -n "^$ROOT/bin/api.fcgi") &&
+	tr "\0" "\n" </proc/$pid/environ | grep -E "^(BOOKPICS_VAR|ASAN_OPTIONS|UBSAN_OPTIONS)=" | sort >actual &&
+	printf "ASAN_OPTIONS=%s\nBOOKPICS_VAR=%s\nUBSAN_OPTIONS=%s\n" "$ASAN_OPTIONS" "$VAR" "$UBSAN_OPTIONS" >expect &&
 	test_cmp expect actual
 '
 
@@ -334,6 +338,8 @@ test_expect_success 'media through Apache: fetched once from (fake) Twilio, the 
 	rm body &&
 	test "$(curl -s -o body -w "%{http_code}" -H "If-None-Match: $etag" $BASE/media/books/4/0)" = 304 &&
 	test ! -s body &&
+	test "$(curl -s -o body -w "%{http_code}" -r 100-199 $BASE/media/books/4/0)" = 200 &&
+	cmp expect.bin body &&
 	grep -c "/pic-30000 " "$FAKE_LOG" >n &&
 	echo 2 >expect && test_cmp expect n &&
 	test "$(curl -s -o body -w "%{http_code}" $BASE/media/books/4/1)" = 502 &&
