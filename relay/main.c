@@ -1,4 +1,5 @@
 /* main.c - bookpics-relay: arguments, limits, the lws context and its loop. */
+#include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 #include "app.h"
 #include "relay.h"
 
-static const char usage[] = "usage: bookpics-relay --port PORT [--var DIR]\n";
+static const char usage[] = "usage: bookpics-relay --port PORT [--iface ADDR] [--var DIR]\n";
 
 static volatile sig_atomic_t stopping;
 static struct lws_context *context;
@@ -46,7 +47,8 @@ int main(int argc, char **argv)
 	struct relay_config cfg = { 0 };
 	struct lws_context_creation_info info;
 	struct sigaction sa;
-	const char *var = NULL;
+	const char *var = NULL, *iface = "127.0.0.1";	/* lighttpd is the public side */
+	struct in_addr addr;
 	long port = 0;
 	time_t deadline;
 	char *end;
@@ -57,6 +59,14 @@ int main(int argc, char **argv)
 			port = strtol(argv[++i], &end, 10);
 			if (*end || port < 1 || port > 65535) {
 				fputs("bookpics-relay: --port must be 1..65535\n", stderr);
+				return 2;
+			}
+		} else if (!strcmp(argv[i], "--iface") && i + 1 < argc) {
+			/* lws would also take an interface name; one form is enough */
+			iface = argv[++i];
+			if (inet_pton(AF_INET, iface, &addr) != 1) {
+				fputs("bookpics-relay: --iface must be an IPv4 address "
+				      "(0.0.0.0: every interface)\n", stderr);
 				return 2;
 			}
 		} else if (!strcmp(argv[i], "--var") && i + 1 < argc) {
@@ -83,7 +93,7 @@ int main(int argc, char **argv)
 
 	memset(&info, 0, sizeof(info));
 	info.port = (int)port;
-	info.iface = "127.0.0.1";	/* lighttpd is the public side */
+	info.iface = iface;
 	info.protocols = relay_protocols;
 	info.retry_and_idle_policy = &relay_retry;
 	info.user = &cfg;
