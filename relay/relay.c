@@ -37,6 +37,8 @@
 #define USER_BUCKETS 1024
 #define BAD_LINES_LOGGED 10	/* per tick; the rest are only counted */
 #define QUERY_ARG_MAX 2048
+#define PING_SECS 30		/* keepalive, relay.h */
+#define HANGUP_SECS 45
 
 struct session;
 
@@ -68,6 +70,10 @@ struct session {
 	struct frame *ctl, *ctl_tail;	/* own frames, sent before messages */
 	size_t nctl;
 	int rx_paused;
+	int64_t heard;		/* last frame or pong from the client (mono_ms) */
+	int ping_due;		/* a ping to write before anything else */
+	int pinged;		/* pinged since heard: wait for hangup_secs */
+	int gone;		/* closing without us: write nothing more */
 	int close_code;		/* after the own frames, close with this */
 	const char *close_why;
 	char *rx;		/* the client frame being received */
@@ -88,6 +94,7 @@ struct vhd {
 	struct session *users[USER_BUCKETS];
 	lws_sorted_usec_list_t sul;
 	unsigned long ticks;
+	int ping_secs, hangup_secs;
 	struct lws *fifo;	/* the adopted FIFO; NULL: reopened next tick */
 	dev_t fifo_dev;
 	ino_t fifo_ino;
@@ -103,10 +110,14 @@ struct vhd {
 	char admitted_user[STORE_NAME_MAX + 1];
 };
 
-const lws_retry_bo_t relay_retry = {
-	.secs_since_valid_ping = 30,
-	.secs_since_valid_hangup = 45,
-};
+/* Milliseconds on a clock that never jumps, for the keepalive. */
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 /* ---- users: every live connection of a user ---- */
 
@@ -793,6 +804,7 @@ static void session_open(struct vhd *v, struct session *ss, struct lws *wsi)
 
 	ss->wsi = wsi;
 	ss->vhd = v;
+	ss->heard = mono_ms();
 	snprintf(ss->id, sizeof(ss->id), "%s-%llu", v->id_prefix, ++v->id_seq);
 	if (v->admitted == wsi) {
 		memcpy(ss->user, v->admitted_user, sizeof(ss->user));
@@ -810,6 +822,8 @@ static void session_open(struct vhd *v, struct session *ss, struct lws *wsi)
 		 */
 		enqueue(ss, frame_error(code, "%s", msg));
 		close_after(ss, status == 409 ? 4409 : status == 401 ? 4401 : 1011, code);
+		/* not live, so the keepalive never sees it: bound it here */
+		lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, v->hangup_secs);
 		return;
 	}
 	if (ss->user[0]) {
@@ -888,12 +902,14 @@ static struct sub *next_owed(struct session *ss)
 }
 
 /*
- * SERVER_WRITEABLE: exactly one lws_write. Own frames first, then the close
- * if one is pending, then one message from the next room owed one.
- * Returns -1 to close the connection.
+ * SERVER_WRITEABLE: exactly one lws_write. A keepalive ping first, then own
+ * frames, then the close if one is pending, then one message from the next
+ * room owed one. Returns -1 to close the connection.
  */
 static int session_write(struct vhd *v, struct session *ss)
 {
+	/* lws 4.1 passes no empty pong to the protocol: the ping carries "k" */
+	unsigned char ping[LWS_PRE + 1];
 	char err[ERR_LEN];
 	struct frame *f;
 	struct sub *sb;
@@ -901,6 +917,15 @@ static int session_write(struct vhd *v, struct session *ss)
 
 	if (lws_send_pipe_choked(ss->wsi)) {
 		lws_callback_on_writable(ss->wsi);
+		return 0;
+	}
+	if (ss->ping_due) {
+		ss->ping_due = 0;
+		ping[LWS_PRE] = 'k';
+		if (lws_write(ss->wsi, ping + LWS_PRE, 1, LWS_WRITE_PING) < 1)
+			return -1;
+		if (ss->ctl || ss->close_code || session_owed(ss))
+			lws_callback_on_writable(ss->wsi);
 		return 0;
 	}
 	if ((f = ss->ctl)) {
@@ -1049,16 +1074,48 @@ static void refresh_room(void *ctx, struct room *r)
 	wake_room(r);
 }
 
+/* A frame or a pong from the client: it is there. */
+static void heard_from(struct session *ss)
+{
+	ss->heard = mono_ms();
+	ss->pinged = 0;
+}
+
+/*
+ * Ping ss if it has been silent for ping_secs, hang up if for hangup_secs
+ * (relay.h). Returns 1 if it hung up.
+ */
+static int keepalive(struct vhd *v, struct session *ss, int64_t now)
+{
+	if (ss->gone)
+		return 0;
+	if (now - ss->heard >= v->hangup_secs * 1000) {
+		/* no close frame: the peer does not answer, it may not read */
+		ss->gone = 1;
+		lws_set_timeout(ss->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		return 1;
+	}
+	if (now - ss->heard >= v->ping_secs * 1000 && !ss->pinged) {
+		ss->pinged = 1;
+		ss->ping_due = 1;
+		lws_callback_on_writable(ss->wsi);
+	}
+	return 0;
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct vhd *v = lws_container_of(sul, struct vhd, sul);
 	struct session *ss;
 	char err[ERR_LEN];
+	int64_t now = mono_ms();
+	int hung = 0;
 
 	v->ticks++;
 	fifo_check(v);
 	rooms_each(&v->rooms, refresh_room, v);
 	for (ss = v->sessions; ss; ss = ss->next) {
+		hung += keepalive(v, ss, now);
 		cursors_flush(v, ss);
 		if (v->ticks % MEMBERS_TICKS || !ss->in_users)
 			continue;
@@ -1067,6 +1124,9 @@ static void tick(lws_sorted_usec_list_t *sul)
 		else if (session_owed(ss))
 			lws_callback_on_writable(ss->wsi);
 	}
+	if (hung)
+		lwsl_user("relay: hung up %d connection%s silent for %d s\n",
+			  hung, hung == 1 ? "" : "s", v->hangup_secs);
 	rooms_gc(&v->rooms);
 	if (v->ticks % MAINTAIN_TICKS == 0 && store_maintain(v->app.store, err))
 		lwsl_err("relay: %s\n", err);
@@ -1091,6 +1151,8 @@ static int vhd_init(struct lws *wsi)
 	v->vh = lws_get_vhost(wsi);
 	v->proto = lws_get_protocol(wsi);
 	v->cfg = lws_context_user(v->ctx);
+	v->ping_secs = v->cfg->ping_secs ? v->cfg->ping_secs : PING_SECS;
+	v->hangup_secs = v->cfg->hangup_secs ? v->cfg->hangup_secs : HANGUP_SECS;
 	if (app_ready(&v->app, v->cfg->var, err) ||
 	    store_conn_clear(v->app.store, err))	/* none survived us */
 		goto fail;
@@ -1164,9 +1226,26 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 			session_close(ss->vhd, ss);
 		return 0;
 	case LWS_CALLBACK_SERVER_WRITEABLE:
-		return ss && ss->vhd ? session_write(ss->vhd, ss) : -1;
+		if (!ss || !ss->vhd)
+			return -1;
+		if (session_write(ss->vhd, ss) < 0) {
+			ss->gone = 1;	/* lws closes it; it may flush first */
+			return -1;
+		}
+		return 0;
 	case LWS_CALLBACK_RECEIVE:
-		return ss && ss->vhd ? on_receive(ss->vhd, ss, in, len) : -1;
+		if (!ss || !ss->vhd)
+			return -1;
+		heard_from(ss);
+		return on_receive(ss->vhd, ss, in, len);
+	case LWS_CALLBACK_RECEIVE_PONG:
+		if (ss && ss->vhd)
+			heard_from(ss);
+		return 0;
+	case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+		if (ss)
+			ss->gone = 1;	/* lws answers the close: add nothing */
+		return 0;
 	case LWS_CALLBACK_RAW_RX_FILE:
 		if (!v)
 			return -1;

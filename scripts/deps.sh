@@ -4,8 +4,11 @@
 set -e
 cd "$(dirname "$0")/.."
 
+# libwebsockets-evlib-ev: lws's libev glue, loaded at run time by the relay
+# (libwebsockets-dev pulls it in today; a server without -dev needs it named).
 PKGS="build-essential pkg-config lighttpd libfcgi-dev libwebsockets-dev libdb-dev
-db5.3-util libjson-c-dev libssl-dev libcurl4-openssl-dev chromium curl"
+db5.3-util libjson-c-dev libssl-dev libcurl4-openssl-dev chromium curl
+libev-dev libwebsockets-evlib-ev"
 
 missing=
 for p in $PKGS; do

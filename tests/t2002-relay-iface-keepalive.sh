@@ -60,5 +60,65 @@ test_expect_success '--iface 0.0.0.0: every interface' '
 	relay_term
 '
 
+test_expect_success 'a bad BOOKPICS_RELAY_KEEPALIVE is refused' '
+	rc=0 &&
+	BOOKPICS_RELAY_KEEPALIVE="3 1" "$BIN/bookpics-relay" --port $RELAY_PORT 2>err || rc=$? &&
+	test $rc = 2 &&
+	grep -q "BOOKPICS_RELAY_KEEPALIVE must be" err
+'
+
+# Keepalive shortened to: ping after 1 s of silence, hang up after 3 s.
+test_expect_success 'keepalive: start a relay that pings after 1 s, hangs up after 3 s' '
+	BOOKPICS_RELAY_KEEPALIVE="1 3" relay_run &&
+	wait_for "ws $RWS --count 1" 10
+'
+
+test_expect_success 'a client that answers pings is pinged and stays connected' '
+	ws $RWS --pings --timeout 7 >actual &&
+	head -n 1 actual >first &&
+	echo "{\"type\":\"hello\",\"connectionId\":\"ID\",\"userId\":null,\"rooms\":[]}" >expect &&
+	test_cmp expect first &&
+	test $(grep -c "^ping$" actual) -ge 2 &&
+	! grep -q "^close" actual
+'
+
+test_expect_success 'a client that answers nothing gets one ping, then the relay hangs up' '
+	start=$(date +%s%N) &&
+	ws $RWS --pings --no-pong --timeout 15 >actual &&
+	ms=$(( ($(date +%s%N) - start) / 1000000 )) &&
+	echo "# hung up after $ms ms" &&
+	cat >expect <<-\EOF &&
+	{"type":"hello","connectionId":"ID","userId":null,"rooms":[]}
+	ping
+	close 1006
+	EOF
+	test_cmp expect actual &&
+	test $ms -ge 2500 && test $ms -lt 8000 &&
+	grep -q "hung up 1 connection silent for 3 s" "$VAR/log/relay.log"
+'
+
+test_expect_success 'a client that sends frames is not pinged' '
+	: >talk.in &&
+	( for i in 1 2 3 4 5 6 7 8 9 10 11 12; do
+		echo "{\"action\":\"subscribe\",\"room\":\"books\"}" >>talk.in; sleep 0.4
+	  done ) &
+	bg_pid $! &&
+	ws $RWS --pings --no-pong --in talk.in --timeout 5 >actual &&
+	! grep -q "^ping" actual &&
+	! grep -q "^close" actual
+'
+
+test_expect_success 'SIGINT (Ctrl-C) stops the relay too, closing with 1001' '
+	ws_bg bye $RWS &&
+	rp=$(cat "$VAR/run/relay.pid") &&
+	kill -INT $rp &&
+	wait_for "! kill -0 $rp" 5 &&
+	tail -n 1 "$VAR/log/relay.log" | grep -q "relay: stopped" &&
+	wait_for "grep -q ^close bye.out" 5 &&
+	tail -n 1 bye.out >actual &&
+	echo "close 1001 relay stopping" >expect &&
+	test_cmp expect actual
+'
+
 kill_bg
 test_done
