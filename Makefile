@@ -12,6 +12,8 @@ CPPFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Ilib $(shell pkg-config --cflags json-c
 LIBS_LIB = -ldb $(shell pkg-config --libs json-c 2>/dev/null) -lcrypto
 LIBS_FCGI = $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi)
 LIBS_LWS = $(shell pkg-config --libs libwebsockets 2>/dev/null)
+# The relay owns a libev loop (lws loads its libev glue as a plugin); no .pc file.
+LIBS_EV = -lev
 LIBS_CURL = $(shell pkg-config --libs libcurl 2>/dev/null)
 
 # SANITIZE=address,undefined builds a separate tree, so both can coexist.
@@ -65,7 +67,7 @@ $(BIN)/bookpics-admin: $(BUILD)/admin/admin.o $(BUILD)/libbookpics.a
 
 $(BIN)/bookpics-relay: $(RELAY_OBJ) $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_LWS) $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_LWS) $(LIBS_EV) $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)

@@ -12,6 +12,8 @@
  */
 struct relay_config {
 	const char *var;	/* the data directory, kept by the caller */
+	int ping_secs;		/* keepalive (below); 0: 30 */
+	int hangup_secs;	/* 0: 45 */
 	int failed;		/* set by the protocol on a fatal error */
 };
 
@@ -23,11 +25,15 @@ struct relay_config {
 extern const struct lws_protocols relay_protocols[];
 
 /*
- * Keepalive for info.retry_and_idle_policy: ping a connection idle for 30 s,
- * hang up after 45 s without an answer (lighttpd drops idle tunnels at 60 s
- * by default; ours is configured longer, but clients may sit behind others).
+ * Keepalive: the protocol pings a connection it has heard nothing from
+ * (no frame, no pong) for ping_secs, and hangs up (no close frame: the
+ * peer is not answering) once it has been silent for hangup_secs; lighttpd
+ * drops idle tunnels at 60 s by default, ours is configured longer, but
+ * clients may sit behind others. It is checked from the protocol's 1 s
+ * tick in its pass over every connection, so give lws no validity timers
+ * of its own (info.retry_and_idle_policy with secs_since_valid_hangup 0):
+ * lws 4.1 keeps those in one sorted list, an O(N) insert per connection.
  */
-extern const lws_retry_bo_t relay_retry;
 
 /*
  * Stopping: ask every connection to close with 1001 ("going away", so

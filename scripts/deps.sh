@@ -4,12 +4,14 @@
 set -e
 cd "$(dirname "$0")/.."
 
+# libwebsockets-evlib-ev: lws's libev glue, loaded at run time by the relay
+# (libwebsockets-dev pulls it in today; a server without -dev needs it named).
 # apache2 and libapache2-mod-fcgid are for t7000 (apache.conf); their install
 # may start a system Apache on port 80 (not in containers without an init),
 # which nothing here uses: the test runs its own on its own port.
 PKGS="build-essential pkg-config lighttpd libfcgi-dev libwebsockets-dev libdb-dev
 db5.3-util libjson-c-dev libssl-dev libcurl4-openssl-dev chromium curl
-apache2 libapache2-mod-fcgid"
+libev-dev libwebsockets-evlib-ev apache2 libapache2-mod-fcgid"
 
 missing=
 for p in $PKGS; do

@@ -24,6 +24,8 @@
 //   --ready FILE           create FILE when hello arrived (or the connection
 //                          was refused or closed): "the client is in place"
 //   --raw                  print frames exactly as received
+//   --pings                print "ping" for every ping from the server
+//   --no-pong              never answer pings: a client gone silent
 //
 // Lines printed (stable and greppable):
 //   message ROOM INDEX USERID CHATMESSAGE   a message frame (text on one line)
@@ -31,6 +33,8 @@
 //                                           connection id masked as "ID"
 //   http STATUS BODY                        the upgrade was refused with STATUS
 //   close CODE REASON                       the server closed the connection
+//                                           (1006: without a close frame)
+//   ping                                    a ping (with --pings)
 //   fail MESSAGE                            could not connect, or timed out
 // Exit status: 0 when done, 1 when an expectation (--count,
 // --expect-messages, --until) was not met, 2 on bad usage.
@@ -76,6 +80,8 @@ for (let i = 0; i < args.length; i++) {
     case '--out': opt.out = val(); break
     case '--ready': opt.ready = val(); break
     case '--raw': opt.raw = true; break
+    case '--pings': opt.pings = true; break
+    case '--no-pong': opt.noPong = true; break
     case '--clients': opt.clients = num(); break
     case '--reconnect': opt.reconnect = true; break
     case '--verbose': opt.verbose = true; break
@@ -164,7 +170,8 @@ function single () {
   }, opt.timeout * 1000)
   timer.unref()
 
-  const ws = new WebSocket(opt.url)
+  const ws = new WebSocket(opt.url, { autoPong: !opt.noPong })
+  if (opt.pings) ws.on('ping', () => { if (!finished) emit('ping') })
   ws.on('unexpected-response', (req, res) => {
     readBody(res, body => {
       emit(`http ${res.statusCode} ${body.replace(/\s+/g, ' ').trim()}`)
