@@ -31,6 +31,7 @@
 #define RX_MAX (64 * 1024)
 #define CTL_PAUSE 16
 #define CTL_MAX 256
+#define WRITE_BURST 16		/* messages per WRITEABLE while the socket takes them */
 #define TICK_US LWS_US_PER_SEC	/* the safety net: store heads, cursors */
 #define MAINTAIN_TICKS 30	/* store_maintain every ~30 s */
 #define MEMBERS_TICKS 10	/* memberships re-read: a lost "u" notice costs ~10 s */
@@ -951,9 +952,9 @@ static struct sub *next_owed(struct session *ss)
 }
 
 /*
- * SERVER_WRITEABLE: exactly one lws_write. A keepalive ping first, then own
- * frames, then the close if one is pending, then one message from the next
- * room owed one. Returns -1 to close the connection.
+ * SERVER_WRITEABLE: a keepalive ping, or else one own frame, or else the
+ * close if one is pending, or else up to WRITE_BURST messages, each from
+ * the next room owed one. Returns -1 to close the connection.
  */
 static int session_write(struct vhd *v, struct session *ss)
 {
@@ -961,7 +962,7 @@ static int session_write(struct vhd *v, struct session *ss)
 	unsigned char ping[LWS_PRE + 1];
 	struct frame *f;
 	struct sub *sb;
-	int n;
+	int n, burst;
 
 	if (lws_send_pipe_choked(ss->wsi)) {
 		lws_callback_on_writable(ss->wsi);
@@ -999,13 +1000,25 @@ static int session_write(struct vhd *v, struct session *ss)
 				 (unsigned char *)(uintptr_t)ss->close_why, strlen(ss->close_why));
 		return -1;
 	}
-	sb = next_owed(ss);
-	if (!sb)
-		return 0;
-	n = write_message(v, ss, sb);
-	if (n < 0)
-		return -1;
-	if (n && session_owed(ss))
+	/*
+	 * Messages: several per callback while the socket takes them whole.
+	 * A reconnecting client owed 100 would otherwise cost 100 rounds of
+	 * POLLOUT on, event, POLLOUT off. Stop as soon as lws holds part of a
+	 * frame: the one-frame bound per slow connection stays.
+	 */
+	for (burst = 0; burst < WRITE_BURST; burst++) {
+		sb = next_owed(ss);
+		if (!sb)
+			return 0;
+		n = write_message(v, ss, sb);
+		if (n < 0)
+			return -1;
+		if (!n)
+			return 0;	/* logged; the tick tries again */
+		if (lws_partial_buffered(ss->wsi))
+			break;
+	}
+	if (session_owed(ss))
 		lws_callback_on_writable(ss->wsi);
 	return 0;
 }
