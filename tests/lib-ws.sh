@@ -81,3 +81,17 @@ relay_start() {
 	bg_pid $!
 	wait_for "relay_health true" 10
 }
+
+# stops_with_1001 SIGNAL URL: a client on URL; the relay, sent SIGNAL, logs
+# "relay: stopped", exits, and the client was closed with 1001 first.
+stops_with_1001() {
+	ws_bg bye "$2" &&
+	_rp=$(cat "$VAR/run/relay.pid") &&
+	kill -"$1" "$_rp" &&
+	wait_for "! kill -0 $_rp" 5 &&
+	tail -n 1 "$VAR/log/relay.log" | grep -q "relay: stopped" &&
+	wait_for "grep -q ^close bye.out" 5 &&
+	tail -n 1 bye.out >actual &&
+	echo "close 1001 relay stopping" >expect &&
+	test_cmp expect actual
+}

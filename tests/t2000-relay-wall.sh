@@ -194,15 +194,7 @@ test_expect_success 'plain HTTP to the relay and other paths are answered 404' '
 '
 
 test_expect_success 'on SIGTERM the relay closes connections with 1001 and stops' '
-	ws_bg bye $WS &&
-	rp=$(cat "$VAR/run/relay.pid") &&
-	kill -TERM $rp &&
-	wait_for "! kill -0 $rp" 5 &&
-	tail -n 1 "$VAR/log/relay.log" | grep -q "relay: stopped" &&
-	wait_for "grep -q ^close bye.out" 5 &&
-	tail -n 1 bye.out >actual &&
-	echo "close 1001 relay stopping" >expect &&
-	test_cmp expect actual
+	stops_with_1001 TERM $WS
 '
 
 kill_bg

@@ -109,15 +109,7 @@ test_expect_success 'a client that sends frames is not pinged' '
 '
 
 test_expect_success 'SIGINT (Ctrl-C) stops the relay too, closing with 1001' '
-	ws_bg bye $RWS &&
-	rp=$(cat "$VAR/run/relay.pid") &&
-	kill -INT $rp &&
-	wait_for "! kill -0 $rp" 5 &&
-	tail -n 1 "$VAR/log/relay.log" | grep -q "relay: stopped" &&
-	wait_for "grep -q ^close bye.out" 5 &&
-	tail -n 1 bye.out >actual &&
-	echo "close 1001 relay stopping" >expect &&
-	test_cmp expect actual
+	stops_with_1001 INT $RWS
 '
 
 kill_bg

@@ -190,23 +190,7 @@ test_expect_success 'a signed webhook: 200 empty TwiML, the picture in the API a
 	printf "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>" >expect &&
 	test_cmp expect response &&
 	curl -s "$BASE/api/rooms/books/messages" >page &&
-	node -e "
-		const p = JSON.parse(require(\"fs\").readFileSync(\"page\"));
-		const m = p.messages[0];
-		console.log(p.room, p.last, p.messages.length);
-		console.log(m.room, m.index, m.userId, m.messageType, m.chatMessage);
-		console.log(JSON.stringify(m.media));
-		console.log(/^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z$/.test(m.createTime));
-		console.log(Object.keys(m).join(\",\"));
-	" >actual &&
-	cat >expect <<-\EOF &&
-	books 1 1
-	books 1 sms:…0100 picture My favourite!
-	[{"url":"/media/books/1/0","contentType":"image/jpeg"}]
-	true
-	room,index,userId,messageType,chatMessage,createTime,media
-	EOF
-	test_cmp expect actual &&
+	first_picture_ok &&
 	! grep -q 14155550100 page && ! grep -q api.twilio.com page
 '
 

@@ -127,6 +127,29 @@ tw_post() {
 		"$BASE$_uri"
 }
 
+# first_picture_ok: ./page, the books room after its first webhook (t1000's
+# SID_FORM), exactly as every front end must see it: room fields, sender
+# masked, media URLs rewritten, ISO time, no other keys.
+first_picture_ok() {
+	node -e '
+		const p = JSON.parse(require("fs").readFileSync("page"));
+		const m = p.messages[0];
+		console.log(p.room, p.last, p.messages.length);
+		console.log(m.room, m.index, m.userId, m.messageType, m.chatMessage);
+		console.log(JSON.stringify(m.media));
+		console.log(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(m.createTime));
+		console.log(Object.keys(m).join(","));
+	' >actual &&
+	cat >expect <<-\EOF &&
+	books 1 1
+	books 1 sms:…0100 picture My favourite!
+	[{"url":"/media/books/1/0","contentType":"image/jpeg"}]
+	true
+	room,index,userId,messageType,chatMessage,createTime,media
+	EOF
+	test_cmp expect actual
+}
+
 # The messages of a room as "index userId messageType chatMessage" lines.
 room_lines() {
 	curl -s "$BASE/api/rooms/$1/messages?after=0&limit=500${2:+&$2}" |
