@@ -9,7 +9,7 @@
 # FastCGI ceiling or the bare write loop), ROUNDS (3: fan-out rounds),
 # BIN, BUILD (where wsload and the other bench programs are), PERF=1
 # (record the relay with perf during fanout-10000-direct:
-# bench/out/perf-relay.txt; the webhook programs during ingest:
+# bench/out/perf-relay*.txt; the webhook programs during ingest:
 # bench/out/perf-webhook*.txt). Everything listens on 127.0.0.1 only, each
 # scenario is bounded in count and time, and only processes started here
 # are stopped, by pid.
@@ -285,6 +285,26 @@ cpu_now() {	# cpu_now SERVERS... -> microseconds of server CPU so far
 	"$WSLOAD" --sample "$@" | sed -n 's/^cpu_us=\([0-9]*\).*/\1/p'
 }
 
+# perf_start NAME PIDS: record PIDS (comma-separated) with call graphs
+# into $OUT/perf-NAME.data until perf_stop NAME, which writes the top
+# symbols, self time (perf-NAME.txt) and with callees (perf-NAME-children.txt).
+perf_start() {
+	perf record -F 999 -g -p "$2" -o "$OUT/perf-$1.data" >"$OUT/perf.log" 2>&1 &
+	PERF_PID=$!
+}
+
+perf_stop() {
+	[ -n "$PERF_PID" ] || return 0
+	kill -INT "$PERF_PID"
+	wait "$PERF_PID" 2>/dev/null
+	PERF_PID=
+	perf report -i "$OUT/perf-$1.data" --stdio --no-children --sort symbol 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -n 60 >"$OUT/perf-$1.txt"
+	perf report -i "$OUT/perf-$1.data" --stdio --children --sort symbol 2>/dev/null |
+		grep -E '^ +[0-9.]+%' | head -n 80 >"$OUT/perf-$1-children.txt"
+	say "# perf profile of $1: $OUT/perf-$1.txt, $OUT/perf-$1-children.txt"
+}
+
 # ---- scenarios ----
 
 # fan-out: N clients follow the public room; M signed webhooks (bookpics)
@@ -319,22 +339,14 @@ scenario_fanout() {	# scenario_fanout NAME N HOW
 	last=$(room_last books)
 	if [ "$how" = proxy ]; then ws=ws://127.0.0.1:$BP_PORT/ws; else ws=ws://127.0.0.1:$RELAY_PORT/ws; fi
 	if [ "$PERF" = 1 ] && [ "$name" = fanout-10000-direct ]; then
-		perf record -F 999 -g -p "$RELAY_PID" -o "$OUT/perf-relay.data" >"$OUT/perf.log" 2>&1 &
-		PERF_PID=$!
+		perf_start relay "$RELAY_PID"
 	fi
 	bp=$(timeout 110 "$WSLOAD" --ws "$ws" --clients "$n" --msgs "$msgs" --interval-ms "$interval" \
 		--rounds $ROUNDS --timeout 30 \
 		--subscribe "{\"action\":\"subscribe\",\"room\":\"books\",\"after\":$last}" \
 		--pub-kind twilio --pub "$BASE/twilio/sms" --auth "$SECRET" $BP_SERVERS \
 		--label "bookpics $name" 2>"$OUT/wsload-bookpics-$name.log" | tail -n 1)
-	if [ -n "$PERF_PID" ]; then
-		kill -INT "$PERF_PID"
-		wait "$PERF_PID" 2>/dev/null
-		PERF_PID=
-		perf report -i "$OUT/perf-relay.data" --stdio --no-children --sort symbol 2>/dev/null |
-			grep -E '^ +[0-9.]+%' | head -n 40 >"$OUT/perf-relay.txt"
-		say "# perf profile of the relay: $OUT/perf-relay.txt"
-	fi
+	perf_stop relay
 	stop_bookpics
 	result "${bp:-bookpics $name failed: see $OUT/wsload-bookpics-$name.log}"
 
@@ -373,23 +385,12 @@ scenario_ingest() {
 	"$BUILD/tools/tw-load" "$BASE/twilio/sms" "$SECRET" 2 2 "SMwarm" >/dev/null
 	before=$(room_last books)
 	if [ "$PERF" = 1 ]; then
-		pids=$(pgrep -d, -P "$(cat "$VAR/run/lighttpd.pid")" -f webhook.fcgi)
-		perf record -F 999 -g -p "$pids" -o "$OUT/perf-webhook.data" >"$OUT/perf.log" 2>&1 &
-		PERF_PID=$!
+		perf_start webhook "$(pgrep -d, -P "$(cat "$VAR/run/lighttpd.pid")" -f webhook.fcgi)"
 	fi
 	c0=$(cpu_now $BP_SERVERS)
 	w=$(WEBHOOKS=$OUT/webhooks.txt wrk_run "$BASE/twilio/sms" $secs 16 "$TOP/bench/ingest.lua")
 	c1=$(cpu_now $BP_SERVERS)
-	if [ -n "$PERF_PID" ]; then
-		kill -INT "$PERF_PID"
-		wait "$PERF_PID" 2>/dev/null
-		PERF_PID=
-		perf report -i "$OUT/perf-webhook.data" --stdio --no-children --sort symbol 2>/dev/null |
-			grep -E '^ +[0-9.]+%' | head -n 60 >"$OUT/perf-webhook.txt"
-		perf report -i "$OUT/perf-webhook.data" --stdio --children --sort symbol 2>/dev/null |
-			grep -E '^ +[0-9.]+%' | head -n 80 >"$OUT/perf-webhook-children.txt"
-		say "# perf profile of webhook.fcgi: $OUT/perf-webhook.txt, $OUT/perf-webhook-children.txt"
-	fi
+	perf_stop webhook
 	after=$(room_last books)
 	stored=$((after - before))
 	stop_bookpics
