@@ -73,7 +73,30 @@ test_expect_success 'every picture exactly once, no JavaScript error' '
 test_expect_success 'on a phone-sized screen too' '
 	driver_send wall "viewport 390x844" && driver_wait wall "^viewport" &&
 	driver_send wall "shot wall-phone" && driver_wait wall "shot .*wall-phone" &&
+	driver_send wall "sockets" && driver_wait wall "^sockets " &&
+	sed -n "s/^socket //p" "$TRASH/wall.out" | sort -u >actual &&
+	echo "127.0.0.1:$PORT/ws" >expect &&
+	test_cmp expect actual &&
 	driver_send wall quit
+'
+
+test_expect_success 'with <meta name="bookpics-ws"> the page goes straight to the relay' '
+	WS_URL=ws://127.0.0.1:$RELAY_PORT/ws &&
+	export WS_URL &&
+	driver_start direct "$TOP/tests/browser/wall.mjs" "$BASE" "$TRASH" &&
+	unset WS_URL &&
+	driver_wait direct "^ready 6" &&
+	driver_send direct "conn live" && driver_wait direct "^conn live" &&
+	test "$(picture MMw7 Straight+there 48x48 7)" = 200 &&
+	driver_send direct "expect 7" && driver_wait direct "^img 7 " &&
+	grep -q "^img 7 48x48$" "$TRASH/direct.out" &&
+	driver_send direct "sockets" && driver_wait direct "^sockets " &&
+	sed -n "s/^socket //p" "$TRASH/direct.out" | sort -u >actual &&
+	echo "127.0.0.1:$RELAY_PORT/ws" >expect &&
+	test_cmp expect actual &&
+	driver_send direct "errors" && driver_wait direct "^errors " &&
+	grep -q "^errors 0$" "$TRASH/direct.out" &&
+	driver_send direct quit
 '
 
 test_done

@@ -19,8 +19,12 @@
 //                     reconnecting): "conn <state>"
 //   shot NAME         screenshot to SCRATCH/NAME.png: "shot <file>"
 //   viewport WxH      resize the page: "viewport WxH"
+//   sockets           "socket <host:port/path>" for each WebSocket the page
+//                     opened (query left out), then "sockets N"
 //   errors            "errors N": JavaScript errors seen so far
 //   quit              exit 0 (so does end of input)
+// With env WS_URL, index.html's <meta name="bookpics-ws"> is set to it as the
+// page loads (as a site deploying clients straight to the relay would).
 // A wait that runs out (EXPECT_TIMEOUT_MS, default 10 s) prints
 // "timeout <what>" and exits 1; a reloaded page prints "reloaded" and exits 1.
 import { openPage, finish, until, out, oneLine, common, commands, TIMEOUT } from './common.mjs'
@@ -43,6 +47,23 @@ await page.addInitScript(() => {
   window.__lookForBanner = look
   new MutationObserver(look).observe(document, { subtree: true, childList: true, characterData: true, attributes: true })
 })
+
+const sockets = []
+page.on('websocket', ws => {
+  const u = new URL(ws.url())
+  sockets.push(u.host + u.pathname)
+})
+if (process.env.WS_URL) {
+  // Set as index.html's meta is parsed, before the module scripts run. (A
+  // page.route rewrite would serve the document from no address, which
+  // Chromium then treats as public and blocks its loopback WebSocket.)
+  await page.addInitScript(url => {
+    new MutationObserver((_, obs) => {
+      const m = document.querySelector('meta[name="bookpics-ws"]')
+      if (m) { m.content = url; obs.disconnect() }
+    }).observe(document, { subtree: true, childList: true })
+  }, process.env.WS_URL)
+}
 
 await page.goto(base)
 // Set after load: a reload of the page would wipe it.
@@ -89,6 +110,9 @@ for await (const line of commands()) {
     const [w, h] = await img.evaluate(i => [i.naturalWidth, i.naturalHeight])
     out(w > 0 ? `img ${arg} ${w}x${h}` : `img ${arg} broken`)
     await page.evaluate(() => window.scrollTo(0, 0))
+  } else if (cmd === 'sockets') {
+    for (const s of sockets) out('socket ' + s)
+    out('sockets ' + sockets.length)
   } else if (cmd === 'cards') {
     await printCards()
   } else if (cmd === 'scroll-all') {

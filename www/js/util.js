@@ -45,10 +45,14 @@ export function safeMedia (list) {
 }
 
 // The URL of the WebSocket endpoint on this origin, with an optional token.
+// The WebSocket address: index.html's <meta name="bookpics-ws"> when a
+// site lets clients reach the relay directly, else /ws on this host.
 export function wsUrl (token) {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:'
+  const meta = document.querySelector('meta[name="bookpics-ws"]')
+  const base = (meta && meta.content.trim()) || `${proto}//${location.host}/ws`
   const q = token ? `?token=${encodeURIComponent(token)}` : ''
-  return `${proto}//${location.host}/ws${q}`
+  return base + q
 }
 
 // A clock that ticks every 30 s, so relative times ("5 minutes ago") stay right.
