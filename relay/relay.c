@@ -247,6 +247,16 @@ static int session_owed(const struct session *ss)
 }
 
 /*
+ * Close ss from outside its own callback, with no close frame and nothing
+ * more written to it: lws closes it on its next service.
+ */
+static void session_drop(struct session *ss)
+{
+	ss->gone = 1;
+	lws_set_timeout(ss->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+/*
  * Write sb's next message (sb is owed one): 1 written (or taken by lws,
  * which holds what the socket did not), 0 not now (the store failed; the
  * 1 s tick wakes it again), -1 the write failed: close the connection.
@@ -298,13 +308,10 @@ static void wake_room(struct vhd *v, struct room *r)
 			lws_callback_on_writable(ss->wsi);
 			continue;
 		}
-		if (write_message(v, ss, sb) < 0) {
-			/* not inside its own callback: lws closes it next */
-			ss->gone = 1;
-			lws_set_timeout(ss->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
-		} else if (session_owed(ss)) {
+		if (write_message(v, ss, sb) < 0)
+			session_drop(ss);
+		else if (session_owed(ss))
 			lws_callback_on_writable(ss->wsi);
-		}
 	}
 }
 
@@ -1143,9 +1150,7 @@ static int keepalive(struct vhd *v, struct session *ss, int64_t now)
 	if (ss->gone)
 		return 0;
 	if (now - ss->heard >= v->hangup_secs * 1000) {
-		/* no close frame: the peer does not answer, it may not read */
-		ss->gone = 1;
-		lws_set_timeout(ss->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+		session_drop(ss);	/* no close frame: the peer does not answer */
 		return 1;
 	}
 	if (now - ss->heard >= v->ping_secs * 1000 && !ss->pinged) {
