@@ -95,3 +95,24 @@ stops_with_1001() {
 	echo "close 1001 relay stopping" >expect &&
 	test_cmp expect actual
 }
+
+# chat_post ROOM TOKEN_FILE TEXT: a chat message over HTTP, must be stored (201).
+chat_post() {
+	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $(cat "$2")" \
+		-H "Content-Type: application/json" \
+		--data-binary "{\"chatMessage\":\"$3\"}" \
+		"$BASE/api/rooms/$1/messages")" = 201
+}
+
+# chat_rooms: a fresh $VAR with the seeds' chat layout: users uuid1..3,
+# private rooms uuidroom1..3, uuid1 in rooms 1 and 2, uuid2 in rooms 2 and
+# 3 (uuid3 in none), their tokens in ./t1 ./t2 ./t3; auth token secret123.
+chat_rooms() {
+	admin init --port $PORT >/dev/null &&
+	admin twilio-token secret123 &&
+	for _u in uuid1 uuid2 uuid3; do admin user add $_u || return 1; done &&
+	for _r in uuidroom1 uuidroom2 uuidroom3; do admin room add $_r || return 1; done &&
+	admin member add uuid1 uuidroom1 && admin member add uuid1 uuidroom2 &&
+	admin member add uuid2 uuidroom2 && admin member add uuid2 uuidroom3 &&
+	admin token uuid1 >t1 && admin token uuid2 >t2 && admin token uuid3 >t3
+}

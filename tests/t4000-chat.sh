@@ -24,15 +24,7 @@ last() {
 }
 
 test_expect_success 'set up users uuid1, uuid2, uuid3 and private rooms uuidroom1..3' '
-	admin init --port $PORT >/dev/null &&
-	admin twilio-token secret123 &&
-	for u in uuid1 uuid2 uuid3; do admin user add $u || exit 1; done &&
-	for r in uuidroom1 uuidroom2 uuidroom3; do admin room add $r || exit 1; done &&
-	admin member add uuid1 uuidroom1 &&
-	admin member add uuid1 uuidroom2 &&
-	admin member add uuid2 uuidroom2 &&
-	admin member add uuid2 uuidroom3 &&
-	admin token uuid1 >t1 && admin token uuid2 >t2 && admin token uuid3 >t3 &&
+	chat_rooms &&
 	start_bookpics
 '
 

@@ -3,22 +3,14 @@ test_description='chat catch-up: what was sent while away arrives first, in orde
 . ./test-lib.sh
 . "$TEST_DIR/lib-ws.sh"
 
-# post ROOM TOKEN_FILE TEXT: send over HTTP, must be stored (201).
-post() {
-	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $(cat "$2")" \
-		-H "Content-Type: application/json" \
-		--data-binary "{\"chatMessage\":\"$3\"}" \
-		"$BASE/api/rooms/$1/messages")" = 201
-}
-
 # burst FROM TO: messages FROM..TO, odd ones to uuidroom2 (by uuid1),
 # even ones to uuidroom3 (by uuid3), texts "m N".
 burst() {
 	for _i in $(seq "$1" "$2"); do
 		if [ $((_i % 2)) = 1 ]; then
-			post uuidroom2 t1 "m $_i" || return 1
+			chat_post uuidroom2 t1 "m $_i" || return 1
 		else
-			post uuidroom3 t3 "m $_i" || return 1
+			chat_post uuidroom3 t3 "m $_i" || return 1
 		fi
 	done
 }
@@ -29,14 +21,8 @@ indexes() {
 }
 
 test_expect_success 'set up: uuid2 in uuidroom2 and uuidroom3' '
-	admin init --port $PORT >/dev/null &&
-	admin twilio-token secret123 &&
-	for u in uuid1 uuid2 uuid3; do admin user add $u || exit 1; done &&
-	for r in uuidroom1 uuidroom2 uuidroom3; do admin room add $r || exit 1; done &&
-	admin member add uuid1 uuidroom1 && admin member add uuid1 uuidroom2 &&
-	admin member add uuid2 uuidroom2 && admin member add uuid2 uuidroom3 &&
+	chat_rooms &&
 	admin member add uuid3 uuidroom3 &&
-	admin token uuid1 >t1 && admin token uuid2 >t2 && admin token uuid3 >t3 &&
 	start_bookpics
 '
 

@@ -3,14 +3,6 @@ test_description='duplicate connections (refuse, replace, allow), presence, memb
 . ./test-lib.sh
 . "$TEST_DIR/lib-ws.sh"
 
-# post ROOM TOKEN_FILE TEXT: send over HTTP, must be stored (201).
-post() {
-	test "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $(cat "$2")" \
-		-H "Content-Type: application/json" \
-		--data-binary "{\"chatMessage\":\"$3\"}" \
-		"$BASE/api/rooms/$1/messages")" = 201
-}
-
 # presence ROOM TOKEN_FILE: the users connected now, as the API says.
 presence() {
 	curl -s -H "Authorization: Bearer $(cat "$2")" "$BASE/api/rooms/$1/presence"
@@ -28,13 +20,7 @@ duplicates() {
 }
 
 test_expect_success 'set up the Tripsense users and rooms' '
-	admin init --port $PORT >/dev/null &&
-	admin twilio-token secret123 &&
-	for u in uuid1 uuid2 uuid3; do admin user add $u || exit 1; done &&
-	for r in uuidroom1 uuidroom2 uuidroom3; do admin room add $r || exit 1; done &&
-	admin member add uuid1 uuidroom1 && admin member add uuid1 uuidroom2 &&
-	admin member add uuid2 uuidroom2 && admin member add uuid2 uuidroom3 &&
-	admin token uuid1 >t1 && admin token uuid2 >t2 && admin token uuid3 >t3 &&
+	chat_rooms &&
 	start_bookpics &&
 	grep -q "^duplicate_connections = refuse$" "$VAR/bookpics.conf"
 '
@@ -44,7 +30,7 @@ test_expect_success 'refuse (default): a second connection is answered 409, the 
 	ws "$WS?token=$(cat t1)" >actual &&
 	echo "http 409 {\"error\":\"duplicate_connection\",\"message\":\"user uuid1 is already connected\"}" >expect &&
 	test_cmp expect actual &&
-	post uuidroom1 t1 "still one" &&
+	chat_post uuidroom1 t1 "still one" &&
 	wait_count a1.out "^message uuidroom1 1 " 1 &&
 	ws_bg a2 "$WS?token=$(cat t2)" &&
 	head -n 1 a2.out | grep -q "\"userId\":\"uuid2\""
@@ -71,7 +57,7 @@ test_expect_success 'presence right after a disconnect' '
 test_expect_success 'replace: the new connection is accepted, the old one closed with 4000' '
 	duplicates replace &&
 	ws_bg b1 "$WS?token=$(cat t1)" &&
-	post uuidroom1 t1 "before replace" &&
+	chat_post uuidroom1 t1 "before replace" &&
 	wait_count b1.out "^message uuidroom1 2 " 1 &&
 	ws_bg b2 "$WS?token=$(cat t1)" &&
 	wait_for "grep -q ^close b1.out" 5 &&
@@ -81,7 +67,7 @@ test_expect_success 'replace: the new connection is accepted, the old one closed
 	head -n 1 b2.out >actual &&
 	echo "{\"type\":\"hello\",\"connectionId\":\"ID\",\"userId\":\"uuid1\",\"rooms\":[{\"room\":\"uuidroom1\",\"last\":2},{\"room\":\"uuidroom2\",\"last\":0}]}" >expect &&
 	test_cmp expect actual &&
-	post uuidroom1 t1 "after replace" &&
+	chat_post uuidroom1 t1 "after replace" &&
 	wait_count b2.out "^message uuidroom1 3 " 1 &&
 	sleep 0.3 &&
 	messages_of b2.out >actual &&
@@ -94,7 +80,7 @@ test_expect_success 'allow: both connections live, both get every message' '
 	duplicates allow &&
 	ws_bg c2 "$WS?token=$(cat t1)" &&
 	head -n 1 c2.out | grep -q "\"userId\":\"uuid1\"" &&
-	post uuidroom1 t1 "to both" &&
+	chat_post uuidroom1 t1 "to both" &&
 	wait_count b2.out "^message uuidroom1 4 " 1 &&
 	wait_count c2.out "^message uuidroom1 4 " 1 &&
 	! grep -q "^close" b2.out &&
@@ -112,7 +98,7 @@ test_expect_success 'back to refuse: the conf is re-read on each new connection'
 
 test_expect_success 'member add while connected: the new room is followed without reconnecting' '
 	admin member add uuid1 uuidroom3 &&
-	post uuidroom3 t2 "welcome uuid1" &&
+	chat_post uuidroom3 t2 "welcome uuid1" &&
 	wait_count b2.out "^message uuidroom3 1 " 1 &&
 	ws_say b2 "{\"action\":\"sendMessage\",\"chatroomId\":\"uuidroom3\",\"chatMessage\":\"hello room3\"}" &&
 	wait_count b2.out "\"type\":\"ack\",\"room\":\"uuidroom3\"" 1 &&
@@ -122,8 +108,8 @@ test_expect_success 'member add while connected: the new room is followed withou
 
 test_expect_success 'member remove while connected: the room is dropped at once' '
 	admin member remove uuid1 uuidroom3 &&
-	post uuidroom3 t2 "uuid1 is gone" &&
-	post uuidroom1 t1 "marker" &&
+	chat_post uuidroom3 t2 "uuid1 is gone" &&
+	chat_post uuidroom1 t1 "marker" &&
 	wait_count b2.out "^message uuidroom1 5 " 1 &&
 	wait_count a2.out "^message uuidroom3 3 " 1 &&
 	sleep 0.3 &&
@@ -148,7 +134,7 @@ test_expect_success 'relay restart (kill -9): presence is empty until clients re
 '
 
 test_expect_success 'after the restart each user gets what was missed, once' '
-	post uuidroom1 t1 "after restart" &&
+	chat_post uuidroom1 t1 "after restart" &&
 	wait_count d1.out "^message uuidroom1 6 " 1 &&
 	sleep 0.3 &&
 	messages_of d1.out | cut -d" " -f1,2 | sort | uniq -d >dups &&

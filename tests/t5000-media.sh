@@ -12,20 +12,6 @@ FAKE=$TOP/tests/tools/fake-twilio.mjs
 FAKE_LOG=$TRASH/fake.log
 CONF=$VAR/bookpics.conf
 
-start_fake() {
-	: >"$FAKE_LOG"
-	node "$FAKE" --port "$AUX_PORT" --log "$FAKE_LOG" --sid "$SID" --token "$TOKEN" \
-		>"$TRASH/fake.out" 2>&1 &
-	echo $! >"$TRASH/fake.pid"
-	wait_for "grep -q '^listening' '$FAKE_LOG'" 10
-}
-
-stop_fake() {
-	[ -f "$TRASH/fake.pid" ] || return 0
-	kill "$(cat "$TRASH/fake.pid")" 2>/dev/null
-	rm -f "$TRASH/fake.pid"
-}
-
 # The alternative lighttpd of the docroot test, if it is still running.
 stop_alt() {
 	[ -f "$TRASH/alt.pid" ] || return 0

@@ -101,20 +101,6 @@ stop_apache() {
 	wait_for "! curl -s -o /dev/null $BASE/" 10
 }
 
-start_fake() {
-	: >"$FAKE_LOG"
-	node "$FAKE" --port "$AUX_PORT" --log "$FAKE_LOG" --sid "$SID" --token "$TOKEN" \
-		>"$TRASH/fake.out" 2>&1 &
-	echo $! >"$ROOT/fake.pid"
-	wait_for "grep -q '^listening' '$FAKE_LOG'" 10
-}
-
-stop_fake() {
-	[ -f "$ROOT/fake.pid" ] || return 0
-	kill "$(cat "$ROOT/fake.pid")" 2>/dev/null
-	rm -f "$ROOT/fake.pid"
-}
-
 cleanup() {
 	kill_bg
 	stop_fake

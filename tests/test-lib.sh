@@ -127,6 +127,22 @@ tw_post() {
 		"$BASE$_uri"
 }
 
+# start_fake / stop_fake: tests/tools/fake-twilio.mjs on $AUX_PORT for
+# account $SID with auth token $TOKEN, logging requests to $FAKE_LOG.
+start_fake() {
+	: >"$FAKE_LOG"
+	node "$TOP/tests/tools/fake-twilio.mjs" --port "$AUX_PORT" --log "$FAKE_LOG" \
+		--sid "$SID" --token "$TOKEN" >"$TRASH/fake.out" 2>&1 &
+	echo $! >"$TRASH/fake.pid"
+	wait_for "grep -q '^listening' '$FAKE_LOG'" 10
+}
+
+stop_fake() {
+	[ -f "$TRASH/fake.pid" ] || return 0
+	kill "$(cat "$TRASH/fake.pid")" 2>/dev/null
+	rm -f "$TRASH/fake.pid"
+}
+
 # first_picture_ok: ./page, the books room after its first webhook (t1000's
 # SID_FORM), exactly as every front end must see it: room fields, sender
 # masked, media URLs rewritten, ISO time, no other keys.
