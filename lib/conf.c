@@ -11,6 +11,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "name.h"
 
 #define LINE_MAX_LEN 2048
 
@@ -44,16 +45,6 @@ static char *trim(char *s)
 	return s;
 }
 
-static int room_name_ok(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++, n++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
-			return 0;
-	return n >= 1 && n <= 64;
-}
-
 /* Apply one key/value to c; the single place where values are validated. */
 static int conf_apply(struct conf *c, const char *key, const char *val, char *err)
 {
@@ -74,7 +65,7 @@ static int conf_apply(struct conf *c, const char *key, const char *val, char *er
 	} else if (!strcmp(key, "twilio_auth_token")) {
 		strcpy(c->twilio_auth_token, val);
 	} else if (!strcmp(key, "twilio_room")) {
-		if (!room_name_ok(val))
+		if (!name_ok(val))
 			return err_set(err, "conf twilio_room: invalid room name '%s'", val);
 		strcpy(c->twilio_room, val);
 	} else if (!strcmp(key, "token_secret")) {
