@@ -12,9 +12,11 @@
 
 #include "app.h"
 #include "chat.h"
+#include "clock.h"
 #include "err.h"
 #include "fifo.h"
 #include "frame.h"
+#include "hash.h"
 #include "msg.h"
 #include "notice.h"
 #include "relay.h"
@@ -71,7 +73,7 @@ struct session {
 	struct frame *ctl, *ctl_tail;	/* own frames, sent before messages */
 	size_t nctl;
 	int rx_paused;
-	int64_t heard;		/* last frame or pong from the client (mono_ms) */
+	int64_t heard;		/* last frame or pong from the client (clock_coarse_ms) */
 	int ping_due;		/* a ping to write before anything else */
 	int pinged;		/* pinged since heard: wait for hangup_secs */
 	int gone;		/* closing without us: write nothing more */
@@ -111,24 +113,11 @@ struct vhd {
 	char admitted_user[STORE_NAME_MAX + 1];
 };
 
-/* Milliseconds on a clock that never jumps, for the keepalive. */
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- users: every live connection of a user ---- */
 
 static size_t user_bucket(const char *user)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (; *user; user++)
-		h = (h ^ (unsigned char)*user) * 16777619u;
-	return h % USER_BUCKETS;
+	return hash_fnv1a(user) % USER_BUCKETS;
 }
 
 /* The first live connection of user after `from` (NULL: from the start). */
@@ -861,7 +850,7 @@ static void session_open(struct vhd *v, struct session *ss, struct lws *wsi)
 
 	ss->wsi = wsi;
 	ss->vhd = v;
-	ss->heard = mono_ms();
+	ss->heard = clock_coarse_ms();
 	snprintf(ss->id, sizeof(ss->id), "%s-%llu", v->id_prefix, ++v->id_seq);
 	if (v->admitted == wsi) {
 		memcpy(ss->user, v->admitted_user, sizeof(ss->user));
@@ -1137,7 +1126,7 @@ static void refresh_room(void *ctx, struct room *r)
 /* A frame or a pong from the client: it is there. */
 static void heard_from(struct session *ss)
 {
-	ss->heard = mono_ms();
+	ss->heard = clock_coarse_ms();
 	ss->pinged = 0;
 }
 
@@ -1166,7 +1155,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	struct vhd *v = lws_container_of(sul, struct vhd, sul);
 	struct session *ss;
 	char err[ERR_LEN];
-	int64_t now = mono_ms();
+	int64_t now = clock_coarse_ms();
 	int hung = 0;
 
 	v->ticks++;
