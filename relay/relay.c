@@ -18,7 +18,6 @@
 #include "frame.h"
 #include "hash.h"
 #include "msg.h"
-#include "notice.h"
 #include "relay.h"
 #include "room.h"
 #include "token.h"
@@ -99,9 +98,8 @@ struct vhd {
 	unsigned long ticks;
 	int ping_secs, hangup_secs;
 	struct lws *fifo;	/* the adopted FIFO; NULL: reopened next tick */
-	dev_t fifo_dev;
-	ino_t fifo_ino;
-	struct notice_reader nr;
+	struct fifo_id fifo_id;
+	struct fifo_reader nr;
 	int bad_lines;
 	char id_prefix[17];
 	unsigned long long id_seq;
@@ -632,7 +630,7 @@ static void on_send(struct vhd *v, struct session *ss, struct json_object *req)
 		return;
 	}
 	name = json_object_get_string(jroom);
-	res = chat_send(v->app.store, NULL, ss->user, name, req, &index, err);
+	res = chat_send(v->app.store, ss->user, name, req, &index, err);
 	if (res != CHAT_OK) {
 		if (res == CHAT_ERROR)
 			lwsl_err("relay: %s: %s\n", ss->id, err);
@@ -1021,7 +1019,7 @@ static int session_write(struct vhd *v, struct session *ss)
 
 /* ---- the FIFO and the tick ---- */
 
-static void on_notice(void *ctx, const struct notice *n, const char *bad)
+static void on_notice(void *ctx, const struct fifo_notice *n, const char *bad)
 {
 	struct vhd *v = ctx;
 	struct session *ss;
@@ -1034,7 +1032,7 @@ static void on_notice(void *ctx, const struct notice *n, const char *bad)
 			lwsl_warn("relay: fifo line ignored: %s\n", bad);
 		return;
 	}
-	if (n->kind == 'm') {
+	if (n->kind == FIFO_MESSAGE) {
 		r = room_find(&v->rooms, n->name);
 		if (!r || n->index <= r->last)
 			return;		/* nobody follows it, or known */
@@ -1054,36 +1052,24 @@ static void on_notice(void *ctx, const struct notice *n, const char *bad)
 	}
 }
 
-/*
- * (Re)open $VAR/relay.fifo and adopt it into the loop. O_RDWR keeps a
- * writer present, so the FIFO never reports end of file between writers.
- */
-static int fifo_open(struct vhd *v, char *err)
+/* (Re)open $VAR/relay.fifo (fifo_listen) and adopt it into the loop. */
+static int fifo_adopt(struct vhd *v, char *err)
 {
 	lws_sock_file_fd_type u;
-	char path[CONF_PATH_MAX + 32];
-	struct stat st;
+	struct fifo_id id;
 	struct lws *wsi;
 	int fd;
 
-	if (fifo_create(v->cfg->var, err))
-		return -1;
-	fifo_path(path, sizeof(path), v->cfg->var);
-	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	fd = fifo_listen(v->cfg->var, &id, err);
 	if (fd < 0)
-		return err_set(err, "open %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISFIFO(st.st_mode)) {
-		close(fd);
-		return err_set(err, "open %s: not a fifo", path);
-	}
+		return -1;
 	u.filefd = (lws_filefd_type)(long long)fd;
 	wsi = lws_adopt_descriptor_vhost(v->vh, LWS_ADOPT_RAW_FILE_DESC, u,
 					 v->proto->name, NULL);
 	if (!wsi)	/* lws closed fd */
-		return err_set(err, "lws_adopt_descriptor_vhost %s: failed", path);
+		return err_set(err, "lws_adopt_descriptor_vhost %s/relay.fifo: failed", v->cfg->var);
 	v->fifo = wsi;
-	v->fifo_dev = st.st_dev;
-	v->fifo_ino = st.st_ino;
+	v->fifo_id = id;
 	memset(&v->nr, 0, sizeof(v->nr));
 	return 0;
 }
@@ -1094,19 +1080,17 @@ static int fifo_open(struct vhd *v, char *err)
  */
 static void fifo_check(struct vhd *v)
 {
-	char path[CONF_PATH_MAX + 32], err[ERR_LEN];
-	struct stat st;
+	char path[FIFO_PATH_MAX], err[ERR_LEN];
 
-	fifo_path(path, sizeof(path), v->cfg->var);
-	if (v->fifo && !stat(path, &st) && st.st_dev == v->fifo_dev &&
-	    st.st_ino == v->fifo_ino)
+	if (v->fifo && fifo_same(v->cfg->var, &v->fifo_id))
 		return;
+	fifo_path(path, sizeof(path), v->cfg->var);
 	if (v->fifo) {
 		lwsl_warn("relay: %s was removed or replaced: making a new one\n", path);
 		lws_set_timeout(v->fifo, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		v->fifo = NULL;
 	}
-	if (fifo_open(v, err))
+	if (fifo_adopt(v, err))
 		lwsl_err("relay: %s (retrying every second)\n", err);
 }
 
@@ -1210,7 +1194,7 @@ static int vhd_init(struct lws *wsi)
 	}
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(v->id_prefix + 2 * i, 3, "%02x", rnd[i]);
-	if (fifo_open(v, err))
+	if (fifo_adopt(v, err))
 		lwsl_err("relay: %s (retrying every second)\n", err);
 	lws_sul_schedule(v->ctx, 0, &v->sul, tick, TICK_US);
 	lwsl_user("relay: ready, data in %s\n", v->cfg->var);
@@ -1296,7 +1280,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_RAW_RX_FILE:
 		if (!v)
 			return -1;
-		if (notice_read(&v->nr, lws_get_socket_fd(wsi), on_notice, v, err)) {
+		if (fifo_read(&v->nr, lws_get_socket_fd(wsi), on_notice, v, err)) {
 			lwsl_err("relay: %s\n", err);
 			if (wsi == v->fifo)
 				v->fifo = NULL;		/* reopened next tick */
