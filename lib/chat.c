@@ -29,7 +29,7 @@ enum chat_result chat_check(struct store *s, const char *user, const char *room,
 	struct store_room info;
 	int r;
 
-	r = store_name_ok(room) ? store_room_get(s, room, &info, err) : 0;
+	r = name_ok(room) ? store_room_get(s, room, &info, err) : 0;
 	if (r < 0)
 		return CHAT_ERROR;
 	if (!r) {
