@@ -22,26 +22,12 @@
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 500
 
-/* Is the relay up? It holds the FIFO open for reading, or open fails. */
-static int relay_up(const char *var)
-{
-	char path[1100];
-	int fd;
-
-	fifo_path(path, sizeof(path), var);
-	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	close(fd);
-	return 1;
-}
-
 static void health(struct route_ctx *c)
 {
 	struct json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "relay", json_object_new_boolean(relay_up(c->app->conf.var)));
+	json_object_object_add(o, "relay", json_object_new_boolean(fifo_has_reader(c->app->conf.var)));
 	json_object_object_add(o, "twilio_room", json_object_new_string(c->app->conf.twilio_room));
 	http_json(c->resp, 200, o);
 	json_object_put(o);
@@ -190,12 +176,12 @@ static void messages_post(struct route_ctx *c)
 		r = body ? chat_fields(body, &text, &type, err) : CHAT_BAD_REQUEST;
 	}
 	if (r == CHAT_OK)
-		r = chat_store(c->app->store, c->app->conf.var, c->user, c->room,
-			       type, text, &index, err);
+		r = chat_store(c->app->store, c->user, c->room, type, text, &index, err);
 	if (r != CHAT_OK) {
 		http_error(c->resp, status[r], chat_code(r), "%s", err);
 		goto out;
 	}
+	fifo_notify_message(c->app->conf.var, c->room, index);	/* the relay's followers */
 	o = json_object_new_object();
 	json_object_object_add(o, "room", json_object_new_string(c->room));
 	json_object_object_add(o, "index", json_object_new_int64((int64_t)index));

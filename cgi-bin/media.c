@@ -12,6 +12,7 @@
 
 #include <openssl/sha.h>
 
+#include "clock.h"
 #include "err.h"
 #include "fetch.h"
 #include "media.h"
@@ -137,14 +138,6 @@ static int mkdir_ok(const char *path, char *err)
 	return 0;
 }
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Take the per-item lock: create and flock path, and make sure the path
  * still names the inode we locked (a holder unlinks it when done, so a
@@ -153,7 +146,7 @@ static long long now_ms(void)
  */
 static int lock_take(const char *path, char *err)
 {
-	long long deadline = now_ms() + MEDIA_LOCK_WAIT_MS;
+	long long deadline = clock_ms() + MEDIA_LOCK_WAIT_MS;
 	struct timespec pause = { 0, 20 * 1000 * 1000 };
 	struct stat a, b;
 	int fd;
@@ -168,7 +161,7 @@ static int lock_take(const char *path, char *err)
 				close(fd);
 				return -1;
 			}
-			if (now_ms() > deadline) {
+			if (clock_ms() > deadline) {
 				err_set(err, "flock %s: still held after %ld ms", path, (long)MEDIA_LOCK_WAIT_MS);
 				close(fd);
 				return -2;

@@ -4,7 +4,6 @@
 
 #include "chat.h"
 #include "err.h"
-#include "fifo.h"
 #include "msg.h"
 
 const char *chat_code(enum chat_result r)
@@ -30,7 +29,7 @@ enum chat_result chat_check(struct store *s, const char *user, const char *room,
 	struct store_room info;
 	int r;
 
-	r = store_name_ok(room) ? store_room_get(s, room, &info, err) : 0;
+	r = name_ok(room) ? store_room_get(s, room, &info, err) : 0;
 	if (r < 0)
 		return CHAT_ERROR;
 	if (!r) {
@@ -81,9 +80,9 @@ enum chat_result chat_fields(struct json_object *body, const char **text,
 	return CHAT_OK;
 }
 
-enum chat_result chat_store(struct store *s, const char *var, const char *user,
-			    const char *room, const char *type, const char *text,
-			    uint64_t *index, char *err)
+enum chat_result chat_store(struct store *s, const char *user, const char *room,
+			    const char *type, const char *text, uint64_t *index,
+			    char *err)
 {
 	enum chat_result ret = CHAT_ERROR;
 	char *record;
@@ -93,17 +92,14 @@ enum chat_result chat_store(struct store *s, const char *var, const char *user,
 		return CHAT_ERROR;
 	if (store_append(s, room, NULL, record, strlen(record), index, err) < 0)
 		goto out;
-	if (var)
-		fifo_notify_message(var, room, *index);
 	ret = CHAT_OK;
 out:
 	free(record);
 	return ret;
 }
 
-enum chat_result chat_send(struct store *s, const char *var, const char *user,
-			   const char *room, struct json_object *body,
-			   uint64_t *index, char *err)
+enum chat_result chat_send(struct store *s, const char *user, const char *room,
+			   struct json_object *body, uint64_t *index, char *err)
 {
 	const char *text, *type;
 	enum chat_result r;
@@ -111,5 +107,5 @@ enum chat_result chat_send(struct store *s, const char *var, const char *user,
 	if ((r = chat_check(s, user, room, err)) != CHAT_OK ||
 	    (r = chat_fields(body, &text, &type, err)) != CHAT_OK)
 		return r;
-	return chat_store(s, var, user, room, type, text, index, err);
+	return chat_store(s, user, room, type, text, index, err);
 }

@@ -39,18 +39,17 @@ enum chat_result chat_fields(struct json_object *body, const char **text,
 			     const char **type, char *err);
 
 /*
- * Append a message from user to room (checked already) as a new record;
- * then, if var is not NULL, write the FIFO notice for the relay (the relay
- * itself passes NULL: it wakes its followers directly). CHAT_OK with *index
- * set, or CHAT_ERROR with err; nothing is stored on error.
+ * Append a message from user to room (checked already) as a new record.
+ * CHAT_OK with *index set, or CHAT_ERROR with err; nothing is stored on
+ * error. Telling the relay is the caller's part: a FastCGI program writes
+ * fifo_notify_message, the relay wakes its followers directly.
  */
-enum chat_result chat_store(struct store *s, const char *var, const char *user,
-			    const char *room, const char *type, const char *text,
-			    uint64_t *index, char *err);
+enum chat_result chat_store(struct store *s, const char *user, const char *room,
+			    const char *type, const char *text, uint64_t *index,
+			    char *err);
 
 /* chat_check, chat_fields, chat_store in that order: the whole send. */
-enum chat_result chat_send(struct store *s, const char *var, const char *user,
-			   const char *room, struct json_object *body,
-			   uint64_t *index, char *err);
+enum chat_result chat_send(struct store *s, const char *user, const char *room,
+			   struct json_object *body, uint64_t *index, char *err);
 
 #endif

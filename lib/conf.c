@@ -1,5 +1,6 @@
 /* conf.c - reading, creating and editing $VAR/bookpics.conf. */
 #include <ctype.h>
+#include <stddef.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,18 +12,9 @@
 
 #include "conf.h"
 #include "err.h"
+#include "name.h"
 
 #define LINE_MAX_LEN 2048
-
-static void conf_defaults(struct conf *c)
-{
-	memset(c, 0, sizeof(*c));
-	strcpy(c->public_url, "http://127.0.0.1:8080");
-	strcpy(c->twilio_room, "books");
-	strcpy(c->media_hosts, "api.twilio.com");
-	c->media_max_bytes = 5L * 1024 * 1024;
-	c->duplicate_connections = CONF_DUP_REFUSE;
-}
 
 static int conf_path(char *buf, size_t len, const char *var, const char *name,
 		     char *err)
@@ -44,62 +36,175 @@ static char *trim(char *s)
 	return s;
 }
 
-static int room_name_ok(const char *s)
-{
-	size_t n = 0;
+/* ---- the keys: one table gives the defaults, the checks and the first-run file ---- */
 
-	for (; *s; s++, n++)
-		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '_')
-			return 0;
-	return n >= 1 && n <= 64;
-}
+/* How a value is checked and where it goes (field at offset in struct conf). */
+enum conf_type {
+	CONF_STRING,	/* char[CONF_VAL_MAX]; check (if any) may also normalize it */
+	CONF_LONG,	/* long, a decimal >= min */
+	CONF_ENUM,	/* an enum (int-sized): the index of the value in choices */
+};
 
-/* Apply one key/value to c; the single place where values are validated. */
-static int conf_apply(struct conf *c, const char *key, const char *val, char *err)
+/* What the file written on first run says for a key. */
+enum conf_fresh {
+	CONF_FRESH_DEFAULT,	/* "key = DEFAULT" */
+	CONF_FRESH_URL,		/* "key = http://127.0.0.1:PORT" */
+	CONF_FRESH_SECRET,	/* "key = " 64 random hex digits */
+};
+
+/*
+ * One key, lighttpd's config_plugin_keys_t style. The default goes through
+ * the same check as a value from the file, so a bad default fails every
+ * load at once (test-conf) instead of hiding.
+ */
+struct conf_key {
+	const char *name;
+	size_t offset;
+	enum conf_type type;
+	const char *dflt;
+	int (*check)(const struct conf_key *k, char *val, char *err);	/* CONF_STRING; NULL: any */
+	long min;			/* CONF_LONG */
+	const char *const *choices;	/* CONF_ENUM, NULL-terminated */
+	enum conf_fresh fresh;
+	const char *comment;		/* the line above the key in the first-run file */
+};
+
+/* An http(s) URL; trailing slashes dropped (public_url + "/twilio/sms"). */
+static int check_url(const struct conf_key *k, char *val, char *err)
 {
-	char *end;
 	size_t len = strlen(val);
 
-	if (len >= CONF_VAL_MAX)
-		return err_set(err, "conf %s: value too long", key);
-	if (!strcmp(key, "public_url")) {
-		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
-			return err_set(err, "conf public_url: must start with http:// or https://");
-		strcpy(c->public_url, val);
-		len = strlen(c->public_url);
-		while (len > 0 && c->public_url[len - 1] == '/')
-			c->public_url[--len] = '\0';
-	} else if (!strcmp(key, "twilio_account_sid")) {
-		strcpy(c->twilio_account_sid, val);
-	} else if (!strcmp(key, "twilio_auth_token")) {
-		strcpy(c->twilio_auth_token, val);
-	} else if (!strcmp(key, "twilio_room")) {
-		if (!room_name_ok(val))
-			return err_set(err, "conf twilio_room: invalid room name '%s'", val);
-		strcpy(c->twilio_room, val);
-	} else if (!strcmp(key, "token_secret")) {
-		if (len < 16)
-			return err_set(err, "conf token_secret: at least 16 characters");
-		strcpy(c->token_secret, val);
-	} else if (!strcmp(key, "media_hosts")) {
-		strcpy(c->media_hosts, val);
-	} else if (!strcmp(key, "media_max_bytes")) {
-		errno = 0;
-		c->media_max_bytes = strtol(val, &end, 10);
-		if (errno || end == val || *end || c->media_max_bytes <= 0)
-			return err_set(err, "conf media_max_bytes: not a positive number '%s'", val);
-	} else if (!strcmp(key, "duplicate_connections")) {
-		if (!strcmp(val, "refuse"))
-			c->duplicate_connections = CONF_DUP_REFUSE;
-		else if (!strcmp(val, "replace"))
-			c->duplicate_connections = CONF_DUP_REPLACE;
-		else if (!strcmp(val, "allow"))
-			c->duplicate_connections = CONF_DUP_ALLOW;
-		else
-			return err_set(err, "conf duplicate_connections: refuse, replace or allow, not '%s'", val);
-	} else {
-		return err_set(err, "conf: unknown key '%s'", key);
+	if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
+		return err_set(err, "conf %s: must start with http:// or https://", k->name);
+	while (len > 0 && val[len - 1] == '/')
+		val[--len] = '\0';
+	return 0;
+}
+
+static int check_name(const struct conf_key *k, char *val, char *err)
+{
+	if (!name_ok(val))
+		return err_set(err, "conf %s: invalid room name '%s'", k->name, val);
+	return 0;
+}
+
+static int check_secret(const struct conf_key *k, char *val, char *err)
+{
+	if (strlen(val) < 16)
+		return err_set(err, "conf %s: at least 16 characters", k->name);
+	return 0;
+}
+
+static const char *const dup_choices[] = {
+	[CONF_DUP_REFUSE] = "refuse", [CONF_DUP_REPLACE] = "replace",
+	[CONF_DUP_ALLOW] = "allow", NULL
+};
+
+_Static_assert(sizeof(enum conf_dup) == sizeof(int), "CONF_ENUM fields are int-sized");
+
+#define F(field) #field, offsetof(struct conf, field)
+#define STRING(field, dflt, check, fresh, comment) \
+	{ F(field), CONF_STRING, dflt, check, 0, NULL, fresh, comment }
+#define LONG(field, dflt, min, comment) \
+	{ F(field), CONF_LONG, dflt, NULL, min, NULL, CONF_FRESH_DEFAULT, comment }
+#define ENUM(field, dflt, choices, comment) \
+	{ F(field), CONF_ENUM, dflt, NULL, 0, choices, CONF_FRESH_DEFAULT, comment }
+
+/* In the order of the first-run file. Adding a key: a line here, a field in struct conf. */
+static const struct conf_key keys[] = {
+	STRING(public_url, "http://127.0.0.1:8080", check_url, CONF_FRESH_URL,
+	       "the address Twilio and browsers use; signatures are checked against it"),
+	STRING(twilio_account_sid, "", NULL, CONF_FRESH_DEFAULT,
+	       "for fetching media from Twilio (HTTP Basic user)"),
+	STRING(twilio_auth_token, "", NULL, CONF_FRESH_DEFAULT,
+	       "checks webhook signatures, fetches media; empty: every webhook refused"),
+	STRING(twilio_room, "books", check_name, CONF_FRESH_DEFAULT,
+	       "the public room pictures go to (created if missing)"),
+	STRING(token_secret, "", check_secret, CONF_FRESH_SECRET,
+	       "signs connection tokens; changing it logs everyone out"),
+	STRING(media_hosts, "api.twilio.com", NULL, CONF_FRESH_DEFAULT,
+	       "where media may come from: host names (https) or origins, comma separated"),
+	LONG(media_max_bytes, "5242880", 1,
+	     "largest media file fetched, in bytes"),
+	ENUM(duplicate_connections, "refuse", dup_choices,
+	     "a second connection of a connected user: refuse, replace or allow"),
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct conf_key *conf_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+/* "refuse, replace or allow": the choices as an error message says them. */
+static void choices_text(const char *const *choices, char *out, size_t len)
+{
+	size_t i, n = strlen(out);
+
+	for (i = 0; choices[i] && n < len; i++) {
+		snprintf(out + n, len - n, "%s%s", i == 0 ? "" : choices[i + 1] ? ", " : " or ",
+			 choices[i]);
+		n = strlen(out);
 	}
+}
+
+/* Check val for k and store it in c: the single place where values are validated. */
+static int key_apply(struct conf *c, const struct conf_key *k, const char *val, char *err)
+{
+	char *field = (char *)c + k->offset, *end, names[CONF_VAL_MAX] = "";
+	long n;
+	int i;
+
+	switch (k->type) {
+	case CONF_STRING:
+		strcpy(field, val);	/* conf_apply checked the length */
+		return k->check ? k->check(k, field, err) : 0;
+	case CONF_LONG:
+		errno = 0;
+		n = strtol(val, &end, 10);
+		if (errno || end == val || *end || n < k->min)
+			return err_set(err, "conf %s: not a positive number '%s'", k->name, val);
+		memcpy(field, &n, sizeof(n));
+		return 0;
+	case CONF_ENUM:
+		for (i = 0; k->choices[i]; i++)
+			if (!strcmp(val, k->choices[i])) {
+				memcpy(field, &i, sizeof(i));
+				return 0;
+			}
+		choices_text(k->choices, names, sizeof(names));
+		return err_set(err, "conf %s: %s, not '%s'", k->name, names, val);
+	}
+	return err_set(err, "conf %s: unknown type", k->name);
+}
+
+/* Apply one key/value to c. */
+static int conf_apply(struct conf *c, const char *key, const char *val, char *err)
+{
+	const struct conf_key *k = conf_key(key);
+
+	if (strlen(val) >= CONF_VAL_MAX)
+		return err_set(err, "conf %s: value too long", key);
+	if (!k)
+		return err_set(err, "conf: unknown key '%s'", key);
+	return key_apply(c, k, val, err);
+}
+
+/* Every key at its default. Returns 0, or -1 with err if a default is bad. */
+static int conf_defaults(struct conf *c, char *err)
+{
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].dflt[0] && key_apply(c, &keys[i], keys[i].dflt, err))
+			return -1;
 	return 0;
 }
 
@@ -126,7 +231,8 @@ int conf_load(struct conf *c, const char *var, char *err)
 	FILE *f = NULL;
 	int r, ret = -1;
 
-	conf_defaults(c);
+	if (conf_defaults(c, err))
+		return -1;
 	if (strlen(var) >= sizeof(c->var))
 		return err_set(err, "conf: var path too long");
 	strcpy(c->var, var);
@@ -216,9 +322,48 @@ static int write_atomic(const char *path, const char *text, char *err)
 	return 0;
 }
 
+/*
+ * The first-run file: every key of the table with its comment and its fresh
+ * value, so that the file lists what can be set. Returns a malloc'd text or
+ * NULL with err.
+ */
+static char *conf_template(int port, char *err)
+{
+	char secret[65], *text = NULL;
+	size_t len = 0, i;
+	FILE *m;
+
+	if (random_hex(secret, 32, err))
+		return NULL;
+	m = open_memstream(&text, &len);
+	if (!m) {
+		err_set(err, "open_memstream: %s", strerror(errno));
+		return NULL;
+	}
+	fputs("# bookpics configuration: key = value. Created on first run;\n"
+	      "# edit it freely (see README.md, \"Configuration\").\n", m);
+	for (i = 0; i < NKEYS; i++) {
+		fprintf(m, "# %s\n%s =", keys[i].comment, keys[i].name);
+		if (keys[i].fresh == CONF_FRESH_URL)
+			fprintf(m, " http://127.0.0.1:%d", port);
+		else if (keys[i].fresh == CONF_FRESH_SECRET)
+			fprintf(m, " %s", secret);
+		else if (keys[i].dflt[0])
+			fprintf(m, " %s", keys[i].dflt);
+		fputc('\n', m);
+	}
+	if (ferror(m) | fclose(m)) {
+		free(text);
+		err_set(err, "open_memstream: write failed");
+		return NULL;
+	}
+	return text;
+}
+
 int conf_init(const char *var, int port, char *err)
 {
-	char path[CONF_PATH_MAX + 32], secret[65], text[2048];
+	char path[CONF_PATH_MAX + 32], *text = NULL;
+	int ret = -1;
 
 	if (mkdir(var, 0700) && errno != EEXIST)
 		return err_set(err, "mkdir %s: %s", var, strerror(errno));
@@ -226,22 +371,13 @@ int conf_init(const char *var, int port, char *err)
 		return -1;
 	if (access(path, F_OK) == 0)
 		return 0;
-	if (random_hex(secret, 32, err))
-		return -1;
-	snprintf(text, sizeof(text),
-		 "# bookpics configuration: key = value. Created on first run;\n"
-		 "# edit it freely (see README.md, \"Configuration\").\n"
-		 "public_url = http://127.0.0.1:%d\n"
-		 "twilio_account_sid =\n"
-		 "twilio_auth_token =\n"
-		 "twilio_room = books\n"
-		 "token_secret = %s\n"
-		 "media_hosts = api.twilio.com\n"
-		 "media_max_bytes = 5242880\n"
-		 "duplicate_connections = refuse\n", port, secret);
-	if (write_atomic(path, text, err))
-		return -1;
-	return 1;
+	text = conf_template(port, err);
+	if (!text || write_atomic(path, text, err))
+		goto out;
+	ret = 1;
+out:
+	free(text);
+	return ret;
 }
 
 int conf_set(const char *var, const char *key, const char *value, char *err)
@@ -253,8 +389,7 @@ int conf_set(const char *var, const char *key, const char *value, char *err)
 	int found = 0, ret = -1, r;
 	FILE *f;
 
-	conf_defaults(&check);
-	if (conf_apply(&check, key, value, err))
+	if (conf_defaults(&check, err) || conf_apply(&check, key, value, err))
 		return -1;
 	if (strchr(value, '\n'))
 		return err_set(err, "conf %s: value has a newline", key);

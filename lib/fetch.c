@@ -8,6 +8,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "err.h"
 #include "fetch.h"
 
@@ -31,14 +32,6 @@ void fetch_opts_init(struct fetch_opts *o, const char *user, const char *passwor
 	o->connect_timeout_ms = FETCH_CONNECT_TIMEOUT_MS;
 	o->total_timeout_ms = FETCH_TOTAL_TIMEOUT_MS;
 	o->max_redirects = FETCH_MAX_REDIRECTS;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* 1 for http, 2 for https, 0 for anything else (file:, ftp:, gopher:, ...). */
@@ -171,7 +164,7 @@ int fetch_to_fd(const char *url, const struct fetch_opts *o, int fd,
 		struct fetch_result *r, char *err)
 {
 	char errbuf[CURL_ERROR_SIZE], *cur = NULL, *ct = NULL, *loc = NULL;
-	long long deadline = now_ms() + o->total_timeout_ms, remaining;
+	long long deadline = clock_ms() + o->total_timeout_ms, remaining;
 	struct fetch_result local;
 	struct sink s;
 	CURL *h = NULL;
@@ -194,7 +187,7 @@ int fetch_to_fd(const char *url, const struct fetch_opts *o, int fd,
 		goto out;
 	}
 	for (hop = 0;; hop++) {
-		remaining = deadline - now_ms();
+		remaining = deadline - clock_ms();
 		if (remaining <= 0) {
 			err_set(err, "fetch: timed out after %ld ms (total)", o->total_timeout_ms);
 			goto out;

@@ -79,18 +79,6 @@ static void dbt_set(DBT *d, const void *data, size_t len)
 	d->size = (u_int32_t)len;
 }
 
-int store_name_ok(const char *name)
-{
-	size_t n = 0;
-
-	if (!name)
-		return 0;
-	for (; name[n]; n++)
-		if (!isalnum((unsigned char)name[n]) && name[n] != '-' && name[n] != '_')
-			return 0;
-	return n >= 1 && n <= STORE_NAME_MAX;
-}
-
 /* ---- opening, closing, retrying ---- */
 
 static int store_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)

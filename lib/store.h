@@ -5,7 +5,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_NAME_MAX 64	/* room, user and connection ids */
+#include "name.h"
+
+#define STORE_NAME_MAX NAME_LEN_MAX	/* room, user and connection ids (name.h) */
 
 /*
  * One environment in $VAR/db shared by every process (webhook, api, relay,
@@ -30,8 +32,14 @@ struct store_msg {
 	size_t len;
 };
 
-/* Is name a valid room/user id: 1..64 of [A-Za-z0-9_-]? Returns 1 or 0. */
-int store_name_ok(const char *name);
+/*
+ * Is name a valid room/user id? name_ok (name.h) under the store's prefix,
+ * for the store's own checks and its callers; the rule lives in name.c.
+ */
+static inline int store_name_ok(const char *name)
+{
+	return name_ok(name);
+}
 
 /*
  * Open (creating if needed) the environment in directory home. Returns a

@@ -8,7 +8,7 @@
 #include <openssl/hmac.h>
 
 #include "err.h"
-#include "store.h"
+#include "name.h"
 #include "token.h"
 
 static void b64url(char *out, const unsigned char *in, size_t len)
@@ -57,7 +57,7 @@ int token_mint(const char *secret, const char *user, time_t expires,
 	char sig[64];
 	int n;
 
-	if (!store_name_ok(user))
+	if (!name_ok(user))
 		return err_set(err, "invalid user id '%s'", user);
 	n = snprintf(out, TOKEN_MAX, "%s.%lld", user, (long long)expires);
 	if (n < 0 || n >= TOKEN_MAX - 50)
@@ -83,7 +83,7 @@ int token_verify(const char *secret, const char *token, time_t now,
 	if (!dot1 || !dot2)
 		return err_set(err, "malformed token");
 	ulen = (size_t)(dot1 - token);
-	if (ulen < 1 || ulen > STORE_NAME_MAX)
+	if (ulen < 1 || ulen > NAME_LEN_MAX)
 		return err_set(err, "malformed token");
 	expires = strtoll(dot1 + 1, &end, 10);
 	if (end != dot2 || end == dot1 + 1)
@@ -97,7 +97,7 @@ int token_verify(const char *secret, const char *token, time_t now,
 		return err_set(err, "token expired");
 	memcpy(user, token, ulen);
 	user[ulen] = '\0';
-	if (!store_name_ok(user))
+	if (!name_ok(user))
 		return err_set(err, "malformed token");
 	return 0;
 }

@@ -18,7 +18,7 @@ int token_mint(const char *secret, const char *user, time_t expires,
 /*
  * Check token at time now: well formed, signature right (compared in
  * constant time), not expired. On success copies the user id into user
- * (at least 65 bytes) and returns 0; else -1 with err saying why
+ * (NAME_LEN_MAX + 1 bytes, name.h) and returns 0; else -1 with err saying why
  * ("malformed token", "bad signature", "token expired"). Whether the user
  * still exists is the caller's check.
  */

@@ -12,11 +12,12 @@
 
 #include "app.h"
 #include "chat.h"
+#include "clock.h"
 #include "err.h"
 #include "fifo.h"
 #include "frame.h"
+#include "hash.h"
 #include "msg.h"
-#include "notice.h"
 #include "relay.h"
 #include "room.h"
 #include "token.h"
@@ -71,7 +72,7 @@ struct session {
 	struct frame *ctl, *ctl_tail;	/* own frames, sent before messages */
 	size_t nctl;
 	int rx_paused;
-	int64_t heard;		/* last frame or pong from the client (mono_ms) */
+	int64_t heard;		/* last frame or pong from the client (clock_coarse_ms) */
 	int ping_due;		/* a ping to write before anything else */
 	int pinged;		/* pinged since heard: wait for hangup_secs */
 	int gone;		/* closing without us: write nothing more */
@@ -97,9 +98,8 @@ struct vhd {
 	unsigned long ticks;
 	int ping_secs, hangup_secs;
 	struct lws *fifo;	/* the adopted FIFO; NULL: reopened next tick */
-	dev_t fifo_dev;
-	ino_t fifo_ino;
-	struct notice_reader nr;
+	struct fifo_id fifo_id;
+	struct fifo_reader nr;
 	int bad_lines;
 	char id_prefix[17];
 	unsigned long long id_seq;
@@ -111,24 +111,11 @@ struct vhd {
 	char admitted_user[STORE_NAME_MAX + 1];
 };
 
-/* Milliseconds on a clock that never jumps, for the keepalive. */
-static int64_t mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ---- users: every live connection of a user ---- */
 
 static size_t user_bucket(const char *user)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (; *user; user++)
-		h = (h ^ (unsigned char)*user) * 16777619u;
-	return h % USER_BUCKETS;
+	return hash_fnv1a(user) % USER_BUCKETS;
 }
 
 /* The first live connection of user after `from` (NULL: from the start). */
@@ -643,7 +630,7 @@ static void on_send(struct vhd *v, struct session *ss, struct json_object *req)
 		return;
 	}
 	name = json_object_get_string(jroom);
-	res = chat_send(v->app.store, NULL, ss->user, name, req, &index, err);
+	res = chat_send(v->app.store, ss->user, name, req, &index, err);
 	if (res != CHAT_OK) {
 		if (res == CHAT_ERROR)
 			lwsl_err("relay: %s: %s\n", ss->id, err);
@@ -861,7 +848,7 @@ static void session_open(struct vhd *v, struct session *ss, struct lws *wsi)
 
 	ss->wsi = wsi;
 	ss->vhd = v;
-	ss->heard = mono_ms();
+	ss->heard = clock_coarse_ms();
 	snprintf(ss->id, sizeof(ss->id), "%s-%llu", v->id_prefix, ++v->id_seq);
 	if (v->admitted == wsi) {
 		memcpy(ss->user, v->admitted_user, sizeof(ss->user));
@@ -1032,7 +1019,7 @@ static int session_write(struct vhd *v, struct session *ss)
 
 /* ---- the FIFO and the tick ---- */
 
-static void on_notice(void *ctx, const struct notice *n, const char *bad)
+static void on_notice(void *ctx, const struct fifo_notice *n, const char *bad)
 {
 	struct vhd *v = ctx;
 	struct session *ss;
@@ -1045,7 +1032,7 @@ static void on_notice(void *ctx, const struct notice *n, const char *bad)
 			lwsl_warn("relay: fifo line ignored: %s\n", bad);
 		return;
 	}
-	if (n->kind == 'm') {
+	if (n->kind == FIFO_MESSAGE) {
 		r = room_find(&v->rooms, n->name);
 		if (!r || n->index <= r->last)
 			return;		/* nobody follows it, or known */
@@ -1065,36 +1052,24 @@ static void on_notice(void *ctx, const struct notice *n, const char *bad)
 	}
 }
 
-/*
- * (Re)open $VAR/relay.fifo and adopt it into the loop. O_RDWR keeps a
- * writer present, so the FIFO never reports end of file between writers.
- */
-static int fifo_open(struct vhd *v, char *err)
+/* (Re)open $VAR/relay.fifo (fifo_listen) and adopt it into the loop. */
+static int fifo_adopt(struct vhd *v, char *err)
 {
 	lws_sock_file_fd_type u;
-	char path[CONF_PATH_MAX + 32];
-	struct stat st;
+	struct fifo_id id;
 	struct lws *wsi;
 	int fd;
 
-	if (fifo_create(v->cfg->var, err))
-		return -1;
-	fifo_path(path, sizeof(path), v->cfg->var);
-	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	fd = fifo_listen(v->cfg->var, &id, err);
 	if (fd < 0)
-		return err_set(err, "open %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) || !S_ISFIFO(st.st_mode)) {
-		close(fd);
-		return err_set(err, "open %s: not a fifo", path);
-	}
+		return -1;
 	u.filefd = (lws_filefd_type)(long long)fd;
 	wsi = lws_adopt_descriptor_vhost(v->vh, LWS_ADOPT_RAW_FILE_DESC, u,
 					 v->proto->name, NULL);
 	if (!wsi)	/* lws closed fd */
-		return err_set(err, "lws_adopt_descriptor_vhost %s: failed", path);
+		return err_set(err, "lws_adopt_descriptor_vhost %s/relay.fifo: failed", v->cfg->var);
 	v->fifo = wsi;
-	v->fifo_dev = st.st_dev;
-	v->fifo_ino = st.st_ino;
+	v->fifo_id = id;
 	memset(&v->nr, 0, sizeof(v->nr));
 	return 0;
 }
@@ -1105,19 +1080,17 @@ static int fifo_open(struct vhd *v, char *err)
  */
 static void fifo_check(struct vhd *v)
 {
-	char path[CONF_PATH_MAX + 32], err[ERR_LEN];
-	struct stat st;
+	char path[FIFO_PATH_MAX], err[ERR_LEN];
 
-	fifo_path(path, sizeof(path), v->cfg->var);
-	if (v->fifo && !stat(path, &st) && st.st_dev == v->fifo_dev &&
-	    st.st_ino == v->fifo_ino)
+	if (v->fifo && fifo_same(v->cfg->var, &v->fifo_id))
 		return;
+	fifo_path(path, sizeof(path), v->cfg->var);
 	if (v->fifo) {
 		lwsl_warn("relay: %s was removed or replaced: making a new one\n", path);
 		lws_set_timeout(v->fifo, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 		v->fifo = NULL;
 	}
-	if (fifo_open(v, err))
+	if (fifo_adopt(v, err))
 		lwsl_err("relay: %s (retrying every second)\n", err);
 }
 
@@ -1137,7 +1110,7 @@ static void refresh_room(void *ctx, struct room *r)
 /* A frame or a pong from the client: it is there. */
 static void heard_from(struct session *ss)
 {
-	ss->heard = mono_ms();
+	ss->heard = clock_coarse_ms();
 	ss->pinged = 0;
 }
 
@@ -1166,7 +1139,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	struct vhd *v = lws_container_of(sul, struct vhd, sul);
 	struct session *ss;
 	char err[ERR_LEN];
-	int64_t now = mono_ms();
+	int64_t now = clock_coarse_ms();
 	int hung = 0;
 
 	v->ticks++;
@@ -1221,7 +1194,7 @@ static int vhd_init(struct lws *wsi)
 	}
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(v->id_prefix + 2 * i, 3, "%02x", rnd[i]);
-	if (fifo_open(v, err))
+	if (fifo_adopt(v, err))
 		lwsl_err("relay: %s (retrying every second)\n", err);
 	lws_sul_schedule(v->ctx, 0, &v->sul, tick, TICK_US);
 	lwsl_user("relay: ready, data in %s\n", v->cfg->var);
@@ -1307,7 +1280,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_RAW_RX_FILE:
 		if (!v)
 			return -1;
-		if (notice_read(&v->nr, lws_get_socket_fd(wsi), on_notice, v, err)) {
+		if (fifo_read(&v->nr, lws_get_socket_fd(wsi), on_notice, v, err)) {
 			lwsl_err("relay: %s\n", err);
 			if (wsi == v->fifo)
 				v->fifo = NULL;		/* reopened next tick */

@@ -3,15 +3,12 @@
 #include <string.h>
 
 #include "err.h"
+#include "hash.h"
 #include "room.h"
 
 static size_t bucket_of(const char *name)
 {
-	uint32_t h = 2166136261u;	/* FNV-1a */
-
-	for (; *name; name++)
-		h = (h ^ (unsigned char)*name) * 16777619u;
-	return h % ROOM_BUCKETS;
+	return hash_fnv1a(name) % ROOM_BUCKETS;
 }
 
 struct room *room_find(struct rooms *rs, const char *name)
