@@ -96,6 +96,7 @@ run: deps all
 check: deps
 	$(MAKE) all unit tools
 	sh tests/run-all.sh $(BIN) build/obj
+	$(MAKE) fuzz FUZZ_SECONDS=4
 	$(MAKE) SANITIZE=address,undefined all unit tools
 	BOOKPICS_SANITIZED=1 sh tests/run-all.sh build/san/bin build/san
 
@@ -106,8 +107,36 @@ test: deps all unit tools
 bench: deps all tools
 	sh bench/run.sh
 
+# libFuzzer targets for every parser of outside input (fuzz/fuzz-*.c),
+# built with clang, ASan and UBSan over lib/ compiled for coverage.
+# `make fuzz` runs each for FUZZ_SECONDS (make check: a few seconds each).
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD = build/fuzz
+FUZZ_FLAGS = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SRC = $(wildcard fuzz/fuzz-*.c)
+FUZZ_BIN = $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_LIB_OBJ = $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
+
+$(FUZZ_BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS_ALL) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/libbookpics.a: $(FUZZ_LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz-%: fuzz/fuzz-%.c $(FUZZ_BUILD)/libbookpics.a
+	$(FUZZ_CC) $(CPPFLAGS_ALL) $(FUZZ_FLAGS) -fsanitize=fuzzer -Ifuzz -MMD -MP -o $@ $(filter %.c %.a,$^) \
+		$(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: deps fuzz-build
+	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 clean:
 	rm -rf build bin
 
-.PHONY: all unit tools deps run check test bench clean
--include $(LIB_OBJ:.o=.d) $(RELAY_OBJ:.o=.d) $(BUILD)/cgi-bin/*.d $(BUILD)/admin/*.d
+.PHONY: all unit tools deps run check test bench clean fuzz fuzz-build
+-include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d) $(LIB_OBJ:.o=.d) $(RELAY_OBJ:.o=.d) $(BUILD)/cgi-bin/*.d $(BUILD)/admin/*.d

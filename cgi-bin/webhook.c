@@ -14,6 +14,8 @@
 #include "twsig.h"
 
 #define WEBHOOK_MAX_BODY (64 * 1024)	/* Twilio's bodies are a few KiB */
+#define SMS_BODY_MAX 1600		/* characters: Twilio's own limit */
+#define MEDIA_URL_MAX 1024
 
 static const char twiml_ok[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
@@ -59,6 +61,40 @@ static const char *media_type(const char *ct)
 	return ct;
 }
 
+/*
+ * An absolute URL made only of RFC 3986 characters (unreserved, reserved,
+ * %XX): anything else is not what Twilio sends and is never stored.
+ */
+static int url_ok(const char *url)
+{
+	size_t i, n = strlen(url);
+
+	if (n > MEDIA_URL_MAX || (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)))
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (url[i] == '%') {
+			if (!isxdigit((unsigned char)url[i + 1]) ||
+			    !isxdigit((unsigned char)url[i + 2]))
+				return 0;
+			i += 2;
+		} else if (!isalnum((unsigned char)url[i]) &&
+			   !strchr("-._~:/?#[]@!$&'()*+,;=", url[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* UTF-8 characters in s (valid UTF-8 assumed). */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
 /* The media items that match media_hosts; returns how many. */
 static size_t collect_media(const struct conf *c, const struct form *f,
 			    struct msg_media *media)
@@ -73,7 +109,7 @@ static size_t collect_media(const struct conf *c, const struct form *f,
 	for (i = 0; i < count; i++) {
 		snprintf(name, sizeof(name), "MediaUrl%ld", i);
 		url = form_get(f, name);
-		if (!url || !conf_media_allowed(c, url))
+		if (!url || !url_ok(url) || !conf_media_allowed(c, url))
 			continue;	/* not Twilio's: never fetched, never shown */
 		snprintf(name, sizeof(name), "MediaContentType%ld", i);
 		media[n].src = url;
@@ -154,6 +190,10 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 		body = "";
 	if (!msg_utf8_ok(body, strlen(body))) {
 		http_error(resp, 400, "bad_request", "Body is not valid UTF-8");
+		goto out;
+	}
+	if (utf8_chars(body) > SMS_BODY_MAX) {
+		http_error(resp, 400, "bad_request", "Body is over %d characters", SMS_BODY_MAX);
 		goto out;
 	}
 	nmedia = collect_media(&app->conf, &f, media);

@@ -25,6 +25,11 @@ const char *msg_json_text(struct json_object *obj, size_t *len)
 		JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, len);
 }
 
+static int str_ok(const char *s)
+{
+	return s && msg_utf8_ok(s, strlen(s));
+}
+
 char *msg_record(const char *user, const char *type, const char *text,
 		 const struct msg_media *media, size_t nmedia, const char *sid,
 		 char *err)
@@ -34,6 +39,19 @@ char *msg_record(const char *user, const char *type, const char *text,
 	const char *s;
 	size_t i, len;
 
+	/*
+	 * A record that cannot be read back stops its room's followers (every
+	 * read of it fails), so nothing that is not UTF-8 text goes in.
+	 */
+	if (!str_ok(user) || !str_ok(type) || !str_ok(text) || (sid && !str_ok(sid))) {
+		err_set(err, "msg_record: a field is not valid UTF-8 text");
+		return NULL;
+	}
+	for (i = 0; i < nmedia; i++)
+		if (!str_ok(media[i].src) || !str_ok(media[i].content_type)) {
+			err_set(err, "msg_record: media %zu is not valid UTF-8 text", i);
+			return NULL;
+		}
 	iso_now(when, sizeof(when));
 	o = json_object_new_object();
 	arr = json_object_new_array();
@@ -83,10 +101,22 @@ struct json_object *msg_public(const char *room, uint64_t index,
 	char url[160];
 	size_t i, n = 0;
 
-	rec = msg_parse_json(record, strlen(record), err);
-	if (!rec)
-		return NULL;
 	out = json_object_new_object();
+	rec = msg_parse_json(record, strlen(record), err);
+	if (!rec) {
+		/*
+		 * One bad record must not stop its room: it is shown as a
+		 * tombstone (what a hidden message looks like), so readers and
+		 * cursors step over it.
+		 */
+		if (frame_type)
+			json_object_object_add(out, "type", json_object_new_string(frame_type));
+		json_object_object_add(out, "room", json_object_new_string(room));
+		json_object_object_add(out, "index", json_object_new_int64((int64_t)index));
+		json_object_object_add(out, "createTime", json_object_new_string(""));
+		json_object_object_add(out, "hidden", json_object_new_boolean(1));
+		return out;
+	}
 	arr = json_object_new_array();
 	if (frame_type)
 		json_object_object_add(out, "type", json_object_new_string(frame_type));

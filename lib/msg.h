@@ -18,8 +18,9 @@ struct msg_media {
 /*
  * The stored record of a new message, stamped with the current time:
  * {"userId","messageType","chatMessage","createTime","media":[{"src",
- * "contentType"}],"sid"}. sid may be NULL. Returns a malloc'd NUL-terminated
- * JSON string (free()), or NULL with err filled.
+ * "contentType"}],"sid"}. sid may be NULL. Every string must be valid UTF-8
+ * (a record that cannot be read back would stop its room). Returns a malloc'd
+ * NUL-terminated JSON string (free()), or NULL with err filled.
  */
 char *msg_record(const char *user, const char *type, const char *text,
 		 const struct msg_media *media, size_t nmedia, const char *sid,
@@ -29,8 +30,10 @@ char *msg_record(const char *user, const char *type, const char *text,
  * The public form of a stored record: room and index added, media URLs
  * rewritten to /media/{room}/{index}/{n}, upstream URL and sid left out.
  * frame_type, if not NULL, is put first as "type" (the WebSocket frame
- * {"type":"message",...}). Returns a new json_object (json_object_put() it)
- * or NULL with err.
+ * {"type":"message",...}). A record that cannot be parsed gives the
+ * tombstone {"room","index","createTime":"","hidden":true}, so one bad
+ * record never stops its readers. Returns a new json_object
+ * (json_object_put() it); err is filled but unused on that path.
  */
 struct json_object *msg_public(const char *room, uint64_t index,
 			       const char *record, const char *frame_type,

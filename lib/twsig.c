@@ -169,7 +169,10 @@ int tw_body_sha256_ok(const char *url, const char *body, size_t len)
 	const char *p = strstr(url, "bodySHA256=");
 	int i;
 
-	if (!p || (p[-1] != '?' && p[-1] != '&'))
+	/* the parameter, not a value or a path that ends in its name */
+	while (p && (p == url || (p[-1] != '?' && p[-1] != '&')))
+		p = strstr(p + 1, "bodySHA256=");
+	if (!p)
 		return 0;
 	SHA256((const unsigned char *)body, len, md);
 	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)

@@ -8,10 +8,13 @@ PORT=${PORT:-8080}
 VAR=${VAR:-$TOP/var}
 RELAY_PORT=${RELAY_PORT:-$((PORT + 1))}
 BIN=${BIN:-$TOP/bin}
+# Everything under $VAR is the site's alone: tokens, secrets, the store.
+umask 077
 case $VAR in /*) ;; *) VAR=$(pwd)/$VAR ;; esac
 case $BIN in /*) ;; *) BIN=$TOP/$BIN ;; esac
 
 mkdir -p "$VAR/log" "$VAR/run" "$VAR/tmp" "$VAR/media"
+chmod 700 "$VAR" "$VAR/log"	# made by hand or by an older version: private now
 "$BIN/bookpics-admin" --var "$VAR" init --port "$PORT"
 sed -e "s|@TOP@|$TOP|g" -e "s|@BIN@|$BIN|g" -e "s|@VAR@|$VAR|g" \
     -e "s|@PORT@|$PORT|g" -e "s|@RELAY_PORT@|$RELAY_PORT|g" \

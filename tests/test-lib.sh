@@ -62,6 +62,12 @@ test_cmp() {
 	diff -u "$1" "$2"
 }
 
+# test_line_count = N FILE: FILE has exactly N lines (git's helper).
+test_line_count() {
+	_n=$(wc -l <"$3")
+	test "$_n" "$1" "$2" || { echo "$3 has $_n lines, not $1 $2:"; cat "$3"; return 1; }
+}
+
 # The programs' logs, shown when a test fails, for the reader of CI output.
 show_logs() {
 	for f in "$VAR"/log/*.log; do
@@ -96,6 +102,7 @@ wait_for() {
 # pid goes to a file: tests run in subshells, so a variable would be lost.
 start_bookpics() {
 	mkdir -p "$VAR/log"
+	(umask 077; : >>"$VAR/log/run.log")
 	setsid sh "$TOP/scripts/run.sh" >>"$VAR/log/run.log" 2>&1 &
 	echo $! >"$TRASH/bookpics.pid"
 	wait_for "curl -sf $BASE/api/health" 20 || { cat "$VAR/log/run.log"; return 1; }

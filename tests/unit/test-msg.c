@@ -41,6 +41,17 @@ int main(void)
 	CHECK(msg_media_get(rec, 2, src, sizeof(src), ct, sizeof(ct)) == 0, "no item 2");
 	free(rec);
 
+	media[1].src = "https://api.twilio.com/x\xff";
+	CHECK(msg_record("sms:1", "picture", "t", media, 2, "MM2", err) == NULL,
+	      "a media URL that is not UTF-8 is never stored");
+	CHECK(msg_record("sms:1", "text message", "\xc3(", NULL, 0, NULL, err) == NULL,
+	      "a text that is not UTF-8 is never stored");
+	o = msg_public("books", 9, "{\"userId\":\"\xff\"}", "message", err);
+	CHECK_STR(msg_json_text(o, &len),
+		  "{\"type\":\"message\",\"room\":\"books\",\"index\":9,\"createTime\":\"\",\"hidden\":true}",
+		  "an unreadable record reads as a tombstone, never an error");
+	json_object_put(o);
+
 	o = msg_parse_json("{\"a\":1}", 7, err);
 	CHECK(o != NULL, "strict parse");
 	json_object_put(o);
