@@ -11,56 +11,164 @@
 
 #define DEFAULT_TTL (30L * 24 * 3600)
 
-static const char usage[] =
-	"usage: bookpics-admin [--var DIR] COMMAND\n"
-	"\n"
-	"  init [--port PORT]          create DIR with its configuration and store\n"
-	"  user add ID                 create a user\n"
-	"  user list                   list users\n"
-	"  room add NAME [--public]    create a room (private unless --public)\n"
-	"  room list                   list rooms: name, visibility, last index\n"
-	"  member add ID ROOM          make user ID a member of ROOM\n"
-	"  member remove ID ROOM       remove user ID from ROOM\n"
-	"  token ID [--ttl SECONDS]    print a connection token (default 30 days)\n"
-	"  twilio-token TOKEN          store the Twilio auth token\n"
-	"  twilio-account SID          store the Twilio account SID\n"
-	"\n"
-	"DIR defaults to $BOOKPICS_VAR, else ./var.\n";
+/* What one invocation works with. */
+struct admin {
+	const char *var;	/* the var directory (--var, $BOOKPICS_VAR, ./var) */
+	struct app app;		/* conf + store: ready if the command needs it */
+	char err[ERR_LEN];	/* what failed, when a handler returns -1 */
+};
 
-static int die_usage(void)
+#define CMD_APP 1	/* app_ready (conf + store) before the handler runs */
+#define CMD_ALIAS 2	/* another spelling: left out of the usage text */
+
+/*
+ * One row per command: a new command is one row plus its handler. main
+ * checks the shape of the arguments against the row before anything is
+ * opened (a usage error changes nothing): min..max operands, then nothing
+ * or the row's one option followed by opt_args words. So a handler sees
+ * argv = operands [option [value]], and returns 0, or -1 with ad->err
+ * filled.
+ */
+struct cmd {
+	const char *name;	/* one or two words: "init", "member add" */
+	int (*fn)(struct admin *ad, int argc, char **argv);
+	const char *args;	/* what follows the name, for the usage text */
+	const char *help;	/* one line, for the usage text */
+	int min, max;		/* how many operands follow the name */
+	const char *opt;	/* the one option it takes ("--ttl"), or NULL */
+	int opt_args;		/* how many words follow the option: 0 or 1 */
+	unsigned flags;		/* CMD_APP, CMD_ALIAS */
+};
+
+static int cmd_init(struct admin *ad, int argc, char **argv);
+static int cmd_user_add(struct admin *ad, int argc, char **argv);
+static int cmd_user_list(struct admin *ad, int argc, char **argv);
+static int cmd_room_add(struct admin *ad, int argc, char **argv);
+static int cmd_room_list(struct admin *ad, int argc, char **argv);
+static int cmd_member_add(struct admin *ad, int argc, char **argv);
+static int cmd_member_remove(struct admin *ad, int argc, char **argv);
+static int cmd_token(struct admin *ad, int argc, char **argv);
+static int cmd_twilio_token(struct admin *ad, int argc, char **argv);
+static int cmd_twilio_account(struct admin *ad, int argc, char **argv);
+static int cmd_help(struct admin *ad, int argc, char **argv);
+
+static const struct cmd cmds[] = {
+	{ "init", cmd_init, "[--port PORT]", "create DIR with its configuration and store",
+	  0, 0, "--port", 1, 0 },
+	{ "user add", cmd_user_add, "ID", "create a user", 1, 1, NULL, 0, CMD_APP },
+	{ "user list", cmd_user_list, "", "list users", 0, 0, NULL, 0, CMD_APP },
+	{ "room add", cmd_room_add, "NAME [--public]", "create a room (private unless --public)",
+	  1, 1, "--public", 0, CMD_APP },
+	{ "room list", cmd_room_list, "", "list rooms: name, visibility, last index",
+	  0, 0, NULL, 0, CMD_APP },
+	{ "member add", cmd_member_add, "ID ROOM", "make user ID a member of ROOM",
+	  2, 2, NULL, 0, CMD_APP },
+	{ "member remove", cmd_member_remove, "ID ROOM", "remove user ID from ROOM",
+	  2, 2, NULL, 0, CMD_APP },
+	{ "token", cmd_token, "ID [--ttl SECONDS]", "print a connection token (default 30 days)",
+	  1, 1, "--ttl", 1, CMD_APP },
+	{ "twilio-token", cmd_twilio_token, "TOKEN", "store the Twilio auth token",
+	  1, 1, NULL, 0, 0 },
+	{ "twilio-account", cmd_twilio_account, "SID", "store the Twilio account SID",
+	  1, 1, NULL, 0, 0 },
+	{ "help", cmd_help, "", "print this help (also --help, -h)", 0, 0, NULL, 0, 0 },
+	{ "--help", cmd_help, "", "", 0, 0, NULL, 0, CMD_ALIAS },
+	{ "-h", cmd_help, "", "", 0, 0, NULL, 0, CMD_ALIAS },
+};
+
+#define NCMDS (sizeof(cmds) / sizeof(cmds[0]))
+
+/* The usage text, from the table: so it cannot miss a command. */
+static void usage(FILE *to)
 {
-	fputs(usage, stderr);
-	return 2;
+	char line[128];
+	size_t i;
+
+	fputs("usage: bookpics-admin [--var DIR] COMMAND\n\n", to);
+	for (i = 0; i < NCMDS; i++) {
+		if (cmds[i].flags & CMD_ALIAS)
+			continue;
+		snprintf(line, sizeof(line), "%s%s%s", cmds[i].name,
+			 cmds[i].args[0] ? " " : "", cmds[i].args);
+		fprintf(to, "  %-27s %s\n", line, cmds[i].help);
+	}
+	fputs("\nDIR defaults to $BOOKPICS_VAR, else ./var.\n", to);
 }
 
-static int fail(const char *err)
+/*
+ * How many words of argv name c: 1 or 2, or 0 if c is not the command
+ * argv starts with. A two-word name needs both words.
+ */
+static int cmd_words(const struct cmd *c, int argc, char **argv)
 {
-	fprintf(stderr, "bookpics-admin: %s\n", err);
-	return 1;
+	const char *sp = strchr(c->name, ' ');
+	size_t n = sp ? (size_t)(sp - c->name) : strlen(c->name);
+
+	if (argc < 1 || strlen(argv[0]) != n || strncmp(argv[0], c->name, n))
+		return 0;
+	if (!sp)
+		return 1;
+	return argc >= 2 && !strcmp(argv[1], sp + 1) ? 2 : 0;
 }
 
-static int cmd_init(const char *var, int argc, char **argv)
+/*
+ * The command argv starts with, *words set to its length; NULL if none.
+ * The longest name wins, so "token revoke" can sit beside "token".
+ */
+static const struct cmd *cmd_find(int argc, char **argv, int *words)
 {
-	struct app app = { 0 };
-	char err[ERR_LEN];
-	long port = 8080;
+	const struct cmd *best = NULL;
+	size_t i;
+	int w;
+
+	*words = 0;
+	for (i = 0; i < NCMDS; i++) {
+		w = cmd_words(&cmds[i], argc, argv);
+		if (w > *words) {
+			best = &cmds[i];
+			*words = w;
+		}
+	}
+	return best;
+}
+
+/*
+ * Do argv's words after the name fit c: min..max operands (words not
+ * starting with "--"), then nothing or c's option with its opt_args words?
+ */
+static int cmd_args_ok(const struct cmd *c, int argc, char **argv)
+{
+	int n = 0;
+
+	while (n < argc && strncmp(argv[n], "--", 2))
+		n++;
+	if (n < c->min || n > c->max)
+		return 0;
+	if (n == argc)
+		return 1;
+	return c->opt && !strcmp(argv[n], c->opt) && argc - n == 1 + c->opt_args;
+}
+
+static int cmd_help(struct admin *ad, int argc, char **argv)
+{
+	(void)ad, (void)argc, (void)argv;
+	usage(stdout);
+	return 0;
+}
+
+static int cmd_init(struct admin *ad, int argc, char **argv)
+{
+	long port = argc == 2 ? strtol(argv[1], NULL, 10) : 8080;
 	int r;
 
-	if (argc == 2 && !strcmp(argv[0], "--port"))
-		port = strtol(argv[1], NULL, 10);
-	else if (argc)
-		return die_usage();
 	if (port < 1 || port > 65535)
-		return fail("init: --port must be 1..65535");
-	r = conf_init(var, (int)port, err);
-	if (r < 0 || app_ready(&app, var, err) || fifo_create(var, err) ||
-	    store_room_add(app.store, app.conf.twilio_room, 1, err) < 0) {
-		app_close(&app);
-		return fail(err);
-	}
+		return err_set(ad->err, "init: --port must be 1..65535");
+	r = conf_init(ad->var, (int)port, ad->err);
+	if (r < 0 || app_ready(&ad->app, ad->var, ad->err) || fifo_create(ad->var, ad->err) ||
+	    store_room_add(ad->app.store, ad->app.conf.twilio_room, 1, ad->err) < 0)
+		return -1;
 	if (r == 1)
-		printf("created %s/bookpics.conf\n", var);
-	app_close(&app);
+		printf("created %s/bookpics.conf\n", ad->var);
 	return 0;
 }
 
@@ -72,142 +180,146 @@ static void print_strings(char **v, size_t n)
 		printf("%s\n", v[i]);
 }
 
-static int cmd_user(struct app *app, int argc, char **argv, char *err)
+static int cmd_user_add(struct admin *ad, int argc, char **argv)
+{
+	int r = store_user_add(ad->app.store, argv[0], ad->err);
+
+	(void)argc;
+	if (r == 0)
+		printf("user %s already exists\n", argv[0]);
+	return r < 0 ? -1 : 0;
+}
+
+static int cmd_user_list(struct admin *ad, int argc, char **argv)
 {
 	char **ids;
 	size_t n;
-	int r;
 
-	if (argc == 2 && !strcmp(argv[0], "add")) {
-		r = store_user_add(app->store, argv[1], err);
-		if (r < 0)
-			return -1;
-		if (!r)
-			printf("user %s already exists\n", argv[1]);
-		return 0;
-	}
-	if (argc == 1 && !strcmp(argv[0], "list")) {
-		if (store_user_list(app->store, &ids, &n, err))
-			return -1;
-		print_strings(ids, n);
-		store_strings_free(ids, n);
-		return 0;
-	}
-	return 2;
-}
-
-static int cmd_room(struct app *app, int argc, char **argv, char *err)
-{
-	struct store_room *rooms;
-	size_t n, i;
-	int r;
-
-	if ((argc == 2 || (argc == 3 && !strcmp(argv[2], "--public"))) &&
-	    !strcmp(argv[0], "add")) {
-		r = store_room_add(app->store, argv[1], argc == 3, err);
-		if (r < 0)
-			return -1;
-		if (!r)
-			printf("room %s already exists\n", argv[1]);
-		return 0;
-	}
-	if (argc == 1 && !strcmp(argv[0], "list")) {
-		if (store_room_list(app->store, &rooms, &n, err))
-			return -1;
-		for (i = 0; i < n; i++)
-			printf("%s\t%s\t%llu\n", rooms[i].name,
-			       rooms[i].is_public ? "public" : "private",
-			       (unsigned long long)rooms[i].last);
-		free(rooms);
-		return 0;
-	}
-	return 2;
-}
-
-static int cmd_member(struct app *app, int argc, char **argv, char *err)
-{
-	struct store_room room;
-	int r, add;
-
-	if (argc != 3 || (strcmp(argv[0], "add") && strcmp(argv[0], "remove")))
-		return 2;
-	add = !strcmp(argv[0], "add");
-	r = store_room_get(app->store, argv[2], &room, err);
-	if (r <= 0)
-		return r < 0 ? -1 : err_set(err, "no such room '%s'", argv[2]);
-	if (room.is_public)
-		return err_set(err, "room '%s' is public: everyone reads it", argv[2]);
-	r = add ? store_member_add(app->store, argv[1], argv[2], err)
-		: store_member_remove(app->store, argv[1], argv[2], err);
-	if (r < 0)
+	(void)argc, (void)argv;
+	if (store_user_list(ad->app.store, &ids, &n, ad->err))
 		return -1;
-	if (!r)
-		printf("%s is %s a member of %s\n", argv[1], add ? "already" : "not", argv[2]);
-	fifo_notify_user(app->conf.var, argv[1]);	/* live connections follow */
+	print_strings(ids, n);
+	store_strings_free(ids, n);
 	return 0;
 }
 
-static int cmd_token(struct app *app, int argc, char **argv, char *err)
+static int cmd_room_add(struct admin *ad, int argc, char **argv)
+{
+	int r = store_room_add(ad->app.store, argv[0], argc == 2, ad->err);
+
+	if (r == 0)
+		printf("room %s already exists\n", argv[0]);
+	return r < 0 ? -1 : 0;
+}
+
+static int cmd_room_list(struct admin *ad, int argc, char **argv)
+{
+	struct store_room *rooms;
+	size_t n, i;
+
+	(void)argc, (void)argv;
+	if (store_room_list(ad->app.store, &rooms, &n, ad->err))
+		return -1;
+	for (i = 0; i < n; i++)
+		printf("%s\t%s\t%llu\n", rooms[i].name,
+		       rooms[i].is_public ? "public" : "private",
+		       (unsigned long long)rooms[i].last);
+	free(rooms);
+	return 0;
+}
+
+/* member add / member remove: ROOM must be private (public rooms need none). */
+static int member_change(struct admin *ad, char **argv, int add)
+{
+	struct store_room room;
+	int r;
+
+	r = store_room_get(ad->app.store, argv[1], &room, ad->err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(ad->err, "no such room '%s'", argv[1]);
+	if (room.is_public)
+		return err_set(ad->err, "room '%s' is public: everyone reads it", argv[1]);
+	r = add ? store_member_add(ad->app.store, argv[0], argv[1], ad->err)
+		: store_member_remove(ad->app.store, argv[0], argv[1], ad->err);
+	if (r < 0)
+		return -1;
+	if (!r)
+		printf("%s is %s a member of %s\n", argv[0], add ? "already" : "not", argv[1]);
+	fifo_notify_user(ad->var, argv[0]);	/* live connections follow */
+	return 0;
+}
+
+static int cmd_member_add(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return member_change(ad, argv, 1);
+}
+
+static int cmd_member_remove(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return member_change(ad, argv, 0);
+}
+
+static int cmd_token(struct admin *ad, int argc, char **argv)
 {
 	char token[TOKEN_MAX], *end;
 	long ttl = DEFAULT_TTL;
 	int r;
 
-	if (argc == 3 && !strcmp(argv[1], "--ttl")) {
+	if (argc == 3) {
 		ttl = strtol(argv[2], &end, 10);
 		if (*end || ttl <= 0)
-			return err_set(err, "--ttl must be a positive number of seconds");
-	} else if (argc != 1) {
-		return 2;
+			return err_set(ad->err, "--ttl must be a positive number of seconds");
 	}
-	r = store_user_exists(app->store, argv[0], err);
-	if (r <= 0)
-		return r < 0 ? -1 : err_set(err, "no such user '%s'", argv[0]);
-	if (token_mint(app->conf.token_secret, argv[0], time(NULL) + ttl, token, err))
+	r = store_user_exists(ad->app.store, argv[0], ad->err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(ad->err, "no such user '%s'", argv[0]);
+	if (token_mint(ad->app.conf.token_secret, argv[0], time(NULL) + ttl, token, ad->err))
 		return -1;
 	printf("%s\n", token);
 	return 0;
 }
 
+static int cmd_twilio_token(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return conf_set(ad->var, "twilio_auth_token", argv[0], ad->err);
+}
+
+static int cmd_twilio_account(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return conf_set(ad->var, "twilio_account_sid", argv[0], ad->err);
+}
+
 int main(int argc, char **argv)
 {
-	struct app app = { 0 };
-	const char *var = NULL, *cmd;
-	char err[ERR_LEN] = "";
-	int r = 2;
+	struct admin ad = { 0 };
+	const struct cmd *c;
+	int words, r;
 
 	argv++, argc--;
 	if (argc >= 2 && !strcmp(argv[0], "--var")) {
-		var = argv[1];
+		ad.var = argv[1];
 		argv += 2, argc -= 2;
 	}
-	if (argc < 1)
-		return die_usage();
-	var = app_var(var);
-	cmd = argv[0];
-	argv++, argc--;
-	if (!strcmp(cmd, "init"))
-		return cmd_init(var, argc, argv);
-	if (!strcmp(cmd, "twilio-token") || !strcmp(cmd, "twilio-account")) {
-		if (argc != 1)
-			return die_usage();
-		if (conf_set(var, cmd[7] == 't' ? "twilio_auth_token" : "twilio_account_sid",
-			     argv[0], err))
-			return fail(err);
-		return 0;
+	ad.var = app_var(ad.var);
+	c = cmd_find(argc, argv, &words);
+	if (!c || !cmd_args_ok(c, argc - words, argv + words)) {
+		usage(stderr);
+		return 2;
 	}
-	if (app_ready(&app, var, err))
-		return fail(err);
-	if (!strcmp(cmd, "user"))
-		r = cmd_user(&app, argc, argv, err);
-	else if (!strcmp(cmd, "room"))
-		r = cmd_room(&app, argc, argv, err);
-	else if (!strcmp(cmd, "member"))
-		r = cmd_member(&app, argc, argv, err);
-	else if (!strcmp(cmd, "token"))
-		r = cmd_token(&app, argc, argv, err);
-	app_close(&app);
-	if (r == 2)
-		return die_usage();
-	return r ? fail(err) : 0;
+	r = (c->flags & CMD_APP) && app_ready(&ad.app, ad.var, ad.err) ? -1
+		: c->fn(&ad, argc - words, argv + words);
+	app_close(&ad.app);
+	if (r) {
+		fprintf(stderr, "bookpics-admin: %s\n", ad.err);
+		return 1;
+	}
+	return 0;
 }

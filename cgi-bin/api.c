@@ -191,19 +191,24 @@ out:
 	json_object_put(body);
 }
 
-/* Members of the room connected now (public rooms: every identified user). */
+/*
+ * Members of the room connected now (public rooms: every identified user).
+ * Both lists come sorted, so a private room is one merge of the connected
+ * users with the room's members (one read, not one per connected user).
+ */
 static void presence(struct route_ctx *c)
 {
 	struct json_object *o, *arr;
-	char **users = NULL, err[ERR_LEN];
-	size_t n = 0, i;
-	int r;
+	char **users = NULL, **members = NULL, err[ERR_LEN];
+	size_t n = 0, m = 0, i, j = 0;
 
 	if (!may_read(c))
 		return;
-	if (store_conn_users(c->app->store, &users, &n, err)) {
+	if (store_conn_users(c->app->store, &users, &n, err) ||
+	    (!c->info.is_public &&
+	     store_room_members(c->app->store, c->room, &members, &m, err))) {
 		http_error(c->resp, 500, "internal", "%s", err);
-		return;
+		goto out;
 	}
 	o = json_object_new_object();
 	arr = json_object_new_array();
@@ -211,14 +216,17 @@ static void presence(struct route_ctx *c)
 	for (i = 0; i < n; i++) {
 		if (!users[i][0] || (i && !strcmp(users[i], users[i - 1])))
 			continue;	/* anonymous, or a second connection */
-		r = c->info.is_public ? 1 : store_is_member(c->app->store, users[i], c->room, err);
-		if (r == 1)
+		while (j < m && strcmp(members[j], users[i]) < 0)
+			j++;
+		if (c->info.is_public || (j < m && !strcmp(members[j], users[i])))
 			json_object_array_add(arr, json_object_new_string(users[i]));
 	}
 	json_object_object_add(o, "users", arr);
 	http_json(c->resp, 200, o);
 	json_object_put(o);
+out:
 	store_strings_free(users, n);
+	store_strings_free(members, m);
 }
 
 struct route {

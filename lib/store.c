@@ -31,7 +31,17 @@ struct store {
 	char home[1024];
 };
 
-typedef int (*store_op)(struct store *s, void *arg);
+/*
+ * One transaction's work, run by store_run: txn is begun for it, a return
+ * of 0 commits it, anything else (a Berkeley DB code or an errno) aborts
+ * it. An op closes its cursors before it returns and resets its outputs
+ * when it starts (it may run again after a deadlock).
+ */
+typedef int (*store_op)(struct store *s, DB_TXN *txn, void *arg);
+
+/* Transaction flags: writers, and readers that let go of each read lock. */
+#define TXN_WRITE 0
+#define TXN_READ DB_READ_COMMITTED
 
 /* ---- keys and values ---- */
 
@@ -223,22 +233,30 @@ static void backoff(int tries)
 }
 
 /*
- * Run op until it succeeds: deadlocks and lock timeouts are retried after
- * a short random pause; DB_RUNRECOVERY (a process died and the environment
- * was recovered) closes and reopens every handle, then retries. Every op is
- * one transaction it aborts on failure, so a retry starts clean.
+ * Run op in a transaction of its own (flags: TXN_WRITE or TXN_READ) until
+ * it commits: store_run begins the transaction, commits it when op returns
+ * 0 and aborts it otherwise, so a retry starts clean. Deadlocks and lock
+ * timeouts are retried after a short random pause; DB_RUNRECOVERY (a
+ * process died and the environment was recovered) closes and reopens every
+ * handle, then retries. Returns 0, or -1 with err naming what failed.
  */
-static int store_run(struct store *s, store_op op, void *arg, const char *what,
-		     char *err)
+static int store_run(struct store *s, store_op op, void *arg, u_int32_t flags,
+		     const char *what, char *err)
 {
 	int ret, tries, reopens = 0;
+	DB_TXN *txn;
 
 	for (tries = 0;; tries++) {
-		if (!s->env) {
-			if (store_open_handles(s, err))
-				return -1;
+		if (!s->env && store_open_handles(s, err))
+			return -1;
+		ret = s->env->txn_begin(s->env, NULL, &txn, flags);
+		if (!ret) {
+			ret = op(s, txn, arg);
+			if (ret)
+				txn->abort(txn);
+			else
+				ret = txn->commit(txn, 0);
 		}
-		ret = op(s, arg);
 		if (!ret)
 			return 0;
 		if ((ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED) &&
@@ -253,19 +271,6 @@ static int store_run(struct store *s, store_op op, void *arg, const char *what,
 		}
 		return err_set(err, "%s: %s", what, ret > 0 ? strerror(ret) : db_strerror(ret));
 	}
-}
-
-/* Commit or abort txn according to ret; returns the final code. */
-static int txn_end(DB_TXN *txn, int ret)
-{
-	int r;
-
-	if (ret) {
-		txn->abort(txn);
-		return ret;
-	}
-	r = txn->commit(txn, 0);
-	return r;
 }
 
 int store_maintain(struct store *s, char *err)
@@ -302,16 +307,13 @@ static void room_decode(struct store_room *r, const char *name, const DBT *v)
 	}
 }
 
-static int op_room_add(struct store *s, void *p)
+static int op_room_add(struct store *s, DB_TXN *txn, void *p)
 {
 	struct room_arg *a = p;
 	unsigned char val[9];
-	DB_TXN *txn;
 	DBT k, v;
 	int ret;
 
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
-		return ret;
 	put_be64(val, 0);
 	val[8] = a->is_public ? 1 : 0;
 	dbt_set(&k, a->name, strlen(a->name));
@@ -320,7 +322,7 @@ static int op_room_add(struct store *s, void *p)
 	a->result = ret == 0;
 	if (ret == DB_KEYEXIST)
 		ret = 0;
-	return txn_end(txn, ret);
+	return ret;
 }
 
 int store_room_add(struct store *s, const char *name, int is_public, char *err)
@@ -329,7 +331,7 @@ int store_room_add(struct store *s, const char *name, int is_public, char *err)
 
 	if (!store_name_ok(name))
 		return err_set(err, "invalid room name '%s'", name);
-	if (store_run(s, op_room_add, &a, "add room", err))
+	if (store_run(s, op_room_add, &a, TXN_WRITE, "add room", err))
 		return -1;
 	return a.result;
 }
@@ -349,19 +351,16 @@ static int room_read(struct store *s, DB_TXN *txn, const char *name,
 	return ret;
 }
 
-static int op_room_get(struct store *s, void *p)
+static int op_room_get(struct store *s, DB_TXN *txn, void *p)
 {
 	struct room_arg *a = p;
-	DB_TXN *txn;
 	int ret;
 
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, DB_READ_COMMITTED)))
-		return ret;
 	ret = room_read(s, txn, a->name, a->out, 0);
 	a->result = ret == 0;
 	if (ret == DB_NOTFOUND)
 		ret = 0;
-	return txn_end(txn, ret);
+	return ret;
 }
 
 int store_room_get(struct store *s, const char *name, struct store_room *out, char *err)
@@ -370,7 +369,7 @@ int store_room_get(struct store *s, const char *name, struct store_room *out, ch
 
 	if (!store_name_ok(name))
 		return 0;
-	if (store_run(s, op_room_get, &a, "read room", err))
+	if (store_run(s, op_room_get, &a, TXN_READ, "read room", err))
 		return -1;
 	return a.result;
 }
@@ -380,13 +379,12 @@ struct rooms_arg {
 	size_t n;
 };
 
-static int op_room_list(struct store *s, void *p)
+static int op_room_list(struct store *s, DB_TXN *txn, void *p)
 {
 	struct rooms_arg *a = p;
 	struct store_room *grown;
 	size_t cap = 0;
 	char name[STORE_NAME_MAX + 1];
-	DB_TXN *txn;
 	DBC *c = NULL;
 	DBT k, v;
 	int ret;
@@ -394,10 +392,8 @@ static int op_room_list(struct store *s, void *p)
 	free(a->rooms);
 	a->rooms = NULL;
 	a->n = 0;
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, DB_READ_COMMITTED)))
-		return ret;
 	if ((ret = s->rooms->cursor(s->rooms, txn, &c, 0)))
-		return txn_end(txn, ret);
+		return ret;
 	memset(&k, 0, sizeof(k));
 	memset(&v, 0, sizeof(v));
 	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
@@ -419,14 +415,14 @@ static int op_room_list(struct store *s, void *p)
 	if (ret == DB_NOTFOUND)
 		ret = 0;
 	c->close(c);
-	return txn_end(txn, ret);
+	return ret;
 }
 
 int store_room_list(struct store *s, struct store_room **rooms, size_t *n, char *err)
 {
 	struct rooms_arg a = { NULL, 0 };
 
-	if (store_run(s, op_room_list, &a, "list rooms", err)) {
+	if (store_run(s, op_room_list, &a, TXN_READ, "list rooms", err)) {
 		free(a.rooms);
 		return -1;
 	}
@@ -444,7 +440,7 @@ struct append_arg {
 	int result;
 };
 
-static int op_append(struct store *s, void *p)
+static int op_append(struct store *s, DB_TXN *txn, void *p)
 {
 	struct append_arg *a = p;
 	struct store_room r;
@@ -452,13 +448,10 @@ static int op_append(struct store *s, void *p)
 	unsigned char rv[9];
 	char key[KEY_MAX];
 	size_t klen;
-	DB_TXN *txn;
 	DBT k, v;
 	int ret;
 
 	a->result = 0;
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
-		return ret;
 	/*
 	 * The room's write lock first: every append to a room queues here.
 	 * A cursor, so the new last is written where it was read (no second
@@ -503,11 +496,7 @@ out:
 		room->close(room);	/* before the transaction ends */
 	if (ret == DB_NOTFOUND)
 		ret = ENOENT;
-	if (a->result == 0 && ret == 0) {
-		txn->abort(txn);	/* duplicate: nothing to keep */
-		return 0;
-	}
-	return txn_end(txn, ret);
+	return ret;	/* a duplicate wrote nothing: its commit logs nothing */
 }
 
 int store_append(struct store *s, const char *room, const char *sid,
@@ -517,7 +506,7 @@ int store_append(struct store *s, const char *room, const char *sid,
 
 	if (!store_name_ok(room))
 		return err_set(err, "append: invalid room name");
-	if (store_run(s, op_append, &a, "append message", err))
+	if (store_run(s, op_append, &a, TXN_WRITE, "append message", err))
 		return -1;
 	*index = a.index;
 	return a.result;
@@ -539,7 +528,7 @@ static void msgs_reset(struct msgs_arg *a)
 	a->n = 0;
 }
 
-static int op_messages(struct store *s, void *p)
+static int op_messages(struct store *s, DB_TXN *txn, void *p)
 {
 	struct msgs_arg *a = p;
 	struct store_room r;
@@ -547,13 +536,10 @@ static int op_messages(struct store *s, void *p)
 	size_t plen = strlen(a->room) + 1;
 	int forward = a->dir == STORE_ASC, ret;
 	char key[KEY_MAX];
-	DB_TXN *txn;
 	DBC *c = NULL;
 	DBT k, v;
 
 	msgs_reset(a);
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, DB_READ_COMMITTED)))
-		return ret;
 	ret = room_read(s, txn, a->room, &r, 0);
 	if (ret == DB_NOTFOUND) {
 		ret = 0;
@@ -608,7 +594,7 @@ static int op_messages(struct store *s, void *p)
 out:
 	if (c)
 		c->close(c);
-	return txn_end(txn, ret);
+	return ret;
 }
 
 int store_messages(struct store *s, const char *room, enum store_dir dir,
@@ -621,7 +607,7 @@ int store_messages(struct store *s, const char *room, enum store_dir dir,
 	*n = 0;
 	if (!store_name_ok(room))
 		return 0;
-	if (store_run(s, op_messages, &a, "read messages", err)) {
+	if (store_run(s, op_messages, &a, TXN_READ, "read messages", err)) {
 		msgs_reset(&a);
 		return -1;
 	}
@@ -674,50 +660,44 @@ struct kv_arg {
 	size_t outlen;
 };
 
-static int op_kv_put(struct store *s, void *p)
+static int op_kv_put(struct store *s, DB_TXN *txn, void *p)
 {
 	struct kv_arg *a = p;
-	DB_TXN *txn;
 	DBT k, v;
 	int ret;
 
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
-		return ret;
+	(void)s;	/* the db is in the argument */
 	dbt_set(&k, a->key, a->klen);
 	dbt_set(&v, a->val, a->vlen);
 	ret = a->db->put(a->db, txn, &k, &v, a->flags);
 	a->result = ret == 0;
 	if (ret == DB_KEYEXIST)
 		ret = 0;
-	return txn_end(txn, ret);
+	return ret;
 }
 
-static int op_kv_del(struct store *s, void *p)
+static int op_kv_del(struct store *s, DB_TXN *txn, void *p)
 {
 	struct kv_arg *a = p;
-	DB_TXN *txn;
 	DBT k;
 	int ret;
 
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
-		return ret;
+	(void)s;	/* the db is in the argument */
 	dbt_set(&k, a->key, a->klen);
 	ret = a->db->del(a->db, txn, &k, 0);
 	a->result = ret == 0;
 	if (ret == DB_NOTFOUND)
 		ret = 0;
-	return txn_end(txn, ret);
+	return ret;
 }
 
-static int op_kv_get(struct store *s, void *p)
+static int op_kv_get(struct store *s, DB_TXN *txn, void *p)
 {
 	struct kv_arg *a = p;
-	DB_TXN *txn;
 	DBT k, v;
 	int ret;
 
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, DB_READ_COMMITTED)))
-		return ret;
+	(void)s;	/* the db is in the argument */
 	dbt_set(&k, a->key, a->klen);
 	memset(&v, 0, sizeof(v));
 	ret = a->db->get(a->db, txn, &k, &v, 0);
@@ -729,7 +709,7 @@ static int op_kv_get(struct store *s, void *p)
 	}
 	if (ret == DB_NOTFOUND)
 		ret = 0;
-	return txn_end(txn, ret);
+	return ret;
 }
 
 struct scan_arg {
@@ -747,22 +727,20 @@ static void scan_reset(struct scan_arg *a)
 	a->n = 0;
 }
 
-static int op_scan(struct store *s, void *p)
+static int op_scan(struct store *s, DB_TXN *txn, void *p)
 {
 	struct scan_arg *a = p;
 	size_t plen = a->prefix ? strlen(a->prefix) + 1 : 0, cap = 0, len;
 	char key[KEY_MAX], **grown;
 	const char *from;
-	DB_TXN *txn;
 	DBC *c = NULL;
 	DBT k, v;
 	int ret;
 
+	(void)s;	/* the db is in the argument */
 	scan_reset(a);
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, DB_READ_COMMITTED)))
-		return ret;
 	if ((ret = a->db->cursor(a->db, txn, &c, 0)))
-		return txn_end(txn, ret);
+		return ret;
 	if (plen)
 		memcpy(key, a->prefix, plen);
 	dbt_set(&k, key, plen);
@@ -797,7 +775,7 @@ static int op_scan(struct store *s, void *p)
 	if (ret == DB_NOTFOUND)
 		ret = 0;
 	c->close(c);
-	return txn_end(txn, ret);
+	return ret;
 }
 
 static int scan(struct store *s, DB *db, const char *prefix, int value,
@@ -805,7 +783,7 @@ static int scan(struct store *s, DB *db, const char *prefix, int value,
 {
 	struct scan_arg a = { db, prefix, value, NULL, 0 };
 
-	if (store_run(s, op_scan, &a, what, err)) {
+	if (store_run(s, op_scan, &a, TXN_READ, what, err)) {
 		scan_reset(&a);
 		return -1;
 	}
@@ -843,7 +821,7 @@ int store_user_add(struct store *s, const char *id, char *err)
 	memset(&a, 0, sizeof(a));
 	a.db = s->users, a.key = id, a.klen = strlen(id);
 	a.val = when, a.vlen = sizeof(when), a.flags = DB_NOOVERWRITE;
-	if (store_run(s, op_kv_put, &a, "add user", err))
+	if (store_run(s, op_kv_put, &a, TXN_WRITE, "add user", err))
 		return -1;
 	return a.result;
 }
@@ -856,7 +834,7 @@ int store_user_exists(struct store *s, const char *id, char *err)
 		return 0;
 	memset(&a, 0, sizeof(a));
 	a.db = s->users, a.key = id, a.klen = strlen(id);
-	if (store_run(s, op_kv_get, &a, "read user", err))
+	if (store_run(s, op_kv_get, &a, TXN_READ, "read user", err))
 		return -1;
 	return a.result;
 }
@@ -873,17 +851,14 @@ struct member_arg {
 	int add, result;
 };
 
-static int op_member(struct store *s, void *p)
+static int op_member(struct store *s, DB_TXN *txn, void *p)
 {
 	struct member_arg *a = p;
 	char k1[KEY_MAX], k2[KEY_MAX];
 	struct store_room r;
-	DB_TXN *txn;
 	DBT k, v;
 	int ret;
 
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
-		return ret;
 	dbt_set(&k, a->user, strlen(a->user));
 	memset(&v, 0, sizeof(v));
 	if ((ret = s->users->get(s->users, txn, &k, &v, 0)))
@@ -928,7 +903,7 @@ static int op_member(struct store *s, void *p)
 out:
 	if (ret == DB_NOTFOUND)
 		ret = ENOENT;	/* unknown user or room */
-	return txn_end(txn, ret);
+	return ret;
 }
 
 static int member_change(struct store *s, const char *user, const char *room,
@@ -940,7 +915,7 @@ static int member_change(struct store *s, const char *user, const char *room,
 		return err_set(err, "invalid user or room name");
 	if (store_user_exists(s, user, err) != 1)
 		return err_set(err, "no such user '%s'", user);
-	if (store_run(s, op_member, &a, add ? "add member" : "remove member", err))
+	if (store_run(s, op_member, &a, TXN_WRITE, add ? "add member" : "remove member", err))
 		return -1;
 	return a.result;
 }
@@ -964,7 +939,7 @@ int store_is_member(struct store *s, const char *user, const char *room, char *e
 		return 0;
 	memset(&a, 0, sizeof(a));
 	a.db = s->members, a.key = key, a.klen = key_pair(key, user, room);
-	if (store_run(s, op_kv_get, &a, "read membership", err))
+	if (store_run(s, op_kv_get, &a, TXN_READ, "read membership", err))
 		return -1;
 	return a.result;
 }
@@ -998,7 +973,7 @@ int store_cursor_get(struct store *s, const char *user, const char *room,
 		return 0;
 	memset(&a, 0, sizeof(a));
 	a.db = s->cursors, a.key = key, a.klen = key_pair(key, user, room);
-	if (store_run(s, op_kv_get, &a, "read cursor", err))
+	if (store_run(s, op_kv_get, &a, TXN_READ, "read cursor", err))
 		return -1;
 	if (a.result && a.outlen == 8)
 		*index = get_be64(a.out);
@@ -1011,27 +986,23 @@ struct cursor_arg {
 	uint64_t index;
 };
 
-static int op_cursor_set(struct store *s, void *p)
+static int op_cursor_set(struct store *s, DB_TXN *txn, void *p)
 {
 	struct cursor_arg *a = p;
 	unsigned char val[8];
-	DB_TXN *txn;
 	DBT k, v;
 	int ret;
 
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
-		return ret;
 	dbt_set(&k, a->key, a->klen);
 	memset(&v, 0, sizeof(v));
 	ret = s->cursors->get(s->cursors, txn, &k, &v, DB_RMW);
 	if (!ret && v.size == 8 && get_be64(v.data) >= a->index)
-		return txn_end(txn, 0);		/* never backwards */
+		return 0;		/* never backwards */
 	if (ret && ret != DB_NOTFOUND)
-		return txn_end(txn, ret);
+		return ret;
 	put_be64(val, a->index);
 	dbt_set(&v, val, sizeof(val));
-	ret = s->cursors->put(s->cursors, txn, &k, &v, 0);
-	return txn_end(txn, ret);
+	return s->cursors->put(s->cursors, txn, &k, &v, 0);
 }
 
 int store_cursor_set(struct store *s, const char *user, const char *room,
@@ -1043,7 +1014,7 @@ int store_cursor_set(struct store *s, const char *user, const char *room,
 	if (!store_name_ok(user) || !store_name_ok(room))
 		return err_set(err, "invalid user or room name");
 	a.key = key, a.klen = key_pair(key, user, room), a.index = index;
-	return store_run(s, op_cursor_set, &a, "write cursor", err);
+	return store_run(s, op_cursor_set, &a, TXN_WRITE, "write cursor", err);
 }
 
 /* ---- live connections ---- */
@@ -1055,7 +1026,7 @@ int store_conn_add(struct store *s, const char *conn, const char *user, char *er
 	memset(&a, 0, sizeof(a));
 	a.db = s->conns, a.key = conn, a.klen = strlen(conn);
 	a.val = user, a.vlen = strlen(user);
-	return store_run(s, op_kv_put, &a, "add connection", err);
+	return store_run(s, op_kv_put, &a, TXN_WRITE, "add connection", err);
 }
 
 int store_conn_remove(struct store *s, const char *conn, char *err)
@@ -1064,25 +1035,20 @@ int store_conn_remove(struct store *s, const char *conn, char *err)
 
 	memset(&a, 0, sizeof(a));
 	a.db = s->conns, a.key = conn, a.klen = strlen(conn);
-	return store_run(s, op_kv_del, &a, "remove connection", err);
+	return store_run(s, op_kv_del, &a, TXN_WRITE, "remove connection", err);
 }
 
-static int op_conn_clear(struct store *s, void *p)
+static int op_conn_clear(struct store *s, DB_TXN *txn, void *p)
 {
 	u_int32_t count;
-	DB_TXN *txn;
-	int ret;
 
 	(void)p;
-	if ((ret = s->env->txn_begin(s->env, NULL, &txn, 0)))
-		return ret;
-	ret = s->conns->truncate(s->conns, txn, &count, 0);
-	return txn_end(txn, ret);
+	return s->conns->truncate(s->conns, txn, &count, 0);
 }
 
 int store_conn_clear(struct store *s, char *err)
 {
-	return store_run(s, op_conn_clear, NULL, "clear connections", err);
+	return store_run(s, op_conn_clear, NULL, TXN_WRITE, "clear connections", err);
 }
 
 int store_conn_users(struct store *s, char ***users, size_t *n, char *err)

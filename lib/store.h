@@ -105,7 +105,11 @@ void store_strings_free(char **v, size_t n);
 int store_member_add(struct store *s, const char *user, const char *room, char *err);
 int store_member_remove(struct store *s, const char *user, const char *room, char *err);
 int store_is_member(struct store *s, const char *user, const char *room, char *err);
-/* A user's rooms / a room's members, sorted (free with store_strings_free). */
+/*
+ * A user's rooms / a room's members, sorted in strcmp order (presence
+ * merges a room's members with store_conn_users). Free with
+ * store_strings_free. Returns 0/-1.
+ */
 int store_user_rooms(struct store *s, const char *user, char ***rooms, size_t *n, char *err);
 int store_room_members(struct store *s, const char *room, char ***users, size_t *n, char *err);
 

@@ -123,6 +123,20 @@ int main(void)
 	CHECK(store_room_members(s, "uuidroom1", &v, &n, err) == 0 && n == 0, "both directions removed");
 	store_strings_free(v, n);
 
+	/* Presence merges this list with the sorted connection users. */
+	for (i = 0; i < 6; i++) {
+		static const char *const ids[] = { "b", "ab", "a_", "a-", "a", "A" };
+
+		if (store_user_add(s, ids[i], err) < 0 || store_member_add(s, ids[i], "uuidroom1", err) != 1)
+			break;
+	}
+	CHECK(i == 6, "six members with names that sort apart only by length and punctuation");
+	CHECK(store_room_members(s, "uuidroom1", &v, &n, err) == 0 && n == 6 &&
+	      !strcmp(v[0], "A") && !strcmp(v[1], "a") && !strcmp(v[2], "a-") &&
+	      !strcmp(v[3], "a_") && !strcmp(v[4], "ab") && !strcmp(v[5], "b"),
+	      "a room's members come in strcmp order");
+	store_strings_free(v, n);
+
 	CHECK(store_conn_add(s, "c1", "uuid1", err) == 0 && store_conn_add(s, "c2", "", err) == 0 &&
 	      store_conn_add(s, "c3", "uuid1", err) == 0, "connections");
 	CHECK(store_conn_users(s, &v, &n, err) == 0 && n == 3 && !strcmp(v[0], "") &&
