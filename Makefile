@@ -57,7 +57,7 @@ $(BIN)/webhook.fcgi: $(BUILD)/cgi-bin/webhook.o $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
 
-$(BIN)/api.fcgi: $(BUILD)/cgi-bin/api.o $(BUILD)/cgi-bin/media.o $(BUILD)/libbookpics.a
+$(BIN)/api.fcgi: $(BUILD)/cgi-bin/api.o $(BUILD)/cgi-bin/route.o $(BUILD)/cgi-bin/media.o $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_CURL) $(LIBS_LIB) $(LDFLAGS)
 

@@ -385,7 +385,7 @@ void media_get(struct route_ctx *c)
 			http_error(c->resp, 404, "not_found", "no such room");
 		return;
 	}
-	if (authenticate(c) || !may_read(c))
+	if (route_authenticate(c) || !route_may_read(c))
 		return;
 	r = m.index > c->info.last ? 0
 		: store_message_get(c->app->store, c->room, m.index, &record, err);
