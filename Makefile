@@ -1,4 +1,8 @@
 # bookpics - hand-written Makefile. `make`, `make run`, `make check`, `make bench`.
+#
+# Local settings (CC, CFLAGS, DEVELOPER=1, ...) go in config.mak, which is
+# not tracked; the command line still wins over both.
+-include config.mak
 
 PORT ?= 8080
 VAR ?= $(CURDIR)/var
@@ -6,15 +10,27 @@ RELAY_PORT ?= $(shell echo $$(($(PORT) + 1)))
 
 CC ?= cc
 CFLAGS ?= -O2 -g
-WARNINGS = -Wall -Wextra -Werror -Wmissing-prototypes -Wstrict-prototypes \
+WARNINGS = -Wall -Wextra -Wmissing-prototypes -Wstrict-prototypes \
 	   -Wvla -Wwrite-strings -Wshadow -Wformat=2 -Wno-format-nonliteral
+# Warnings are errors for whoever works on bookpics (`make check`, `make
+# test` and CI set DEVELOPER=1), not for a user whose newer compiler warns
+# about something new: plain `make` still builds.
+ifdef DEVELOPER
+WARNINGS += -Werror
+endif
 CPPFLAGS_ALL = -std=gnu11 -D_GNU_SOURCE -Ilib $(shell pkg-config --cflags json-c 2>/dev/null) $(CPPFLAGS)
-LIBS_LIB = -ldb $(shell pkg-config --libs json-c 2>/dev/null) -lcrypto
+
+# Each program links the libraries its objects use, and no more.
+LIBS_DB = -ldb
+LIBS_JSON = $(shell pkg-config --libs json-c 2>/dev/null || echo -ljson-c)
+LIBS_CRYPTO = -lcrypto
 LIBS_FCGI = $(shell pkg-config --libs fcgi 2>/dev/null || echo -lfcgi)
 LIBS_LWS = $(shell pkg-config --libs libwebsockets 2>/dev/null)
 # The relay owns a libev loop (lws loads its libev glue as a plugin); no .pc file.
 LIBS_EV = -lev
 LIBS_CURL = $(shell pkg-config --libs libcurl 2>/dev/null)
+# What lib/ needs when a program uses most of it (store, conf, token, msg, http).
+LIBS_LIB = $(LIBS_FCGI) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 
 # SANITIZE=address,undefined builds a separate tree, so both can coexist.
 ifdef SANITIZE
@@ -37,6 +53,8 @@ TOOL_SRC = $(wildcard tests/tools/*.c)
 TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+# Their objects are kept (not intermediate): -MMD's .d files name them.
+.SECONDARY: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(TOOL_SRC:%.c=$(BUILD)/%.o) $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
 PROGRAMS = $(BIN)/webhook.fcgi $(BIN)/api.fcgi $(BIN)/bookpics-admin
 ifneq ($(RELAY_SRC),)
@@ -45,42 +63,63 @@ endif
 
 all: $(PROGRAMS)
 
-$(BUILD)/%.o: %.c
+# Every flag that shapes an object or a link, in one file that changes only
+# when they do: `make CFLAGS=-O0` after `make` rebuilds everything.
+TRACK_FLAGS = $(CC)|$(CPPFLAGS_ALL)|$(CFLAGS)|$(SANFLAGS)|$(WARNINGS)|$(LDFLAGS)
+$(BUILD)/FLAGS: FORCE
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
+	@printf '%s\n' '$(subst ','\'',$(TRACK_FLAGS))' >$@.new
+	@if cmp -s $@ $@.new; then rm -f $@.new; else mv $@.new $@; fi
+
+COMPILE = $(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -MMD -MP
+LINK = $(CC) $(CFLAGS) $(SANFLAGS)
+
+$(BUILD)/%.o: %.c $(BUILD)/FLAGS
+	@mkdir -p $(dir $@)
+	$(COMPILE) -c -o $@ $<
 
 $(BUILD)/libbookpics.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+$(BIN)/webhook.fcgi: LIBS = $(LIBS_FCGI) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BIN)/webhook.fcgi: $(BUILD)/cgi-bin/webhook.o $(BUILD)/libbookpics.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
 
-$(BIN)/api.fcgi: $(BUILD)/cgi-bin/api.o $(BUILD)/cgi-bin/media.o $(BUILD)/libbookpics.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_CURL) $(LIBS_LIB) $(LDFLAGS)
+$(BIN)/api.fcgi: LIBS = $(LIBS_FCGI) $(LIBS_CURL) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
+$(BIN)/api.fcgi: $(BUILD)/cgi-bin/api.o $(BUILD)/cgi-bin/route.o $(BUILD)/cgi-bin/media.o \
+		 $(BUILD)/libbookpics.a
 
+$(BIN)/bookpics-admin: LIBS = $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BIN)/bookpics-admin: $(BUILD)/admin/admin.o $(BUILD)/libbookpics.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
 
+$(BIN)/bookpics-relay: LIBS = $(LIBS_LWS) $(LIBS_EV) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BIN)/bookpics-relay: $(RELAY_OBJ) $(BUILD)/libbookpics.a
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_LWS) $(LIBS_EV) $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
 
-$(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libbookpics.a
+$(PROGRAMS): $(BUILD)/FLAGS
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
+	$(LINK) -o $@ $(filter %.o %.a,$^) $(LIBS) $(LDFLAGS)
 
-$(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libbookpics.a
+# Unit tests, tools and benchmark programs: one .c each, compiled like any
+# object (so -MMD tracks their headers), linked with what they use.
+$(BUILD)/unit/%: LIBS = $(LIBS_LIB)
+$(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -o $@ $^ $(LIBS_LWS) $(LIBS_CURL) $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
+	$(LINK) -o $@ $(filter %.o %.a,$^) $(LIBS) $(LDFLAGS)
+
+$(BUILD)/tools/tw-load: LIBS = $(LIBS_CURL) $(LIBS_CRYPTO)
+$(BUILD)/tools/%: LIBS ?= $(LIBS_CRYPTO)
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libbookpics.a
+	@mkdir -p $(dir $@)
+	$(LINK) -o $@ $(filter %.o %.a,$^) $(LIBS) $(LDFLAGS)
 
 # The benchmark's programs (bench/*.c) build with the tools: `make check` runs wsload.
-$(BUILD)/bench/%: bench/%.c $(BUILD)/libbookpics.a
+$(BUILD)/bench/fcgi-hello: LIBS = $(LIBS_FCGI)
+$(BUILD)/bench/fill: LIBS = $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
+$(BUILD)/bench/wsload: LIBS = $(LIBS_CURL) $(LIBS_CRYPTO) -lpthread
+$(BUILD)/bench/%: LIBS ?= $(LIBS_CRYPTO)
+$(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -o $@ $^ $(LIBS_CURL) $(LIBS_FCGI) $(LIBS_LIB) -lpthread $(LDFLAGS)
+	$(LINK) -o $@ $(filter %.o %.a,$^) $(LIBS) $(LDFLAGS)
 
 unit: $(UNIT_BIN)
 tools: $(TOOL_BIN) $(BENCH_BIN)
@@ -94,14 +133,15 @@ run: deps all
 
 # Every test, then every test again under AddressSanitizer and UBSan.
 check: deps
-	$(MAKE) all unit tools
+	$(MAKE) DEVELOPER=1 all unit tools
 	sh tests/run-all.sh $(BIN) build/obj
 	$(MAKE) fuzz FUZZ_SECONDS=4
-	$(MAKE) SANITIZE=address,undefined all unit tools
+	$(MAKE) DEVELOPER=1 SANITIZE=address,undefined all unit tools
 	BOOKPICS_SANITIZED=1 sh tests/run-all.sh build/san/bin build/san
 
 # A quick run (no sanitizers): `make test T=t1000` runs matching scripts.
-test: deps all unit tools
+test: deps
+	$(MAKE) DEVELOPER=1 all unit tools
 	sh tests/run-all.sh $(BIN) build/obj $(T)
 
 bench: deps all tools
@@ -138,5 +178,6 @@ fuzz: deps fuzz-build
 clean:
 	rm -rf build bin
 
-.PHONY: all unit tools deps run check test bench clean fuzz fuzz-build
--include $(FUZZ_LIB_OBJ:.o=.d) $(FUZZ_BIN:=.d) $(LIB_OBJ:.o=.d) $(RELAY_OBJ:.o=.d) $(BUILD)/cgi-bin/*.d $(BUILD)/admin/*.d
+FORCE:
+.PHONY: all unit tools deps run check test bench clean fuzz fuzz-build FORCE
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

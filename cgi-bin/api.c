@@ -16,7 +16,6 @@
 #include "media.h"
 #include "msg.h"
 #include "route.h"
-#include "token.h"
 
 #define API_MAX_BODY (16 * 1024)
 #define PAGE_DEFAULT 50
@@ -31,56 +30,6 @@ static void health(struct route_ctx *c)
 	json_object_object_add(o, "twilio_room", json_object_new_string(c->app->conf.twilio_room));
 	http_json(c->resp, 200, o);
 	json_object_put(o);
-}
-
-/* Documented in route.h. */
-int authenticate(struct route_ctx *c)
-{
-	const char *h = c->req->authorization;
-	char err[ERR_LEN];
-	int r;
-
-	c->user[0] = '\0';
-	if (!h)
-		return 0;
-	if (strncmp(h, "Bearer ", 7)) {
-		http_error(c->resp, 401, "unauthorized", "Authorization must be 'Bearer TOKEN'");
-		return -1;
-	}
-	if (token_verify(c->app->conf.token_secret, h + 7, time(NULL), c->user, err)) {
-		c->user[0] = '\0';
-		http_error(c->resp, 401, "unauthorized", "%s", err);
-		return -1;
-	}
-	r = store_user_exists(c->app->store, c->user, err);
-	if (r != 1) {
-		c->user[0] = '\0';
-		http_error(c->resp, 401, "unauthorized", "unknown user");
-		return -1;
-	}
-	return 0;
-}
-
-/* May c->user read c->room? Answers 401/403 itself when not (route.h). */
-int may_read(struct route_ctx *c)
-{
-	char err[ERR_LEN];
-	int r;
-
-	if (c->info.is_public)
-		return 1;
-	if (!c->user[0]) {
-		http_error(c->resp, 401, "unauthorized", "room '%s' is private: a Bearer token is required", c->room);
-		return 0;
-	}
-	r = store_is_member(c->app->store, c->user, c->room, err);
-	if (r < 0) {
-		http_error(c->resp, 500, "internal", "%s", err);
-		return 0;
-	}
-	if (!r)
-		http_error(c->resp, 403, "not_member", "user '%s' is not a member of '%s'", c->user, c->room);
-	return r;
 }
 
 /* Parse a query number: 1 found (*v set), 0 absent, -1 malformed (400 sent). */
@@ -110,7 +59,7 @@ static void messages_get(struct route_ctx *c)
 	char err[ERR_LEN];
 	size_t n = 0, i;
 
-	if (!may_read(c))
+	if (!route_may_read(c))
 		return;
 	if ((has_after = query_number(c, "after", &after)) < 0 ||
 	    (has_before = query_number(c, "before", &before)) < 0 ||
@@ -202,7 +151,7 @@ static void presence(struct route_ctx *c)
 	char **users = NULL, **members = NULL, err[ERR_LEN];
 	size_t n = 0, m = 0, i, j = 0;
 
-	if (!may_read(c))
+	if (!route_may_read(c))
 		return;
 	if (store_conn_users(c->app->store, &users, &n, err) ||
 	    (!c->info.is_public &&
@@ -314,7 +263,7 @@ static void api(struct http_req *req, struct http_resp *resp, void *ctx)
 			http_error(resp, 404, "not_found", "no such room");
 			return;
 		}
-		if (authenticate(&c))
+		if (route_authenticate(&c))
 			return;
 	}
 	match->fn(&c);

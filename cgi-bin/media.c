@@ -1,25 +1,20 @@
-/* media.c - /media/{room}/{index}/{n}: fetch Twilio's file once, keep it under $VAR/media, let lighttpd send it. */
+/* media.c - /media/{room}/{index}/{n}: the HTTP face of the mirror (mirror.h): check, fetch once, let lighttpd send it. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <openssl/sha.h>
 
 #include "clock.h"
 #include "err.h"
 #include "fetch.h"
 #include "media.h"
+#include "mirror.h"
 #include "msg.h"
 
-#define MEDIA_PATH_MAX (CONF_PATH_MAX + 128)
 #define MEDIA_SRC_MAX 2048
+
 /* A waiter gives up after the holder's whole fetch could have run, and more. */
 #define MEDIA_LOCK_WAIT_MS (FETCH_TOTAL_TIMEOUT_MS + 10000)
 #define MEDIA_CACHE_PUBLIC "public, max-age=31536000, immutable"
@@ -28,25 +23,32 @@
 #define MEDIA_CSP "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 /*
- * One media item of one message. Every path is built from the validated
- * room name and numbers, never from request text:
- *   file  VAR/media/ROOM/INDEX-N-ETAG   the complete file, immutable
- *   part  VAR/media/tmp/ROOM.INDEX.N.part   being fetched (under the lock)
- *   lock  VAR/media/tmp/ROOM.INDEX.N.lock   flock'd while fetching
- * ETAG is 16 hex digits of SHA-256 of the upstream URL: Twilio's media URL
- * names one immutable file, so the tag never needs the bytes, and a store
- * recreated under an old media directory cannot serve a stale file.
+ * One media item of one message, as the request names it and the message
+ * record describes it; where it lives on disk is the mirror's (mirror.h).
  */
 struct media_item {
 	uint64_t index;
 	unsigned n;
 	char src[MEDIA_SRC_MAX];
 	char ctype[64];
-	char etag[17];
-	char file[MEDIA_PATH_MAX];
-	char part[MEDIA_PATH_MAX];
-	char lock[MEDIA_PATH_MAX];
+	struct mirror_item mirror;
 };
+
+/* Fetch one item with fetch_to_fd: the mirror's callback. */
+struct media_fetch {
+	const struct conf *conf;
+	const char *src;
+};
+
+static int media_fetch_fn(void *ctx, int fd, char *err)
+{
+	const struct media_fetch *f = ctx;
+	struct fetch_opts o;
+
+	fetch_opts_init(&o, f->conf->twilio_account_sid, f->conf->twilio_auth_token,
+			f->conf->media_max_bytes);
+	return fetch_to_fd(f->src, &o, fd, NULL, err);
+}
 
 /* Digits only, no sign, no leading zero (one spelling per number), <= max. */
 static int parse_number(const char *s, size_t len, uint64_t max, uint64_t *v)
@@ -97,154 +99,6 @@ static int parse_path(const char *uri, struct route_ctx *c, struct media_item *m
 		return 0;
 	m->n = (unsigned)n;
 	return 1;
-}
-
-/* 16 hex digits of SHA-256 of s into hex (17 bytes). */
-static void etag_of(const char *s, char *hex)
-{
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	int i;
-
-	SHA256((const unsigned char *)s, strlen(s), md);
-	for (i = 0; i < 8; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
-/* The three paths of m under var; -1 if var is too long. */
-static int item_paths(struct media_item *m, const char *var, const char *room)
-{
-	size_t len = sizeof(m->file);
-	unsigned long long ix = (unsigned long long)m->index;
-
-	if ((size_t)snprintf(m->file, len, "%s/media/%s/%llu-%u-%s", var, room, ix, m->n, m->etag) >= len ||
-	    (size_t)snprintf(m->part, len, "%s/media/tmp/%s.%llu.%u.part", var, room, ix, m->n) >= len ||
-	    (size_t)snprintf(m->lock, len, "%s/media/tmp/%s.%llu.%u.lock", var, room, ix, m->n) >= len)
-		return -1;
-	return 0;
-}
-
-static int is_file(const char *path)
-{
-	struct stat st;
-
-	return !stat(path, &st) && S_ISREG(st.st_mode);
-}
-
-/* mkdir that is content with an existing directory. */
-static int mkdir_ok(const char *path, char *err)
-{
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return err_set(err, "mkdir %s: %s", path, strerror(errno));
-	return 0;
-}
-
-/*
- * Take the per-item lock: create and flock path, and make sure the path
- * still names the inode we locked (a holder unlinks it when done, so a
- * waiter may have locked a file nobody else will ever see). Returns the
- * open fd, -1 on error, -2 if still held after MEDIA_LOCK_WAIT_MS.
- */
-static int lock_take(const char *path, char *err)
-{
-	long long deadline = clock_ms() + MEDIA_LOCK_WAIT_MS;
-	struct timespec pause = { 0, 20 * 1000 * 1000 };
-	struct stat a, b;
-	int fd;
-
-	for (;;) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-		if (fd < 0)
-			return err_set(err, "open %s: %s", path, strerror(errno));
-		while (flock(fd, LOCK_EX | LOCK_NB)) {
-			if (errno != EWOULDBLOCK && errno != EINTR) {
-				err_set(err, "flock %s: %s", path, strerror(errno));
-				close(fd);
-				return -1;
-			}
-			if (clock_ms() > deadline) {
-				err_set(err, "flock %s: still held after %ld ms", path, (long)MEDIA_LOCK_WAIT_MS);
-				close(fd);
-				return -2;
-			}
-			nanosleep(&pause, NULL);
-		}
-		if (!fstat(fd, &a) && !stat(path, &b) && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
-			return fd;
-		close(fd);	/* the holder removed it before we got it: again */
-	}
-}
-
-/* Release: remove the lock file first, so no newcomer locks a dead inode for long. */
-static void lock_drop(const char *path, int fd)
-{
-	unlink(path);
-	close(fd);
-}
-
-/*
- * Fetch m->src into m->file, once: under the item's lock, re-check (a
- * concurrent request may have fetched it meanwhile), fetch into m->part,
- * flush, rename. Nothing but a complete file ever appears at m->file, and
- * on any failure the part file is removed. Returns 0; -1 upstream failure
- * (502); -2 local failure (500); -3 lock wait timed out (503). err filled.
- */
-static int item_fetch(const struct conf *conf, const char *room, struct media_item *m,
-		      char *err)
-{
-	char dir[MEDIA_PATH_MAX];
-	struct fetch_opts o;
-	int lock = -1, fd = -1, ret = -2;
-
-	snprintf(dir, sizeof(dir), "%s/media", conf->var);
-	if (mkdir_ok(dir, err))
-		return -2;
-	snprintf(dir, sizeof(dir), "%s/media/tmp", conf->var);
-	if (mkdir_ok(dir, err))
-		return -2;
-	snprintf(dir, sizeof(dir), "%s/media/%s", conf->var, room);
-	if (mkdir_ok(dir, err))
-		return -2;
-	lock = lock_take(m->lock, err);
-	if (lock < 0)
-		return lock == -2 ? -3 : -2;
-	if (is_file(m->file)) {
-		ret = 0;
-		goto out;
-	}
-	fd = open(m->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err_set(err, "open %s: %s", m->part, strerror(errno));
-		goto out;
-	}
-	fetch_opts_init(&o, conf->twilio_account_sid, conf->twilio_auth_token,
-			conf->media_max_bytes);
-	if (fetch_to_fd(m->src, &o, fd, NULL, err)) {
-		ret = -1;
-		goto out;
-	}
-	/* the file is served as is forever: on disk before it has its name */
-	if (fdatasync(fd)) {
-		err_set(err, "fdatasync %s: %s", m->part, strerror(errno));
-		goto out;
-	}
-	if (close(fd)) {
-		fd = -1;
-		err_set(err, "close %s: %s", m->part, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(m->part, m->file)) {
-		err_set(err, "rename %s: %s", m->file, strerror(errno));
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (ret)
-		unlink(m->part);
-	lock_drop(m->lock, lock);
-	return ret;
 }
 
 /*
@@ -328,18 +182,18 @@ static void serve(struct route_ctx *c, const struct media_item *m)
 
 	http_body(c->resp, 200, m->ctype, "", 0);
 	http_header(c->resp, "Cache-Control: %s", c->info.is_public ? MEDIA_CACHE_PUBLIC : MEDIA_CACHE_PRIVATE);
-	http_header(c->resp, "ETag: \"%s\"", m->etag);
+	http_header(c->resp, "ETag: \"%s\"", m->mirror.etag);
 	http_header(c->resp, "X-Content-Type-Options: nosniff");
 	http_header(c->resp, "Content-Security-Policy: %s", MEDIA_CSP);
 	if (!behind_lighttpd(c)) {
-		if (body_from_file(c->resp, m->file, err)) {
+		if (body_from_file(c->resp, m->mirror.file, err)) {
 			c->resp->headers[0] = '\0';
 			http_error(c->resp, 500, "internal", "%s", err);
 		}
 		return;
 	}
 	left = sizeof(c->resp->headers) - strlen(c->resp->headers) - sizeof("X-Sendfile: \r\n");
-	if (sendfile_value(m->file, value, left < sizeof(value) ? left : sizeof(value))) {
+	if (sendfile_value(m->mirror.file, value, left < sizeof(value) ? left : sizeof(value))) {
 		c->resp->headers[0] = '\0';
 		http_error(c->resp, 500, "internal", "media path too long for X-Sendfile");
 		return;
@@ -355,13 +209,15 @@ static int not_modified(const struct route_ctx *c, const struct media_item *m)
 
 	if (!inm)
 		return 0;
-	snprintf(quoted, sizeof(quoted), "\"%s\"", m->etag);
+	snprintf(quoted, sizeof(quoted), "\"%s\"", m->mirror.etag);
 	return strstr(inm, quoted) || !strcmp(inm, "*");
 }
 
 void media_get(struct route_ctx *c)
 {
 	struct media_item m;
+	struct media_fetch f;
+	enum mirror_result mr;
 	char err[ERR_LEN], *record = NULL;
 	int r;
 
@@ -378,7 +234,7 @@ void media_get(struct route_ctx *c)
 			http_error(c->resp, 404, "not_found", "no such room");
 		return;
 	}
-	if (authenticate(c) || !may_read(c))
+	if (route_authenticate(c) || !route_may_read(c))
 		return;
 	r = m.index > c->info.last ? 0
 		: store_message_get(c->app->store, c->room, m.index, &record, err);
@@ -403,18 +259,18 @@ void media_get(struct route_ctx *c)
 	/* a type that fills the buffer was cut: say nothing rather than half */
 	if (!m.ctype[0] || strlen(m.ctype) >= sizeof(m.ctype) - 1)
 		snprintf(m.ctype, sizeof(m.ctype), "application/octet-stream");
-	etag_of(m.src, m.etag);
-	if (item_paths(&m, c->app->conf.var, c->room) || strlen(m.src) >= sizeof(m.src) - 1) {
+	if (mirror_item_init(&m.mirror, c->app->conf.var, c->room, m.index, m.n, m.src, err) ||
+	    strlen(m.src) >= sizeof(m.src) - 1) {
 		http_error(c->resp, 500, "internal", "media path or URL too long");
 		return;
 	}
 	if (not_modified(c, &m)) {
 		http_body(c->resp, 304, m.ctype, "", 0);
-		http_header(c->resp, "ETag: \"%s\"", m.etag);
+		http_header(c->resp, "ETag: \"%s\"", m.mirror.etag);
 		http_header(c->resp, "Cache-Control: %s", c->info.is_public ? MEDIA_CACHE_PUBLIC : MEDIA_CACHE_PRIVATE);
 		return;
 	}
-	if (!is_file(m.file)) {
+	if (!mirror_has(&m.mirror)) {
 		/* media_hosts may have changed since the webhook stored the URL */
 		if (!conf_media_allowed(&c->app->conf, m.src)) {
 			fprintf(stderr, "media: %s/%llu/%u: host no longer in media_hosts\n",
@@ -422,13 +278,15 @@ void media_get(struct route_ctx *c)
 			http_error(c->resp, 502, "bad_gateway", "the media host is not in media_hosts");
 			return;
 		}
-		r = item_fetch(&c->app->conf, c->room, &m, err);
-		if (r) {
+		f.conf = &c->app->conf;
+		f.src = m.src;
+		mr = mirror_fetch(&m.mirror, MEDIA_LOCK_WAIT_MS, media_fetch_fn, &f, err);
+		if (mr != MIRROR_OK) {
 			fprintf(stderr, "media: %s/%llu/%u: %s\n", c->room,
 				(unsigned long long)m.index, m.n, err);
-			if (r == -1)
+			if (mr == MIRROR_UPSTREAM)
 				http_error(c->resp, 502, "bad_gateway", "could not fetch the media: %s", err);
-			else if (r == -3)
+			else if (mr == MIRROR_BUSY)
 				http_error(c->resp, 503, "unavailable", "the media is still being fetched: try again");
 			else
 				http_error(c->resp, 500, "internal", "could not keep the media");

@@ -7,7 +7,7 @@
 /*
  * Answer a request whose path starts with /media/ (c->req->path): parse
  * {room}/{index}/{n} itself (404 for anything else), check the room and the
- * reader (authenticate, may_read), fetch the file on first use and answer
+ * reader (route_authenticate, route_may_read), fetch the file on first use and answer
  * with X-Sendfile behind lighttpd (SERVER_SOFTWARE lighttpd/...), with the
  * bytes behind anything else (Apache, plain CGI). Never fails:
  * errors are JSON responses (404, 401/403, 502, 500, 503).

@@ -1,4 +1,4 @@
-/* route.h - what api.fcgi's route handlers share: the per-request context and the access checks. */
+/* route.h - what api.fcgi's route handlers share: the per-request context and the access checks (route.c). */
 #ifndef BP_ROUTE_H
 #define BP_ROUTE_H
 
@@ -17,15 +17,15 @@ struct route_ctx {
 
 /*
  * Who is asking: no Authorization header is anonymous (returns 0); a valid
- * Bearer token of an existing user fills c->user (0); anything else is
- * answered 401 (returns -1).
+ * Bearer token of an existing user (app_token_user) fills c->user (0);
+ * anything else is answered 401 (returns -1). Needs c->app ready.
  */
-int authenticate(struct route_ctx *c);
+int route_authenticate(struct route_ctx *c);
 
 /*
  * May c->user read c->room (c->info filled)? 1 yes; 0 no, and 401/403 (or
  * 500) is already answered.
  */
-int may_read(struct route_ctx *c);
+int route_may_read(struct route_ctx *c);
 
 #endif

@@ -2,9 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "err.h"
+#include "token.h"
 
 const char *app_var(const char *var)
 {
@@ -32,6 +34,24 @@ int app_ready(struct app *a, const char *var, char *err)
 			return -1;
 	}
 	return 0;
+}
+
+enum app_token app_token_user(struct app *a, const char *token, char *user, char *err)
+{
+	int r;
+
+	if (token_verify(a->conf.token_secret, token, time(NULL), user, err)) {
+		user[0] = '\0';
+		return APP_TOKEN_REJECTED;
+	}
+	r = store_user_exists(a->store, user, err);
+	if (r == 1)
+		return APP_TOKEN_USER;
+	user[0] = '\0';
+	if (r < 0)
+		return APP_TOKEN_STORE_FAILED;
+	err_set(err, "unknown user");
+	return APP_TOKEN_REJECTED;
 }
 
 void app_close(struct app *a)

@@ -744,7 +744,7 @@ static int admit(struct vhd *v, struct lws *wsi, char *user, const char **code,
 {
 	char path[64], arg[QUERY_ARG_MAX], err[ERR_LEN];
 	const char *token = NULL;
-	int n, r;
+	int n;
 
 	user[0] = '\0';
 	/* admins change duplicate_connections and secrets live */
@@ -769,20 +769,18 @@ static int admit(struct vhd *v, struct lws *wsi, char *user, const char **code,
 	}
 	if (!token)
 		return 0;	/* anonymous; ?userId= grants nothing */
-	if (token_verify(v->app.conf.token_secret, token, time(NULL), user, err)) {
-		user[0] = '\0';
+	switch (app_token_user(&v->app, token, user, err)) {
+	case APP_TOKEN_USER:
+		break;
+	case APP_TOKEN_REJECTED:
 		*code = "unauthorized";
 		snprintf(msg, msglen, "%s", err);
 		return 401;
-	}
-	r = store_user_exists(v->app.store, user, err);
-	if (r <= 0) {
-		if (r < 0)
-			lwsl_err("relay: %s\n", err);
-		*code = r < 0 ? "internal" : "unauthorized";
-		snprintf(msg, msglen, "%s", r < 0 ? "the store failed; try again" : "unknown user");
-		user[0] = '\0';
-		return r < 0 ? 503 : 401;
+	case APP_TOKEN_STORE_FAILED:
+		lwsl_err("relay: %s\n", err);
+		*code = "internal";
+		snprintf(msg, msglen, "%s", "the store failed; try again");
+		return 503;
 	}
 	if (v->app.conf.duplicate_connections == CONF_DUP_REFUSE && user_next(v, user, NULL)) {
 		*code = "duplicate_connection";
