@@ -15,6 +15,9 @@ LIBS_LWS = $(shell pkg-config --libs libwebsockets 2>/dev/null)
 # The relay owns a libev loop (lws loads its libev glue as a plugin); no .pc file.
 LIBS_EV = -lev
 LIBS_CURL = $(shell pkg-config --libs libcurl 2>/dev/null)
+# libvips, for lib/picture.c and what includes <vips/vips.h> (picture.h does not).
+CFLAGS_VIPS = $(shell pkg-config --cflags vips 2>/dev/null)
+LIBS_VIPS = $(shell pkg-config --libs vips 2>/dev/null)
 
 # SANITIZE=address,undefined builds a separate tree, so both can coexist.
 ifdef SANITIZE
@@ -49,6 +52,8 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -MMD -MP -c -o $@ $<
 
+$(BUILD)/lib/picture.o: CPPFLAGS_ALL += $(CFLAGS_VIPS)
+
 $(BUILD)/libbookpics.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -71,7 +76,7 @@ $(BIN)/bookpics-relay: $(RELAY_OBJ) $(BUILD)/libbookpics.a
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -o $@ $^ $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_VIPS) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -o $@ $^ $(LIBS_VIPS) $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
 
 $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
@@ -80,7 +85,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libbookpics.a
 # The benchmark's programs (bench/*.c) build with the tools: `make check` runs wsload.
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS_ALL) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -o $@ $^ $(LIBS_CURL) $(LIBS_FCGI) $(LIBS_LIB) -lpthread $(LDFLAGS)
+	$(CC) $(CPPFLAGS_ALL) $(CFLAGS_VIPS) $(CFLAGS) $(SANFLAGS) $(WARNINGS) -o $@ $^ $(LIBS_VIPS) $(LIBS_CURL) $(LIBS_FCGI) $(LIBS_LIB) -lpthread $(LDFLAGS)
 
 unit: $(UNIT_BIN)
 tools: $(TOOL_BIN) $(BENCH_BIN)
