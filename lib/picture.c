@@ -324,11 +324,11 @@ int picture_clean(const char *in_path, const char *out_path,
 	if (rc)
 		goto out;
 	/*
-	 * vips_thumbnail_image does in one pass what a clean picture needs:
-	 * shrink only (VIPS_SIZE_DOWN) to the long-side cap, exact output
-	 * size, EXIF orientation applied (it copies the small image to memory
-	 * for the rotation, so sequential access holds), and an embedded ICC
-	 * profile (or CMYK) imported and exported as sRGB.
+	 * vips_thumbnail_image shrinks only (VIPS_SIZE_DOWN) to the long-side
+	 * cap at an exact output size and applies the EXIF orientation (it
+	 * copies the small image to memory for the rotation, so sequential
+	 * access holds). It leaves an embedded ICC profile attached rather
+	 * than converting: done next, since the profile is then dropped.
 	 */
 	rc = PICTURE_ERR_DECODE;
 	if (vips_thumbnail_image(img, &small, PICTURE_MAX_SIDE,
@@ -337,9 +337,22 @@ int picture_clean(const char *in_path, const char *out_path,
 		picture_vips_err(err, "thumbnail", in_path);
 		goto out;
 	}
-	/* Anything not yet 8-bit sRGB (grey, 16-bit PNG, ...) is now. */
-	if (vips_image_get_interpretation(small) != VIPS_INTERPRETATION_sRGB ||
-	    vips_image_get_format(small) != VIPS_FORMAT_UCHAR) {
+	/*
+	 * Through the embedded profile to sRGB (a Display P3 photo keeps its
+	 * colours). A profile libvips cannot use is ignored, as a browser
+	 * would: a broken profile is no reason to lose the picture.
+	 */
+	if (vips_image_get_typeof(small, VIPS_META_ICC_NAME) &&
+	    vips_icc_transform(small, &srgb, "srgb", "embedded", TRUE,
+			       "intent", VIPS_INTENT_RELATIVE, NULL)) {
+		vips_error_clear();
+		srgb = NULL;
+	}
+	if (srgb) {
+		/* converted */
+	} else if (vips_image_get_interpretation(small) != VIPS_INTERPRETATION_sRGB ||
+		   vips_image_get_format(small) != VIPS_FORMAT_UCHAR) {
+		/* anything else not yet 8-bit sRGB (grey, CMYK, 16-bit PNG) */
 		if (vips_colourspace(small, &srgb, VIPS_INTERPRETATION_sRGB, NULL)) {
 			picture_vips_err(err, "colourspace", in_path);
 			goto out;

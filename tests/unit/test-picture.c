@@ -629,6 +629,46 @@ static void test_webp(void)
 	free(exif.p);
 }
 
+/* A flat (200, 100, 50) JPEG tagged with Display P3, as iPhones tag theirs. */
+static void test_icc(void)
+{
+	unsigned char px[32 * 24 * 3];
+	VipsImage *img, *tagged = NULL;
+	VipsBlob *p3 = NULL;
+	char err[ERR_LEN] = "", *m;
+	unsigned char *out;
+	const void *data;
+	void *buf;
+	size_t len, i;
+
+	for (i = 0; i < sizeof(px); i += 3)
+		px[i] = 200, px[i + 1] = 100, px[i + 2] = 50;
+	img = vips_image_new_from_memory_copy(px, sizeof(px), 32, 24, 3, VIPS_FORMAT_UCHAR);
+	if (!img || vips_profile_load("p3", &p3, NULL) || !p3 || vips_copy(img, &tagged, NULL))
+		abort();
+	data = vips_blob_get(p3, &len);
+	vips_image_set_blob_copy(tagged, VIPS_META_ICC_NAME, data, len);
+	if (vips_jpegsave_buffer(tagged, &buf, &len, "Q", 95, NULL))
+		abort();
+	write_fixture("p3.jpg", buf, len);
+	m = jpeg_markers(buf, len);
+	CHECK(m && strstr(m, "e2"), "icc fixture: app2 icc profile");
+	g_free(buf);
+	CHECK(clean("p3.jpg", "p3.clean", NULL, err) == PICTURE_OK, "icc: cleaned");
+	out = slurp("p3.clean", &len);
+	m = out ? jpeg_markers(out, len) : NULL;
+	CHECK(jpeg_no_metadata(m), "icc: no app2 (profile dropped)");
+	printf("# p3 (200,100,50) as srgb: %.0f %.0f %.0f\n", pixel("p3.clean", 16, 12, 0),
+	       pixel("p3.clean", 16, 12, 1), pixel("p3.clean", 16, 12, 2));
+	/* P3's red is beyond sRGB's: the same numbers mean a redder colour */
+	CHECK(pixel("p3.clean", 16, 12, 0) >= 210 && pixel("p3.clean", 16, 12, 2) <= 45,
+	      "icc: colours converted from p3 to srgb, not just relabelled");
+	g_free(out);
+	vips_area_unref(VIPS_AREA(p3));
+	g_object_unref(tagged);
+	g_object_unref(img);
+}
+
 static void test_gif(void)
 {
 	VipsImage *frames = two_halves(40, 60), *anim = NULL;
@@ -764,6 +804,7 @@ int main(void)
 	test_png_chunks();
 	test_cap_and_variants();
 	test_webp();
+	test_icc();
 	test_gif();
 	test_refused();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
