@@ -283,10 +283,8 @@ static int picture_open(const char *path, char *buf, size_t len,
 		if (name)
 			nick = vips_nickname_find(g_type_from_name(name));
 		vips_error_clear();
-		err_set(err, "decode %s: not a jpeg, png, gif or webp image%s%s", path,
-			nick ? " (" : "", nick ? nick : "");
-		if (nick)
-			strncat(err, ")", ERR_LEN - strlen(err) - 1);
+		err_set(err, "decode %s: not a jpeg, png, gif or webp image%s%s%s",
+			path, nick ? " (" : "", nick ? nick : "", nick ? ")" : "");
 		return PICTURE_ERR_DECODE;
 	}
 	if (kind->load(buf, len, &img, "access", VIPS_ACCESS_SEQUENTIAL,
