@@ -31,6 +31,9 @@ LIBS_EV = -lev
 LIBS_CURL = $(shell pkg-config --libs libcurl 2>/dev/null)
 # What lib/ needs when a program uses most of it (store, conf, token, msg, http).
 LIBS_LIB = $(LIBS_FCGI) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
+# libvips, for lib/picture.c and what includes <vips/vips.h> (picture.h does not).
+CFLAGS_VIPS = $(shell pkg-config --cflags vips 2>/dev/null)
+LIBS_VIPS = $(shell pkg-config --libs vips 2>/dev/null)
 
 # SANITIZE=address,undefined builds a separate tree, so both can coexist.
 ifdef SANITIZE
@@ -78,6 +81,8 @@ $(BUILD)/%.o: %.c $(BUILD)/FLAGS
 	@mkdir -p $(dir $@)
 	$(COMPILE) -c -o $@ $<
 
+$(BUILD)/lib/picture.o: CPPFLAGS_ALL += $(CFLAGS_VIPS)
+
 $(BUILD)/libbookpics.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
@@ -101,6 +106,8 @@ $(PROGRAMS): $(BUILD)/FLAGS
 
 # Unit tests, tools and benchmark programs: one .c each, compiled like any
 # object (so -MMD tracks their headers), linked with what they use.
+$(BUILD)/tests/unit/test-picture.o: CPPFLAGS_ALL += $(CFLAGS_VIPS)
+$(BUILD)/unit/test-picture: LIBS = $(LIBS_VIPS) $(LIBS_LIB)
 $(BUILD)/unit/%: LIBS = $(LIBS_LIB)
 $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
@@ -116,6 +123,8 @@ $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o $(BUILD)/libbookpics.a
 $(BUILD)/bench/fcgi-hello: LIBS = $(LIBS_FCGI)
 $(BUILD)/bench/fill: LIBS = $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BUILD)/bench/wsload: LIBS = $(LIBS_CURL) $(LIBS_CRYPTO) -lpthread
+$(BUILD)/bench/picture-cpu.o: CPPFLAGS_ALL += $(CFLAGS_VIPS)
+$(BUILD)/bench/picture-cpu: LIBS = $(LIBS_VIPS)
 $(BUILD)/bench/%: LIBS ?= $(LIBS_CRYPTO)
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)

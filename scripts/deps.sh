@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 # which nothing here uses: the test runs its own on its own port.
 PKGS="build-essential pkg-config lighttpd libfcgi-dev libwebsockets-dev libdb-dev
 db5.3-util libjson-c-dev libssl-dev libcurl4-openssl-dev chromium curl
-libev-dev libwebsockets-evlib-ev apache2 libapache2-mod-fcgid clang libclang-rt-14-dev"
+libev-dev libwebsockets-evlib-ev apache2 libapache2-mod-fcgid clang libclang-rt-14-dev
+libvips-dev"
 
 missing=
 for p in $PKGS; do
