@@ -31,6 +31,7 @@ LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 RELAY_SRC = $(wildcard relay/*.c)
 RELAY_OBJ = $(RELAY_SRC:%.c=$(BUILD)/%.o)
+RUN_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard run/*.c))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
@@ -38,7 +39,7 @@ TOOL_BIN = $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 BENCH_SRC = $(wildcard bench/*.c)
 BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-PROGRAMS = $(BIN)/webhook.fcgi $(BIN)/api.fcgi $(BIN)/bookpics-admin
+PROGRAMS = $(BIN)/webhook.fcgi $(BIN)/api.fcgi $(BIN)/bookpics-admin $(BIN)/bookpics-run
 ifneq ($(RELAY_SRC),)
 PROGRAMS += $(BIN)/bookpics-relay
 endif
@@ -68,6 +69,10 @@ $(BIN)/bookpics-admin: $(BUILD)/admin/admin.o $(BUILD)/libbookpics.a
 $(BIN)/bookpics-relay: $(RELAY_OBJ) $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_LWS) $(LIBS_EV) $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
+
+$(BIN)/bookpics-run: $(RUN_OBJ) $(BUILD)/libbookpics.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(SANFLAGS) -o $@ $^ $(LIBS_LIB) $(LDFLAGS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)
@@ -110,4 +115,4 @@ clean:
 	rm -rf build bin
 
 .PHONY: all unit tools deps run check test bench clean
--include $(LIB_OBJ:.o=.d) $(RELAY_OBJ:.o=.d) $(BUILD)/cgi-bin/*.d $(BUILD)/admin/*.d
+-include $(LIB_OBJ:.o=.d) $(RELAY_OBJ:.o=.d) $(RUN_OBJ:.o=.d) $(BUILD)/cgi-bin/*.d $(BUILD)/admin/*.d
