@@ -50,6 +50,7 @@ LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 RELAY_SRC = $(wildcard relay/*.c)
 RELAY_OBJ = $(RELAY_SRC:%.c=$(BUILD)/%.o)
+RUN_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard run/*.c))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
@@ -59,7 +60,7 @@ BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 # Their objects are kept (not intermediate): -MMD's .d files name them.
 .SECONDARY: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(TOOL_SRC:%.c=$(BUILD)/%.o) $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
-PROGRAMS = $(BIN)/webhook.fcgi $(BIN)/api.fcgi $(BIN)/bookpics-admin
+PROGRAMS = $(BIN)/webhook.fcgi $(BIN)/api.fcgi $(BIN)/bookpics-admin $(BIN)/bookpics-run
 ifneq ($(RELAY_SRC),)
 PROGRAMS += $(BIN)/bookpics-relay
 endif
@@ -99,6 +100,9 @@ $(BIN)/bookpics-admin: $(BUILD)/admin/admin.o $(BUILD)/libbookpics.a
 
 $(BIN)/bookpics-relay: LIBS = $(LIBS_LWS) $(LIBS_EV) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BIN)/bookpics-relay: $(RELAY_OBJ) $(BUILD)/libbookpics.a
+
+$(BIN)/bookpics-run: LIBS = $(LIBS_DB)
+$(BIN)/bookpics-run: $(RUN_OBJ) $(BUILD)/libbookpics.a
 
 $(PROGRAMS): $(BUILD)/FLAGS
 	@mkdir -p $(dir $@)

@@ -1,11 +1,14 @@
 /* main.c - bookpics-relay: arguments, limits, the lws context and its loop. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ev.h>
 #include <libwebsockets.h>
@@ -13,7 +16,7 @@
 #include "app.h"
 #include "relay.h"
 
-static const char usage[] = "usage: bookpics-relay --port PORT [--iface ADDR] [--var DIR]\n";
+static const char usage[] = "usage: bookpics-relay --port PORT [--iface ADDR] [--var DIR] [--log FILE]\n";
 
 /*
  * The loop is libev's (epoll), not lws's default poll() over every
@@ -27,6 +30,35 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	(void)w;
 	(void)revents;
 	ev_break(loop, EVBREAK_ALL);	/* main() says goodbye */
+}
+
+/* --log FILE: stderr (lws's log and ours) appended to it; NULL: left alone. */
+static const char *log_path;
+
+/* Point stderr at log_path again: at start, and on SIGHUP after logrotate. */
+static int log_reopen(void)
+{
+	int fd;
+
+	if (!log_path)
+		return 0;
+	if ((fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0) {
+		fprintf(stderr, "bookpics-relay: open %s: %s\n", log_path, strerror(errno));
+		return -1;
+	}
+	dup2(fd, 2);
+	close(fd);
+	return 0;
+}
+
+/* SIGHUP means "reopen the log" (logrotate, bookpics-run), not "die". */
+static void on_hangup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	if (!log_reopen())
+		lwsl_user("relay: log reopened\n");
 }
 
 /*
@@ -78,7 +110,7 @@ int main(int argc, char **argv)
 	struct lws_context_creation_info info;
 	struct lws_context *context = NULL;
 	struct ev_loop *loop = NULL;
-	ev_signal sigint, sigterm;
+	ev_signal sigint, sigterm, sighup;
 	void *loops[1];
 	const char *var = NULL, *iface = "127.0.0.1";	/* lighttpd is the public side */
 	struct in_addr addr;
@@ -104,6 +136,8 @@ int main(int argc, char **argv)
 			}
 		} else if (!strcmp(argv[i], "--var") && i + 1 < argc) {
 			var = argv[++i];
+		} else if (!strcmp(argv[i], "--log") && i + 1 < argc) {
+			log_path = argv[++i];
 		} else {
 			fputs(usage, stderr);
 			return 2;
@@ -115,6 +149,8 @@ int main(int argc, char **argv)
 	}
 	if (keepalive_env(&cfg))
 		return 2;
+	if (log_reopen())
+		return 1;
 	cfg.var = app_var(var);
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
@@ -129,6 +165,8 @@ int main(int argc, char **argv)
 	ev_signal_init(&sigterm, on_signal, SIGTERM);
 	ev_signal_start(loop, &sigint);
 	ev_signal_start(loop, &sigterm);
+	ev_signal_init(&sighup, on_hangup, SIGHUP);
+	ev_signal_start(loop, &sighup);
 
 	memset(&info, 0, sizeof(info));
 	info.port = (int)port;
@@ -160,6 +198,7 @@ out:
 	lws_context_destroy(context);
 	ev_signal_stop(loop, &sigint);
 	ev_signal_stop(loop, &sigterm);
+	ev_signal_stop(loop, &sighup);
 	ev_loop_destroy(loop);
 	if (!ret)
 		lwsl_user("relay: stopped\n");

@@ -1,6 +1,7 @@
 #!/bin/sh
-# run.sh - start bookpics in the foreground: the relay and lighttpd (which
-# spawns the FastCGI programs). Ctrl-C or SIGTERM stops everything it started.
+# run.sh - the one-time set-up of a data directory, then bookpics-run, which
+# supervises lighttpd (and through it the FastCGI programs) and the relay in
+# the foreground. Ctrl-C or SIGTERM stops everything.
 # Environment: PORT, VAR, RELAY_PORT, BIN (set by `make run`; tests set them too).
 set -e
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,28 +20,8 @@ chmod 700 "$VAR" "$VAR/log"	# made by hand or by an older version: private now
 sed -e "s|@TOP@|$TOP|g" -e "s|@BIN@|$BIN|g" -e "s|@VAR@|$VAR|g" \
     -e "s|@PORT@|$PORT|g" -e "s|@RELAY_PORT@|$RELAY_PORT|g" \
     "$TOP/lighttpd.conf" > "$VAR/lighttpd.conf"
-lighttpd -tt -f "$VAR/lighttpd.conf" >/dev/null
 
-relay_pid=
-lighttpd_pid=
-stop() {
-	trap - INT TERM EXIT
-	[ -n "$lighttpd_pid" ] && kill "$lighttpd_pid" 2>/dev/null
-	[ -n "$relay_pid" ] && kill "$relay_pid" 2>/dev/null
-	wait 2>/dev/null
-	exit 0
-}
-trap stop INT TERM EXIT
-
-if [ -x "$BIN/bookpics-relay" ]; then
-	BOOKPICS_VAR=$VAR "$BIN/bookpics-relay" --port "$RELAY_PORT" \
-		2>>"$VAR/log/relay.log" &
-	relay_pid=$!
-	echo "$relay_pid" > "$VAR/run/relay.pid"
-fi
-lighttpd -D -f "$VAR/lighttpd.conf" &
-lighttpd_pid=$!
-echo "$lighttpd_pid" > "$VAR/run/lighttpd.pid"
-
-echo "bookpics is running on http://127.0.0.1:$PORT/ (data in $VAR; Ctrl-C stops it)"
-wait
+# It prints "bookpics is running on ..." once lighttpd and the relay answer,
+# and exits non-zero naming the cause if either cannot start.
+exec "$BIN/bookpics-run" --var "$VAR" --port "$PORT" --relay-port "$RELAY_PORT" \
+	--bin "$BIN" --lighttpd-conf "$VAR/lighttpd.conf"

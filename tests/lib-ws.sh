@@ -17,6 +17,8 @@ bg_pid() {
 }
 
 kill_bg() {
+	# a supervisor held by relay_kill9 must hear stop_bookpics' SIGTERM
+	[ -f "$TRASH/bookpics.pid" ] && kill -CONT "$(cat "$TRASH/bookpics.pid")" 2>/dev/null
 	[ -f "$TRASH/bg.pids" ] || return 0
 	while read -r _p; do
 		kill "$_p" 2>/dev/null
@@ -66,15 +68,32 @@ relay_health() {
 }
 
 # Kill the relay with SIGKILL (no cleanup at all) and wait until it is gone.
+# Under bookpics-run (start_bookpics), the supervisor is held (SIGSTOP) so
+# that it cannot restart the relay before relay_start: these tests look at
+# the site while the relay is down.
 relay_kill9() {
 	_rp=$(cat "$VAR/run/relay.pid")
+	if [ -f "$TRASH/bookpics.pid" ]; then
+		kill -STOP "$(cat "$TRASH/bookpics.pid")" || return 1
+	fi
 	kill -9 "$_rp" &&
-	wait_for "! kill -0 $_rp" 5 &&
+	wait_for "gone_or_zombie $_rp" 5 &&
 	wait_for "relay_health false" 5
 }
 
-# Start a relay again as run.sh does; the script's cleanup kills it.
+# gone_or_zombie PID: not running (a held supervisor has not reaped it yet).
+gone_or_zombie() {
+	! kill -0 "$1" 2>/dev/null || test "$(awk "{ print \$3 }" "/proc/$1/stat")" = Z
+}
+
+# Start a relay again: let bookpics-run restart it, or, without one, start
+# it as run.sh used to (the script's cleanup kills it).
 relay_start() {
+	if [ -f "$TRASH/bookpics.pid" ]; then
+		kill -CONT "$(cat "$TRASH/bookpics.pid")" &&
+		wait_for "relay_health true" 10
+		return
+	fi
 	BOOKPICS_VAR=$VAR "$BIN/bookpics-relay" --port "$RELAY_PORT" \
 		2>>"$VAR/log/relay.log" &
 	echo $! >"$VAR/run/relay.pid"

@@ -1,6 +1,7 @@
 #!/bin/sh
 test_description='hostile input: poisoned fields refused at ingest, bodies bounded at the server, POST /ws refused unread, no token in any log, $VAR private'
 . ./test-lib.sh
+. "$TEST_DIR/lib-ws.sh"
 
 MEDIA=https%3A%2F%2Fapi.twilio.com%2F2010-04-01%2FAccounts%2FAC1%2FMessages%2FSM1%2FMedia%2FME
 
@@ -65,13 +66,14 @@ test_expect_success 'a body over the server limit on /api/ is refused by lighttp
 
 test_expect_success 'relay down: a token connection is refused and the token is in no log' '
 	token=$(admin token u1) &&
-	kill "$(cat "$VAR/run/relay.pid")" &&
-	wait_for "! curl -sf $BASE/api/health | grep -q relay.:true" 10 &&
+	relay_kill9 &&
 	{ node "$TOP/tests/tools/ws-client.mjs" "ws://127.0.0.1:$PORT/ws?token=$token" \
 		--timeout 2 >ws.out 2>&1 || :; } &&
 	grep -q "^http 50[23]\|^close 1006\|^fail" ws.out &&
 	sig=${token##*.} &&
-	! grep -r -F -e "$sig" "$VAR/log"
+	! grep -r -F -e "$sig" "$VAR/log" &&
+	grep -q "token=\[redacted\]" "$VAR/log/lighttpd.log" &&
+	relay_start
 '
 
 test_expect_success '$VAR and everything in it is private (0700 directories, 0600 files)' '

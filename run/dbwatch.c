@@ -1,0 +1,133 @@
+/* dbwatch.c - failchk and recovery of the store's environment (see dbwatch.h). */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <db.h>
+
+#include "dbwatch.h"
+#include "err.h"
+#include "runlog.h"
+#include "store.h"
+
+/* lib/store.c sets the same: the thread table is sized by its creator. */
+#define DBWATCH_THREADS 1024
+
+struct dbwatch {
+	DB_ENV *env;
+};
+
+static int dbwatch_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	(void)env, (void)tid, (void)flags;
+	return kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* Berkeley DB's own lines go into the supervisor's log, quoted. */
+static void dbwatch_errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	(void)env, (void)pfx;
+	runlog("error", "event=db message=\"%s\"", msg);
+}
+
+static void dbwatch_msgcall(const DB_ENV *env, const char *msg)
+{
+	(void)env;
+	runlog("info", "event=db message=\"%s\"", msg);
+}
+
+/* An environment handle configured as every bookpics process configures its own. */
+static DB_ENV *dbwatch_env(char *err)
+{
+	DB_ENV *env;
+	int ret;
+
+	if ((ret = db_env_create(&env, 0))) {
+		err_set(err, "db_env_create: %s", db_strerror(ret));
+		return NULL;
+	}
+	/* failchk's reports ("freeing log information for process") are messages */
+	env->set_errcall(env, dbwatch_errcall);
+	env->set_msgcall(env, dbwatch_msgcall);
+	env->set_thread_count(env, DBWATCH_THREADS);
+	env->set_isalive(env, dbwatch_isalive);
+	return env;
+}
+
+struct dbwatch *dbwatch_open(const char *home, int *needs_recovery, char *err)
+{
+	u_int32_t flags = DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
+			  DB_INIT_TXN | DB_REGISTER;
+	struct dbwatch *w = NULL;
+	DB_ENV *env;
+	int ret;
+
+	*needs_recovery = 0;
+	if (!(env = dbwatch_env(err)))
+		return NULL;
+	if ((ret = env->open(env, home, flags, 0600))) {
+		if (ret == DB_RUNRECOVERY)
+			*needs_recovery = 1;
+		err_set(err, "open environment %s: %s", home, db_strerror(ret));
+		goto fail;
+	}
+	if (!(w = calloc(1, sizeof(*w)))) {
+		err_set(err, "dbwatch_open: out of memory");
+		goto fail;
+	}
+	w->env = env;
+	return w;
+fail:
+	env->close(env, 0);
+	return NULL;
+}
+
+void dbwatch_close(struct dbwatch *w)
+{
+	if (!w)
+		return;
+	w->env->close(w->env, 0);
+	free(w);
+}
+
+int dbwatch_check(struct dbwatch *w, char *err)
+{
+	int ret = w->env->failchk(w->env, 0);
+
+	if (!ret)
+		return 0;
+	err_set(err, "failchk: %s", db_strerror(ret));
+	return ret == DB_RUNRECOVERY ? 1 : -1;
+}
+
+int dbwatch_recover(const char *home, char *err)
+{
+	u_int32_t flags = DB_CREATE | DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
+			  DB_INIT_TXN | DB_RECOVER;
+	struct store *s;
+	DB_ENV *env;
+	int ret;
+
+	if (!(env = dbwatch_env(err)))
+		return -1;
+	/* without DB_REGISTER: recovery runs unconditionally, nobody is attached */
+	ret = env->open(env, home, flags, 0600);
+	env->close(env, 0);
+	if (ret)
+		return err_set(err, "recover %s: %s", home, db_strerror(ret));
+	/*
+	 * The recovered regions have this handle's default sizes (cache, locks,
+	 * mutexes), far under the store's: remove them (the databases and logs
+	 * stay) and let store_open create them again as every process expects.
+	 */
+	if (!(env = dbwatch_env(err)))
+		return -1;
+	if ((ret = env->remove(env, home, 0)))	/* remove frees the handle */
+		return err_set(err, "remove environment %s: %s", home, db_strerror(ret));
+	if (!(s = store_open(home, err)))
+		return -1;
+	store_close(s);
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* dbwatch.h - the supervisor's watch on the Berkeley DB environment: failchk, recovery. */
+#ifndef BP_DBWATCH_H
+#define BP_DBWATCH_H
+
+/*
+ * lib/store.c handles what one process can heal (deadlocks, a dead
+ * process's locks and transactions, a panic after another's recovery).
+ * A process that dies while holding a region mutex cannot be healed from
+ * inside: the others wait on that mutex forever. Only the supervisor can
+ * stop them all, so it watches with its own environment handle, joined
+ * the way every bookpics process joins (DB_REGISTER, the same thread
+ * count, an is_alive that asks the kernel).
+ */
+struct dbwatch;
+
+/*
+ * Join the environment in home (it must exist: `bookpics-admin init`).
+ * Returns a handle; NULL with *needs_recovery = 1 when Berkeley DB says
+ * recovery must run first (DB_RUNRECOVERY); NULL with *needs_recovery = 0
+ * and err filled on any other failure. dbwatch_close(NULL) is a no-op.
+ */
+struct dbwatch *dbwatch_open(const char *home, int *needs_recovery, char *err);
+void dbwatch_close(struct dbwatch *w);
+
+/*
+ * DB_ENV->failchk: 0 healthy (dead processes' locks and transactions
+ * cleared), 1 DB_RUNRECOVERY (a process died inside the library: stop
+ * every process of the site, dbwatch_close, dbwatch_recover), -1 other
+ * error with err filled.
+ */
+int dbwatch_check(struct dbwatch *w, char *err);
+
+/*
+ * Run normal recovery on home (DB_RECOVER), then create the regions again
+ * with the store's sizes (store_open). Only with no other process
+ * attached: the caller has stopped every one and closed its handle.
+ * Returns 0, or -1 with err filled.
+ */
+int dbwatch_recover(const char *home, char *err);
+
+#endif
