@@ -332,9 +332,9 @@ test_expect_success 'slow upstreams: 502 after the 20 s total timeout, the parti
 	! media_files | grep -q "books/7-"
 '
 
-test_expect_success 'failures are logged with their reason (stderr: run.log); lighttpd logged no X-Sendfile trouble' '
-	grep -q "^media: books/2/0: upstream answered 404\$" "$VAR/log/run.log" &&
-	grep -q "^media: books/7/1: curl_easy_perform (hop 1): timed out" "$VAR/log/run.log" &&
+test_expect_success 'failures are logged with their reason (FastCGI stderr: lighttpd.log, where bookpics-run puts it); lighttpd logged no X-Sendfile trouble' '
+	grep -q "^media: books/2/0: upstream answered 404\$" "$VAR/log/lighttpd.log" &&
+	grep -q "^media: books/7/1: curl_easy_perform (hop 1): timed out" "$VAR/log/lighttpd.log" &&
 	! grep -i "X-Sendfile" "$VAR/log/lighttpd.log"
 '
 
