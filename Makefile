@@ -65,7 +65,7 @@ ifneq ($(RELAY_SRC),)
 PROGRAMS += $(BIN)/bookpics-relay
 endif
 
-all: $(PROGRAMS)
+all: $(PROGRAMS) | $(VUE_FILE)
 
 # Every flag that shapes an object or a link, in one file that changes only
 # when they do: `make CFLAGS=-O0` after `make` rebuilds everything.
@@ -214,8 +214,9 @@ SUBST = sed -e 's|@bindir@|$(bindir)|g' -e 's|@pkglibexecdir@|$(pkglibexecdir)|g
 INSTALLED_PROGRAMS = $(notdir $(PROGRAMS))
 
 # The page needs Vue (an npm module): `make` alone used to leave it on
-# "Loading...". npm ci brings it; deps.sh installs npm itself if missing.
-$(VUE_FILE): package-lock.json
+# "Loading...". npm ci brings it when it is missing (deps.sh also renews it
+# when package-lock.json changes); deps.sh installs npm itself.
+$(VUE_FILE):
 	@command -v npm >/dev/null 2>&1 || { echo "make: npm is missing: run 'make deps' as root" >&2; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error >/dev/null
 	@touch $@
