@@ -65,7 +65,7 @@ ifneq ($(RELAY_SRC),)
 PROGRAMS += $(BIN)/bookpics-relay
 endif
 
-all: $(PROGRAMS) | $(VUE_FILE)
+ $(VUE_FILE)$| $(VUE_FILE)
 
 # Every flag that shapes an object or a link, in one file that changes only
 # when they do: `make CFLAGS=-O0` after `make` rebuilds everything.
@@ -208,7 +208,6 @@ docdir ?= $(datadir)/doc/bookpics
 logrotatedir ?= /etc/logrotate.d
 systemdunitdir ?= $(if $(filter /usr,$(prefix)),/lib/systemd/system,$(prefix)/lib/systemd/system)
 INSTALL ?= install
-VUE_FILE = node_modules/vue/dist/vue.esm-browser.prod.js
 SUBST = sed -e 's|@bindir@|$(bindir)|g' -e 's|@pkglibexecdir@|$(pkglibexecdir)|g' \
 	    -e 's|@datadir@|$(datadir)|g'
 INSTALLED_PROGRAMS = $(notdir $(PROGRAMS))
