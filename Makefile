@@ -65,7 +65,9 @@ ifneq ($(RELAY_SRC),)
 PROGRAMS += $(BIN)/bookpics-relay
 endif
 
- $(VUE_FILE)$| $(VUE_FILE)
+# The page imports Vue from node_modules (see the $(VUE_FILE) rule below).
+VUE_FILE = node_modules/vue/dist/vue.esm-browser.prod.js
+all: $(PROGRAMS) | $(VUE_FILE)
 
 # Every flag that shapes an object or a link, in one file that changes only
 # when they do: `make CFLAGS=-O0` after `make` rebuilds everything.
