@@ -1,0 +1,116 @@
+// Shared by tests/client/*.test.mjs: the running system (set up by
+// tests/t8000-client-js.sh, which passes it in the environment), the client
+// library with the ws package as its WebSocket, and small helpers.
+import { execFileSync, spawn } from 'node:child_process'
+import { createHmac } from 'node:crypto'
+import fs from 'node:fs'
+import WebSocket from 'ws'
+import { connect as rawConnect } from '../../clients/js/bookpics-client.js'
+
+export const env = process.env
+export const BASE = env.BASE
+export const WS = env.WS
+export const T1 = env.T1
+export const T2 = env.T2
+export const T3 = env.T3
+
+// connect() with the ws package (Node 18 has no global WebSocket) and
+// quick retries so the tests do not wait on the production backoff.
+export function connect (url, opts = {}) {
+  return rawConnect(url, { WebSocket, minReconnectDelay: 100, maxReconnectDelay: 1000, ...opts })
+}
+
+export const sleep = ms => new Promise(resolve => setTimeout(resolve, ms))
+
+// Resolve the first time the client emits `event` (optionally matching).
+export function once (emitter, event, ms = 10000, test = () => true) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { emitter.off(event, fn); reject(new Error(`no ${event} within ${ms} ms`)) }, ms)
+    function fn (v) {
+      if (!test(v)) return
+      clearTimeout(timer)
+      emitter.off(event, fn)
+      resolve(v)
+    }
+    emitter.on(event, fn)
+  })
+}
+
+// Poll fn() until truthy or `ms` passed.
+export async function until (fn, ms = 10000) {
+  const end = Date.now() + ms
+  while (Date.now() < end) {
+    if (await fn()) return true
+    await sleep(50)
+  }
+  return false
+}
+
+// A chat message over HTTP, as another program would send it: its index.
+export async function post (room, token, text) {
+  const res = await fetch(`${BASE}/api/rooms/${room}/messages`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ chatMessage: text })
+  })
+  if (res.status !== 201) throw new Error(`post ${room}: HTTP ${res.status}`)
+  return (await res.json()).index
+}
+
+export function admin (...args) {
+  return execFileSync(`${env.BIN}/bookpics-admin`, ['--var', env.VAR, ...args], { encoding: 'utf8' }).trim()
+}
+
+// A correctly signed token for any user name (the secret is in the conf):
+// how a token for a user who does not exist looks.
+export function mintToken (user, expires) {
+  const conf = fs.readFileSync(`${env.VAR}/bookpics.conf`, 'utf8')
+  const secret = /^token_secret *= *(.*)$/m.exec(conf)[1].trim()
+  const payload = `${user}.${expires}`
+  return `${payload}.${createHmac('sha256', secret).update(payload).digest('base64url')}`
+}
+
+async function relayUp (up) {
+  try {
+    const h = await (await fetch(`${BASE}/api/health`)).json()
+    return h.relay === up
+  } catch (e) { return false }
+}
+
+// kill -9 the relay and wait until the site says it is down.
+export async function relayKill9 () {
+  const pid = Number(fs.readFileSync(`${env.VAR}/run/relay.pid`, 'utf8'))
+  process.kill(pid, 'SIGKILL')
+  if (!await until(() => relayUp(false), 5000)) throw new Error('relay still up')
+}
+
+// Start a relay again as scripts/run.sh does; the shell script's kill_bg
+// stops it (its pid goes to $TRASH/bg.pids).
+export async function relayStart () {
+  const log = fs.openSync(`${env.VAR}/log/relay.log`, 'a')
+  const p = spawn(`${env.BIN}/bookpics-relay`, ['--port', env.RELAY_PORT], {
+    env: { ...process.env, BOOKPICS_VAR: env.VAR }, stdio: ['ignore', 'ignore', log], detached: true
+  })
+  p.unref()
+  fs.writeFileSync(`${env.VAR}/run/relay.pid`, String(p.pid))
+  fs.appendFileSync(`${env.TRASH}/bg.pids`, `${p.pid}\n`)
+  if (!await until(() => relayUp(true), 10000)) throw new Error('relay did not come back')
+}
+
+// Collect a client's messages per room: {room: [index, ...]}.
+export function collect (client) {
+  const got = {}
+  client.on('message', m => { (got[m.room] ||= []).push(m.index) })
+  return got
+}
+
+export const range = (a, b) => Array.from({ length: b - a + 1 }, (_, i) => a + i)
+
+// Until `got` (from collect) holds `index` for `room`: a message may arrive
+// before the HTTP answer to the post that caused it, so never wait for an
+// event after posting.
+export async function arrived (got, room, index, ms = 5000) {
+  if (!await until(() => (got[room] || []).includes(index), ms)) {
+    throw new Error(`${room} ${index} did not arrive (got ${JSON.stringify(got[room] || [])})`)
+  }
+}
