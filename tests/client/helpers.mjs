@@ -1,7 +1,7 @@
 // Shared by tests/client/*.test.mjs: the running system (set up by
 // tests/t8000-client-js.sh, which passes it in the environment), the client
 // library with the ws package as its WebSocket, and small helpers.
-import { execFileSync, spawn } from 'node:child_process'
+import { execFileSync } from 'node:child_process'
 import { createHmac } from 'node:crypto'
 import fs from 'node:fs'
 import WebSocket from 'ws'
@@ -77,23 +77,24 @@ async function relayUp (up) {
   } catch (e) { return false }
 }
 
+// The supervisor (bookpics-run, $TRASH/bookpics.pid) restarts a dead relay
+// within 2 s: hold it (SIGSTOP) while a test looks at the site without a
+// relay, as tests/lib-ws.sh's relay_kill9 does; relayStart lets it go.
+function supervisor () {
+  return Number(fs.readFileSync(`${env.TRASH}/bookpics.pid`, 'utf8'))
+}
+
 // kill -9 the relay and wait until the site says it is down.
 export async function relayKill9 () {
+  process.kill(supervisor(), 'SIGSTOP')
   const pid = Number(fs.readFileSync(`${env.VAR}/run/relay.pid`, 'utf8'))
   process.kill(pid, 'SIGKILL')
   if (!await until(() => relayUp(false), 5000)) throw new Error('relay still up')
 }
 
-// Start a relay again as scripts/run.sh does; the shell script's kill_bg
-// stops it (its pid goes to $TRASH/bg.pids).
+// Let the supervisor start the relay again, and wait until it answers.
 export async function relayStart () {
-  const log = fs.openSync(`${env.VAR}/log/relay.log`, 'a')
-  const p = spawn(`${env.BIN}/bookpics-relay`, ['--port', env.RELAY_PORT], {
-    env: { ...process.env, BOOKPICS_VAR: env.VAR }, stdio: ['ignore', 'ignore', log], detached: true
-  })
-  p.unref()
-  fs.writeFileSync(`${env.VAR}/run/relay.pid`, String(p.pid))
-  fs.appendFileSync(`${env.TRASH}/bg.pids`, `${p.pid}\n`)
+  process.kill(supervisor(), 'SIGCONT')
   if (!await until(() => relayUp(true), 10000)) throw new Error('relay did not come back')
 }
 
