@@ -6,11 +6,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <ev.h>
 #include <libwebsockets.h>
 
 #include "app.h"
+#include "log.h"
 #include "relay.h"
 
 static const char usage[] = "usage: bookpics-relay --port PORT [--iface ADDR] [--var DIR]\n";
@@ -51,6 +53,33 @@ static int keepalive_env(struct relay_config *cfg)
 	cfg->ping_secs = (int)ping;
 	cfg->hangup_secs = (int)hangup;
 	return 0;
+}
+
+/*
+ * libwebsockets' lines (and ours through lwsl_*) in bookpics' log format
+ * (log.h): event=relay for the relay's own "relay: ..." lines, event=lws
+ * for the library's, the text as msg (so "relay: stopped" still greps).
+ */
+static void log_emit(int level, const char *line)
+{
+	const char *kv[] = { "msg", NULL, NULL };
+	char buf[LOG_LINE_MAX + 1], text[LOG_LINE_MAX];
+	enum log_level l = level & LLL_ERR ? LOG_ERROR : level & LLL_WARN ? LOG_WARN :
+			   level & (LLL_USER | LLL_NOTICE | LLL_INFO) ? LOG_INFO : LOG_DEBUG;
+	struct timespec now;
+	size_t n;
+	ssize_t w;
+
+	snprintf(text, sizeof(text), "%s", line);
+	n = strlen(text);
+	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		text[--n] = '\0';
+	kv[1] = text;
+	clock_gettime(CLOCK_REALTIME, &now);
+	n = log_format(buf, sizeof(buf), &now, l, NULL,
+		       strncmp(text, "relay: ", 7) ? "lws" : "relay", kv);
+	w = write(2, buf, n);
+	(void)w;	/* nowhere to say a log write failed */
 }
 
 /* Every connection is a descriptor: take all the kernel allows us. */
@@ -118,7 +147,8 @@ int main(int argc, char **argv)
 	cfg.var = app_var(var);
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
-	lws_set_log_level(LLL_ERR | LLL_WARN | LLL_USER, NULL);
+	log_init("relay");
+	lws_set_log_level(LLL_ERR | LLL_WARN | LLL_USER, log_emit);
 
 	loop = ev_loop_new(EVFLAG_AUTO);
 	if (!loop) {
@@ -146,7 +176,7 @@ int main(int argc, char **argv)
 
 	context = lws_create_context(&info);
 	if (!context || cfg.failed) {
-		fputs("bookpics-relay: cannot start (see above)\n", stderr);
+		log_event(LOG_ERROR, "start_failed", "detail", "cannot start (see above)", NULL);
 		goto out;
 	}
 	ev_run(loop, 0);	/* until a signal */
