@@ -38,7 +38,8 @@ if [ -x "$BIN/bookpics-relay" ]; then
 	relay_pid=$!
 	echo "$relay_pid" > "$VAR/run/relay.pid"
 fi
-lighttpd -D -f "$VAR/lighttpd.conf" &
+# TZ=UTC: lighttpd stamps the access log in local time (lighttpd.conf)
+TZ=UTC lighttpd -D -f "$VAR/lighttpd.conf" &
 lighttpd_pid=$!
 echo "$lighttpd_pid" > "$VAR/run/lighttpd.pid"
 
