@@ -13,6 +13,7 @@
 #include "err.h"
 #include "fifo.h"
 #include "http.h"
+#include "log.h"
 #include "media.h"
 #include "msg.h"
 #include "route.h"
@@ -21,15 +22,187 @@
 #define PAGE_DEFAULT 50
 #define PAGE_MAX 500
 
+/* This many refused webhooks in a row, and nothing else, make health say so. */
+#define HEALTH_REFUSED_MAX 5
+
+/*
+ * 200 {"ok":true,"relay":true,"twilio_room":"books"} when the store answers,
+ * the relay reads its FIFO and a Twilio auth token is set (and not
+ * refused by the last HEALTH_REFUSED_MAX webhooks); otherwise 503 with
+ * "ok":false and "problems", one sentence each. Runs even when app_ready
+ * fails (api() lets it through): that is a problem to name, not a 503
+ * without a reason.
+ */
 static void health(struct route_ctx *c)
 {
-	struct json_object *o = json_object_new_object();
+	struct json_object *o = json_object_new_object(), *problems = json_object_new_array();
+	const char *var = app_var(NULL);
+	struct store_room room;
+	char err[ERR_LEN], text[ERR_LEN + 64];
+	uint64_t streak;
+	int relay = fifo_has_reader(var), ready = !app_ready(c->app, var, err);
+	size_t n;
 
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "relay", json_object_new_boolean(fifo_has_reader(c->app->conf.var)));
+	if (!ready) {
+		json_object_array_add(problems, json_object_new_string(err));
+	} else if (store_room_get(c->app->store, c->app->conf.twilio_room, &room, err) < 0) {
+		snprintf(text, sizeof(text), "store: %s", err);
+		json_object_array_add(problems, json_object_new_string(text));
+	}
+	if (!relay)
+		json_object_array_add(problems, json_object_new_string("relay is down"));
+	if (ready && !c->app->conf.twilio_auth_token[0])
+		json_object_array_add(problems, json_object_new_string("no twilio_auth_token configured"));
+	streak = stats_get(app_stats(c->app, var), STATS_WEBHOOK_REFUSED_STREAK);
+	if (streak >= HEALTH_REFUSED_MAX) {
+		snprintf(text, sizeof(text), "the last %llu webhooks were all refused: "
+			 "check twilio_auth_token and public_url", (unsigned long long)streak);
+		json_object_array_add(problems, json_object_new_string(text));
+	}
+	if (!c->app->stats && !stats_open(var, err))	/* why: the error of a second try */
+		json_object_array_add(problems, json_object_new_string(err));
+	n = json_object_array_length(problems);
+	json_object_object_add(o, "ok", json_object_new_boolean(n == 0));
+	json_object_object_add(o, "relay", json_object_new_boolean(relay));
 	json_object_object_add(o, "twilio_room", json_object_new_string(c->app->conf.twilio_room));
-	http_json(c->resp, 200, o);
+	if (n)
+		json_object_object_add(o, "problems", problems);
+	else
+		json_object_put(problems);
+	http_json(c->resp, n ? 503 : 200, o);
 	json_object_put(o);
+}
+
+/* ---- /api/metrics: Prometheus text exposition format 0.0.4 ---- */
+
+/* A family's HELP and TYPE lines (README "Operations" lists every name). */
+static void metric_head(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void metric_u64(FILE *f, const char *name, const char *labels, uint64_t v)
+{
+	fprintf(f, "%s%s %llu\n", name, labels ? labels : "", (unsigned long long)v);
+}
+
+/* Is the scraper allowed: 127.0.0.1, or Authorization: Bearer metrics_token? */
+static int metrics_allowed(struct route_ctx *c)
+{
+	const char *addr = http_param(c->req, "REMOTE_ADDR"), *auth = c->req->authorization;
+	const char *want = c->app->conf.metrics_token;
+	size_t i, n = strlen(want);
+	unsigned char diff = 0;
+
+	if (addr && !strcmp(addr, "127.0.0.1"))
+		return 1;
+	if (!n || !auth || strncmp(auth, "Bearer ", 7) || strlen(auth + 7) != n)
+		return 0;
+	for (i = 0; i < n; i++)	/* constant time: the token is a secret */
+		diff |= (unsigned char)(auth[7 + i] ^ want[i]);
+	return diff == 0;
+}
+
+/*
+ * Every number is read when scraped: the shared counters (stats.h), the
+ * store's rooms and connection records, Berkeley DB's log statistics. A
+ * part that cannot be read is left out and counted in
+ * bookpics_scrape_errors, so a scrape never fails as a whole.
+ */
+static void metrics(struct route_ctx *c)
+{
+	static const struct { enum stats_counter c; const char *outcome; } outcomes[] = {
+		{ STATS_WEBHOOK_STORED, "stored" },
+		{ STATS_WEBHOOK_DUPLICATE, "duplicate" },
+		{ STATS_WEBHOOK_REFUSED_SIGNATURE, "refused_signature" },
+		{ STATS_WEBHOOK_BAD_REQUEST, "bad_request" },
+		{ STATS_WEBHOOK_ERROR, "error" },
+	};
+	struct stats *st = app_stats(c->app, c->app->conf.var);
+	struct store_room *rooms = NULL;
+	struct store_log_info li;
+	char **conns = NULL, err[ERR_LEN], labels[64], *text = NULL;
+	size_t nrooms = 0, nconns = 0, len = 0, i;
+	uint64_t messages = 0, scrape_errors = 0;
+	FILE *f;
+
+	if (!metrics_allowed(c)) {
+		http_error(c->resp, 403, "forbidden",
+			   "metrics are for 127.0.0.1, or Authorization: Bearer metrics_token");
+		return;
+	}
+	f = open_memstream(&text, &len);
+	if (!f) {
+		http_error(c->resp, 500, "internal", "open_memstream: %s", strerror(errno));
+		return;
+	}
+	metric_head(f, "bookpics_webhooks_total", "counter",
+		    "Twilio webhooks answered, by outcome.");
+	for (i = 0; i < sizeof(outcomes) / sizeof(outcomes[0]); i++) {
+		snprintf(labels, sizeof(labels), "{outcome=\"%s\"}", outcomes[i].outcome);
+		metric_u64(f, "bookpics_webhooks_total", labels, stats_get(st, outcomes[i].c));
+	}
+	metric_head(f, "bookpics_webhooks_refused_streak", "gauge",
+		    "Webhooks refused (403) in a row since the last one whose signature checked out.");
+	metric_u64(f, "bookpics_webhooks_refused_streak", NULL,
+		   stats_get(st, STATS_WEBHOOK_REFUSED_STREAK));
+	metric_head(f, "bookpics_media_fetches_total", "counter",
+		    "Media fetched from upstream into the cache, by result.");
+	metric_u64(f, "bookpics_media_fetches_total", "{result=\"ok\"}",
+		   stats_get(st, STATS_MEDIA_FETCHES) - stats_get(st, STATS_MEDIA_FETCH_FAILED));
+	metric_u64(f, "bookpics_media_fetches_total", "{result=\"failed\"}",
+		   stats_get(st, STATS_MEDIA_FETCH_FAILED));
+	metric_head(f, "bookpics_media_cache_hits_total", "counter",
+		    "Media requests served from the cache without a fetch.");
+	metric_u64(f, "bookpics_media_cache_hits_total", NULL, stats_get(st, STATS_MEDIA_HITS));
+	metric_head(f, "bookpics_relay_up", "gauge",
+		    "1 if the relay holds its FIFO open (what /api/health calls relay).");
+	metric_u64(f, "bookpics_relay_up", NULL, (uint64_t)fifo_has_reader(c->app->conf.var));
+
+	if (store_room_list(c->app->store, &rooms, &nrooms, err)) {
+		scrape_errors++;
+	} else {
+		for (i = 0; i < nrooms; i++)
+			messages += rooms[i].last;
+		metric_head(f, "bookpics_rooms", "gauge", "Rooms in the store.");
+		metric_u64(f, "bookpics_rooms", NULL, nrooms);
+		metric_head(f, "bookpics_messages_stored_total", "counter",
+			    "Messages stored, every room (each room's last index, summed).");
+		metric_u64(f, "bookpics_messages_stored_total", NULL, messages);
+	}
+	if (store_conn_users(c->app->store, &conns, &nconns, err)) {
+		scrape_errors++;
+	} else {
+		metric_head(f, "bookpics_connections_open", "gauge",
+			    "WebSocket connections open (the relay's connection records).");
+		metric_u64(f, "bookpics_connections_open", NULL, nconns);
+	}
+	if (store_log_info(c->app->store, &li, err)) {
+		scrape_errors++;
+	} else {
+		metric_head(f, "bookpics_store_log_bytes", "gauge",
+			    "Bytes in the Berkeley DB log files on disk.");
+		metric_u64(f, "bookpics_store_log_bytes", NULL, li.log_bytes);
+		metric_head(f, "bookpics_store_log_files", "gauge",
+			    "Berkeley DB log files on disk.");
+		metric_u64(f, "bookpics_store_log_files", NULL, li.log_files);
+		metric_head(f, "bookpics_store_checkpoint_age_seconds", "gauge",
+			    "Seconds since the last Berkeley DB checkpoint finished.");
+		if (li.checkpoint_time)	/* none yet: no sample rather than a false 0 */
+			metric_u64(f, "bookpics_store_checkpoint_age_seconds", NULL,
+				   time(NULL) > li.checkpoint_time ?
+				   (uint64_t)(time(NULL) - li.checkpoint_time) : 0);
+	}
+	metric_head(f, "bookpics_scrape_errors", "gauge",
+		    "Parts of this scrape that could not be read (see the api log).");
+	metric_u64(f, "bookpics_scrape_errors", NULL, scrape_errors);
+	if (scrape_errors)
+		log_event(LOG_ERROR, "metrics", "detail", err, NULL);
+	fclose(f);
+	http_body(c->resp, 200, "text/plain; version=0.0.4; charset=utf-8", text, len);
+	free(text);
+	store_strings_free(conns, nconns);
+	free(rooms);
 }
 
 /* Parse a query number: 1 found (*v set), 0 absent, -1 malformed (400 sent). */
@@ -187,6 +360,7 @@ struct route {
 
 static const struct route routes[] = {
 	{ "GET", NULL, "/api/health", health },
+	{ "GET", NULL, "/api/metrics", metrics },
 	{ "GET", "/messages", NULL, messages_get },
 	{ "POST", "/messages", NULL, messages_post },
 	{ "GET", "/presence", NULL, presence },
@@ -248,8 +422,9 @@ static void api(struct http_req *req, struct http_resp *resp, void *ctx)
 		http_error(resp, 405, "method_not_allowed", "%s is not allowed here", req->method);
 		return;
 	}
-	if (app_ready(c.app, app_var(NULL), err)) {
-		fprintf(stderr, "api: %s\n", err);
+	/* health names a store or conf that is not ready itself */
+	if (match->fn != health && app_ready(c.app, app_var(NULL), err)) {
+		log_event(LOG_ERROR, "unavailable", "path", req->path, "detail", err, NULL);
 		http_error(resp, 503, "unavailable", "store not available");
 		return;
 	}
@@ -275,6 +450,7 @@ int main(void)
 	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
+	log_init("api");
 	ret = http_serve(api, &app, API_MAX_BODY);
 	app_close(&app);
 	return ret;

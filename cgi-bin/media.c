@@ -270,7 +270,9 @@ void media_get(struct route_ctx *c)
 		http_header(c->resp, "Cache-Control: %s", c->info.is_public ? MEDIA_CACHE_PUBLIC : MEDIA_CACHE_PRIVATE);
 		return;
 	}
-	if (!mirror_has(&m.mirror)) {
+	if (mirror_has(&m.mirror)) {
+		stats_add(app_stats(c->app, c->app->conf.var), STATS_MEDIA_HITS, 1);
+	} else {
 		/* media_hosts may have changed since the webhook stored the URL */
 		if (!conf_media_allowed(&c->app->conf, m.src)) {
 			fprintf(stderr, "media: %s/%llu/%u: host no longer in media_hosts\n",
@@ -281,7 +283,9 @@ void media_get(struct route_ctx *c)
 		f.conf = &c->app->conf;
 		f.src = m.src;
 		mr = mirror_fetch(&m.mirror, MEDIA_LOCK_WAIT_MS, media_fetch_fn, &f, err);
+		stats_add(app_stats(c->app, c->app->conf.var), STATS_MEDIA_FETCHES, 1);
 		if (mr != MIRROR_OK) {
+			stats_add(app_stats(c->app, c->app->conf.var), STATS_MEDIA_FETCH_FAILED, 1);
 			fprintf(stderr, "media: %s/%llu/%u: %s\n", c->room,
 				(unsigned long long)m.index, m.n, err);
 			if (mr == MIRROR_UPSTREAM)

@@ -10,6 +10,7 @@
 #include "fifo.h"
 #include "form.h"
 #include "http.h"
+#include "log.h"
 #include "msg.h"
 #include "twsig.h"
 
@@ -142,12 +143,38 @@ static int ensure_room(struct app *app, char *err)
 	return 0;
 }
 
+/*
+ * Count a webhook's outcome (/api/metrics) and keep the refused streak
+ * (/api/health): a refusal adds one, a webhook whose signature checked out
+ * ends the streak, one that failed before the check says nothing of the token.
+ */
+static void outcome(struct stats *stats, enum stats_counter c, int signature_ok)
+{
+	stats_add(stats, c, 1);
+	if (c == STATS_WEBHOOK_REFUSED_SIGNATURE)
+		stats_add(stats, STATS_WEBHOOK_REFUSED_STREAK, 1);
+	else if (signature_ok)
+		stats_set(stats, STATS_WEBHOOK_REFUSED_STREAK, 0);
+}
+
+/* A refused or bad webhook: counted, and one log line with its reason. */
+static void refuse(const struct http_req *req, struct app *app, enum stats_counter c,
+		   int signature_ok, const char *reason, const char *detail)
+{
+	outcome(app_stats(app, app_var(NULL)), c, signature_ok);
+	log_event(c == STATS_WEBHOOK_ERROR ? LOG_ERROR : LOG_WARN,
+		  c == STATS_WEBHOOK_REFUSED_SIGNATURE ? "refused" :
+		  c == STATS_WEBHOOK_ERROR ? "error" : "bad_request",
+		  "reason", reason, "ip", http_param(req, "REMOTE_ADDR"),
+		  detail ? "detail" : NULL, detail, NULL);
+}
+
 static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 {
 	struct app *app = ctx;
 	struct msg_media media[MSG_MEDIA_MAX];
 	struct form f = { 0 };
-	char err[ERR_LEN], url[2048], sender[32], *record = NULL;
+	char err[ERR_LEN], url[2048], sender[32], num[24], *record = NULL;
 	const char *sid, *body;
 	uint64_t index;
 	size_t nmedia;
@@ -156,26 +183,34 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 	if (strcmp(req->method, "POST")) {
 		http_header(resp, "Allow: POST");
 		http_error(resp, 405, "method_not_allowed", "use POST");
+		refuse(req, app, STATS_WEBHOOK_BAD_REQUEST, 0, "method", req->method);
 		return;
 	}
 	if (app_ready(app, app_var(NULL), err)) {
-		fprintf(stderr, "webhook: %s\n", err);
+		refuse(req, app, STATS_WEBHOOK_ERROR, 0, "store_unavailable", err);
 		http_error(resp, 503, "unavailable", "store not available");
 		return;
 	}
 	if (!app->conf.twilio_auth_token[0]) {
 		http_error(resp, 403, "forbidden",
 			   "no twilio_auth_token configured: every webhook is refused");
+		refuse(req, app, STATS_WEBHOOK_REFUSED_SIGNATURE, 0, "no_auth_token", NULL);
 		return;
 	}
 	if (form_parse(&f, req->body, req->body_len, err)) {
 		http_error(resp, 400, "bad_request", "%s", err);
+		refuse(req, app, STATS_WEBHOOK_BAD_REQUEST, 0, "form", err);
 		return;
 	}
 	snprintf(url, sizeof(url), "%s%s", app->conf.public_url, req->uri);
 	if (!tw_verify(url, &f, app->conf.twilio_auth_token,
 		       http_param(req, "HTTP_X_TWILIO_SIGNATURE"))) {
 		http_error(resp, 403, "forbidden", "missing or invalid X-Twilio-Signature");
+		/* the URL signed against (no query) names a wrong public_url */
+		snprintf(url, sizeof(url), "%s%s", app->conf.public_url, req->path);
+		refuse(req, app, STATS_WEBHOOK_REFUSED_SIGNATURE, 0,
+		       http_param(req, "HTTP_X_TWILIO_SIGNATURE") ? "bad_signature" : "missing_signature",
+		       url);
 		goto out;
 	}
 	sid = form_get(&f, "MessageSid");
@@ -183,6 +218,7 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 		sid = form_get(&f, "SmsSid");
 	if (!sid_ok(sid)) {
 		http_error(resp, 400, "bad_request", "MessageSid missing or malformed");
+		refuse(req, app, STATS_WEBHOOK_BAD_REQUEST, 1, "message_sid", NULL);
 		goto out;
 	}
 	body = form_get(&f, "Body");
@@ -190,10 +226,12 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 		body = "";
 	if (!msg_utf8_ok(body, strlen(body))) {
 		http_error(resp, 400, "bad_request", "Body is not valid UTF-8");
+		refuse(req, app, STATS_WEBHOOK_BAD_REQUEST, 1, "body_utf8", sid);
 		goto out;
 	}
 	if (utf8_chars(body) > SMS_BODY_MAX) {
 		http_error(resp, 400, "bad_request", "Body is over %d characters", SMS_BODY_MAX);
+		refuse(req, app, STATS_WEBHOOK_BAD_REQUEST, 1, "body_length", sid);
 		goto out;
 	}
 	nmedia = collect_media(&app->conf, &f, media);
@@ -210,10 +248,14 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 		goto fail;
 	if (r == 1)
 		fifo_notify_message(app->conf.var, app->conf.twilio_room, index);
+	outcome(app_stats(app, app_var(NULL)), r == 1 ? STATS_WEBHOOK_STORED : STATS_WEBHOOK_DUPLICATE, 1);
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)index);
+	log_event(LOG_INFO, r == 1 ? "stored" : "duplicate", "room", app->conf.twilio_room,
+		  "index", num, "sid", sid, "from", sender, NULL);
 	http_body(resp, 200, "text/xml", twiml_ok, sizeof(twiml_ok) - 1);
 	goto out;
 fail:
-	fprintf(stderr, "webhook: %s\n", err);
+	refuse(req, app, STATS_WEBHOOK_ERROR, 1, "store_failed", err);
 	http_error(resp, 500, "internal", "could not store the message");
 out:
 	free(record);
@@ -226,6 +268,7 @@ int main(void)
 	int ret;
 
 	signal(SIGPIPE, SIG_IGN);
+	log_init("webhook");
 	ret = http_serve(webhook, &app, WEBHOOK_MAX_BODY);
 	app_close(&app);
 	return ret;

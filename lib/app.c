@@ -36,6 +36,13 @@ int app_ready(struct app *a, const char *var, char *err)
 	return 0;
 }
 
+struct stats *app_stats(struct app *a, const char *var)
+{
+	if (!a->stats)
+		a->stats = stats_open(var, NULL);
+	return a->stats;
+}
+
 enum app_token app_token_user(struct app *a, const char *token, char *user, char *err)
 {
 	int r;
@@ -58,4 +65,6 @@ void app_close(struct app *a)
 {
 	store_close(a->store);
 	a->store = NULL;
+	stats_close(a->stats);
+	a->stats = NULL;
 }

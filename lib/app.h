@@ -3,11 +3,18 @@
 #define BP_APP_H
 
 #include "conf.h"
+#include "stats.h"
 #include "store.h"
 
 struct app {
 	struct conf conf;
 	struct store *store;	/* NULL until app_ready succeeds */
+	/*
+	 * $VAR/run/stats, mapped by the programs that count (webhook, api:
+	 * app_stats); NULL until then or if it cannot be. bookpics-admin never
+	 * maps it: run as root it would make the file root's.
+	 */
+	struct stats *stats;
 };
 
 /*
@@ -21,6 +28,13 @@ const char *app_var(const char *var);
  * changed, so call it per request. Returns 0, or -1 with err filled.
  */
 int app_ready(struct app *a, const char *var, char *err);
+
+/*
+ * a->stats, mapping var's counters first if not yet (tried again on each
+ * call while it fails: counting never stops serving). May return NULL,
+ * which every stats_* function takes.
+ */
+struct stats *app_stats(struct app *a, const char *var);
 
 /* What a connection token says about its bearer (app_token_user). */
 enum app_token {
@@ -40,7 +54,7 @@ enum app_token {
  */
 enum app_token app_token_user(struct app *a, const char *token, char *user, char *err);
 
-/* Close the store; safe to call twice. */
+/* Close the store and the counters; safe to call twice. */
 void app_close(struct app *a);
 
 #endif

@@ -128,6 +128,8 @@ static const struct conf_key keys[] = {
 	     "largest media file fetched, in bytes"),
 	ENUM(duplicate_connections, "refuse", dup_choices,
 	     "a second connection of a connected user: refuse, replace or allow"),
+	STRING(metrics_token, "", NULL, CONF_FRESH_DEFAULT,
+	       "lets /api/metrics answer Authorization: Bearer TOKEN; empty: 127.0.0.1 only"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

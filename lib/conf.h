@@ -20,6 +20,7 @@ struct conf {
 	char media_hosts[CONF_VAL_MAX];	/* comma or space separated */
 	long media_max_bytes;
 	enum conf_dup duplicate_connections;
+	char metrics_token[CONF_VAL_MAX];	/* "" = /api/metrics for 127.0.0.1 only */
 	struct timespec mtime;		/* of the file when loaded */
 };
 

@@ -288,6 +288,36 @@ int store_maintain(struct store *s, char *err)
 	return 0;
 }
 
+int store_log_info(struct store *s, struct store_log_info *out, char *err)
+{
+	DB_TXN_STAT *ts = NULL;
+	char **files = NULL, **f, path[2048];
+	const char *home = NULL;
+	struct stat st;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!s->env && store_open_handles(s, err))
+		return -1;
+	if ((ret = s->env->txn_stat(s->env, &ts, 0)))
+		return err_set(err, "txn_stat: %s", db_strerror(ret));
+	out->checkpoint_time = (int64_t)ts->st_time_ckp;
+	free(ts);
+	s->env->get_home(s->env, &home);
+	/* every log file, needed or not: what the disk holds */
+	if ((ret = s->env->log_archive(s->env, &files, DB_ARCH_LOG)))
+		return err_set(err, "log_archive: %s", db_strerror(ret));
+	for (f = files; f && *f; f++) {
+		snprintf(path, sizeof(path), "%s/%s", home ? home : ".", *f);
+		if (stat(path, &st) == 0) {
+			out->log_bytes += (uint64_t)st.st_size;
+			out->log_files++;
+		}
+	}
+	free(files);
+	return 0;
+}
+
 /* ---- rooms ---- */
 
 struct room_arg {

@@ -55,6 +55,20 @@ void store_close(struct store *s);
  */
 int store_maintain(struct store *s, char *err);
 
+/* What /api/metrics reports of the environment (store_log_info). */
+struct store_log_info {
+	uint64_t log_bytes;	/* in the log files on disk now */
+	uint64_t log_files;
+	int64_t checkpoint_time;	/* Unix time the last checkpoint finished */
+};
+
+/*
+ * Fill out from Berkeley DB's own statistics (log_archive for the log files
+ * still there, txn_stat for the checkpoint): no transaction, no lock held
+ * past the call. Returns 0, or -1 with err filled.
+ */
+int store_log_info(struct store *s, struct store_log_info *out, char *err);
+
 /* Rooms. add: 1 created, 0 already there (unchanged), -1 error. */
 int store_room_add(struct store *s, const char *name, int is_public, char *err);
 /* get: 1 found (*out filled), 0 no such room, -1 error. */

@@ -14,6 +14,8 @@
 #include <libwebsockets.h>
 
 #include "app.h"
+#include "err.h"
+#include "log.h"
 #include "relay.h"
 
 static const char usage[] = "usage: bookpics-relay --port PORT [--iface ADDR] [--var DIR] [--log FILE]\n";
@@ -32,24 +34,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 	ev_break(loop, EVBREAK_ALL);	/* main() says goodbye */
 }
 
-/* --log FILE: stderr (lws's log and ours) appended to it; NULL: left alone. */
+/* --log FILE: stderr (lws's log and ours) appended to it (lib/log.h). */
 static const char *log_path;
-
-/* Point stderr at log_path again: at start, and on SIGHUP after logrotate. */
-static int log_reopen(void)
-{
-	int fd;
-
-	if (!log_path)
-		return 0;
-	if ((fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0) {
-		fprintf(stderr, "bookpics-relay: open %s: %s\n", log_path, strerror(errno));
-		return -1;
-	}
-	dup2(fd, 2);
-	close(fd);
-	return 0;
-}
 
 /* SIGHUP means "reopen the log" (logrotate, bookpics-run), not "die". */
 static void on_hangup(struct ev_loop *loop, ev_signal *w, int revents)
@@ -85,6 +71,33 @@ static int keepalive_env(struct relay_config *cfg)
 	return 0;
 }
 
+/*
+ * libwebsockets' lines (and ours through lwsl_*) in bookpics' log format
+ * (log.h): event=relay for the relay's own "relay: ..." lines, event=lws
+ * for the library's, the text as msg (so "relay: stopped" still greps).
+ */
+static void log_emit(int level, const char *line)
+{
+	const char *kv[] = { "msg", NULL, NULL };
+	char buf[LOG_LINE_MAX + 1], text[LOG_LINE_MAX];
+	enum log_level l = level & LLL_ERR ? LOG_ERROR : level & LLL_WARN ? LOG_WARN :
+			   level & (LLL_USER | LLL_NOTICE | LLL_INFO) ? LOG_INFO : LOG_DEBUG;
+	struct timespec now;
+	size_t n;
+	ssize_t w;
+
+	snprintf(text, sizeof(text), "%s", line);
+	n = strlen(text);
+	while (n && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+		text[--n] = '\0';
+	kv[1] = text;
+	clock_gettime(CLOCK_REALTIME, &now);
+	n = log_format(buf, sizeof(buf), &now, l, NULL,
+		       strncmp(text, "relay: ", 7) ? "lws" : "relay", kv);
+	w = write(2, buf, n);
+	(void)w;	/* nowhere to say a log write failed */
+}
+
 /* Every connection is a descriptor: take all the kernel allows us. */
 static void raise_nofile(void)
 {
@@ -111,6 +124,7 @@ int main(int argc, char **argv)
 	struct lws_context *context = NULL;
 	struct ev_loop *loop = NULL;
 	ev_signal sigint, sigterm, sighup;
+	char err[ERR_LEN];
 	void *loops[1];
 	const char *var = NULL, *iface = "127.0.0.1";	/* lighttpd is the public side */
 	struct in_addr addr;
@@ -149,12 +163,15 @@ int main(int argc, char **argv)
 	}
 	if (keepalive_env(&cfg))
 		return 2;
-	if (log_reopen())
+	if (log_path && log_open(log_path, err)) {
+		fprintf(stderr, "bookpics-relay: %s\n", err);
 		return 1;
+	}
 	cfg.var = app_var(var);
 	raise_nofile();
 	signal(SIGPIPE, SIG_IGN);
-	lws_set_log_level(LLL_ERR | LLL_WARN | LLL_USER, NULL);
+	log_init("relay");
+	lws_set_log_level(LLL_ERR | LLL_WARN | LLL_USER, log_emit);
 
 	loop = ev_loop_new(EVFLAG_AUTO);
 	if (!loop) {
@@ -184,7 +201,7 @@ int main(int argc, char **argv)
 
 	context = lws_create_context(&info);
 	if (!context || cfg.failed) {
-		fputs("bookpics-relay: cannot start (see above)\n", stderr);
+		log_event(LOG_ERROR, "start_failed", "detail", "cannot start (see above)", NULL);
 		goto out;
 	}
 	ev_run(loop, 0);	/* until a signal */

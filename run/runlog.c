@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "log.h"
 #include "runlog.h"
 
 static int log_fd = -1;
@@ -70,14 +71,12 @@ static int stderr_is_log(void)
 void runlog(const char *level, const char *fmt, ...)
 {
 	char line[2048];
-	struct tm tm;
-	time_t now = time(NULL);
 	va_list ap;
 	size_t n;
 	int r;
 
-	gmtime_r(&now, &tm);
-	n = strftime(line, sizeof(line), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_stamp(line, LOG_STAMP_LEN, NULL);	/* one time format: lib/log.h */
+	n = strlen(line);
 	r = snprintf(line + n, sizeof(line) - n, " level=%s prog=run ", level);
 	n += r > 0 ? (size_t)r : 0;
 	va_start(ap, fmt);

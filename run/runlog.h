@@ -3,7 +3,7 @@
 #define BP_RUNLOG_H
 
 /*
- * Lines are "2026-12-01T19:30:00Z level=info prog=run " followed by the
+ * Lines are "2026-12-01T19:30:00.123Z level=info prog=run " (log_stamp) followed by the
  * caller's key=value text and a newline, written whole (one write(2)) to
  * the log file and to stderr; when stderr already is that file (the same
  * inode, as under tests/test-lib.sh), only once.

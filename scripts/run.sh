@@ -29,5 +29,8 @@ fi
 
 # It prints "bookpics is running on ..." once lighttpd and the relay answer,
 # and exits non-zero naming the cause if either cannot start.
+# TZ=UTC: lighttpd stamps the access log in local time (lighttpd.conf).
+TZ=UTC
+export TZ
 exec "$BIN/bookpics-run" --var "$VAR" --port "$PORT" --relay-port "$RELAY_PORT" \
 	--bin "$BIN" --lighttpd-conf "$VAR/lighttpd.conf"

@@ -105,7 +105,8 @@ start_bookpics() {
 	(umask 077; : >>"$VAR/log/run.log")
 	setsid sh "$TOP/scripts/run.sh" >>"$VAR/log/run.log" 2>&1 &
 	echo $! >"$TRASH/bookpics.pid"
-	wait_for "curl -sf $BASE/api/health" 20 || { cat "$VAR/log/run.log"; return 1; }
+	# up = health answers (503 too: no twilio_auth_token yet is a problem it names)
+	wait_for "curl -s $BASE/api/health | grep -q '^{\"ok\":'" 20 || { cat "$VAR/log/run.log"; return 1; }
 }
 
 # Stop what start_bookpics started (run.sh stops its children) and wait

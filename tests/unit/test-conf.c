@@ -124,7 +124,9 @@ int main(void)
 		  "# largest media file fetched, in bytes\n"
 		  "media_max_bytes = 5242880\n"
 		  "# a second connection of a connected user: refuse, replace or allow\n"
-		  "duplicate_connections = refuse\n",
+		  "duplicate_connections = refuse\n"
+		  "# lets /api/metrics answer Authorization: Bearer TOKEN; empty: 127.0.0.1 only\n"
+		  "metrics_token =\n",
 		  "the first-run file: every key, its comment, its default");
 
 	CHECK(conf_set(dir, "twilio_auth_token", "tok123", err) == 0, "set a key");
