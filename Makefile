@@ -86,6 +86,16 @@ $(BUILD)/%.o: %.c $(BUILD)/FLAGS
 
 $(BUILD)/lib/picture.o: CPPFLAGS_ALL += $(CFLAGS_VIPS)
 
+# The version: `git describe` in a tagged checkout, else the VERSION file.
+# Only version.o sees it; $(BUILD)/VERSION changes when it does (like FLAGS).
+BOOKPICS_VERSION := $(shell git describe --tags --dirty 2>/dev/null || cat VERSION)
+$(BUILD)/VERSION: FORCE
+	@mkdir -p $(dir $@)
+	@printf '%s\n' '$(BOOKPICS_VERSION)' >$@.new
+	@if cmp -s $@ $@.new; then rm -f $@.new; else mv $@.new $@; fi
+$(BUILD)/lib/version.o: $(BUILD)/VERSION
+$(BUILD)/lib/version.o: CPPFLAGS_ALL += -DBOOKPICS_VERSION='"$(BOOKPICS_VERSION)"'
+
 $(BUILD)/libbookpics.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^

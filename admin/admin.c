@@ -1,15 +1,23 @@
 /* admin.c - bookpics-admin: users, rooms, memberships, tokens, Twilio secrets. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "app.h"
+#include "backup.h"
 #include "err.h"
 #include "fifo.h"
 #include "token.h"
+#include "version.h"
 
 #define DEFAULT_TTL (30L * 24 * 3600)
+#define MAX_TTL (100LL * 365 * 24 * 3600)	/* far below time_t's end */
+/* A handler's bad argument: exit 2, printing ad->err, or the usage if it is empty. */
+#define USAGE_ERROR -2
 
 /* What one invocation works with. */
 struct admin {
@@ -51,6 +59,15 @@ static int cmd_token(struct admin *ad, int argc, char **argv);
 static int cmd_twilio_token(struct admin *ad, int argc, char **argv);
 static int cmd_twilio_account(struct admin *ad, int argc, char **argv);
 static int cmd_help(struct admin *ad, int argc, char **argv);
+/* operations (issue 13) */
+static int cmd_check(struct admin *ad, int argc, char **argv);
+static int cmd_backup(struct admin *ad, int argc, char **argv);
+static int cmd_restore(struct admin *ad, int argc, char **argv);
+static int cmd_member_list(struct admin *ad, int argc, char **argv);
+static int cmd_user_remove(struct admin *ad, int argc, char **argv);
+static int cmd_token_revoke(struct admin *ad, int argc, char **argv);
+static int cmd_connections(struct admin *ad, int argc, char **argv);
+static int cmd_version(struct admin *ad, int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "init", cmd_init, "[--port PORT]", "create DIR with its configuration and store",
@@ -67,10 +84,27 @@ static const struct cmd cmds[] = {
 	  2, 2, NULL, 0, CMD_APP },
 	{ "token", cmd_token, "ID [--ttl SECONDS]", "print a connection token (default 30 days)",
 	  1, 1, "--ttl", 1, CMD_APP },
-	{ "twilio-token", cmd_twilio_token, "TOKEN", "store the Twilio auth token",
-	  1, 1, NULL, 0, 0 },
+	{ "twilio-token", cmd_twilio_token, "TOKEN", "store the Twilio auth token "
+	  "(- : stdin, --file F)", 0, 1, "--file", 1, 0 },
 	{ "twilio-account", cmd_twilio_account, "SID", "store the Twilio account SID",
 	  1, 1, NULL, 0, 0 },
+	/* operations (issue 13) */
+	{ "check", cmd_check, "", "check the configuration and DIR's owner and modes",
+	  0, 0, NULL, 0, 0 },
+	{ "backup", cmd_backup, "BACKUPDIR", "copy store, conf and media, while running",
+	  1, 1, NULL, 0, CMD_APP },
+	{ "restore", cmd_restore, "BACKUPDIR", "create DIR (new or empty) from a backup",
+	  1, 1, NULL, 0, 0 },
+	{ "member list", cmd_member_list, "ROOM", "list the members of ROOM",
+	  1, 1, NULL, 0, CMD_APP },
+	{ "user remove", cmd_user_remove, "ID", "remove a user, its memberships and cursors",
+	  1, 1, NULL, 0, CMD_APP },
+	{ "token revoke", cmd_token_revoke, "ID", "refuse every token of ID issued until now",
+	  1, 1, NULL, 0, CMD_APP },
+	{ "connections", cmd_connections, "", "list live connections: id, user, since",
+	  0, 0, NULL, 0, CMD_APP },
+	{ "version", cmd_version, "", "print the version (also --version)", 0, 0, NULL, 0, 0 },
+	{ "--version", cmd_version, "", "", 0, 0, NULL, 0, CMD_ALIAS },
 	{ "help", cmd_help, "", "print this help (also --help, -h)", 0, 0, NULL, 0, 0 },
 	{ "--help", cmd_help, "", "", 0, 0, NULL, 0, CMD_ALIAS },
 	{ "-h", cmd_help, "", "", 0, 0, NULL, 0, CMD_ALIAS },
@@ -266,35 +300,207 @@ static int cmd_member_remove(struct admin *ad, int argc, char **argv)
 static int cmd_token(struct admin *ad, int argc, char **argv)
 {
 	char token[TOKEN_MAX], *end;
-	long ttl = DEFAULT_TTL;
+	long long ttl = DEFAULT_TTL;
 	int r;
 
 	if (argc == 3) {
-		ttl = strtol(argv[2], &end, 10);
-		if (*end || ttl <= 0)
-			return err_set(ad->err, "--ttl must be a positive number of seconds");
+		errno = 0;
+		ttl = strtoll(argv[2], &end, 10);
+		/* 9223372036854775807 wrapped around to an expired token (issue 11) */
+		if (errno || end == argv[2] || *end || ttl <= 0 || ttl > MAX_TTL) {
+			err_set(ad->err, "--ttl must be 1..%lld seconds (100 years), not '%s'",
+				MAX_TTL, argv[2]);
+			return USAGE_ERROR;
+		}
 	}
 	r = store_user_exists(ad->app.store, argv[0], ad->err);
 	if (r < 0)
 		return -1;
 	if (r == 0)
 		return err_set(ad->err, "no such user '%s'", argv[0]);
-	if (token_mint(ad->app.conf.token_secret, argv[0], time(NULL) + ttl, token, ad->err))
+	if (token_mint_issued(ad->app.conf.token_secret, argv[0], store_now_us(),
+			      time(NULL) + (time_t)ttl, token, ad->err))
 		return -1;
 	printf("%s\n", token);
 	return 0;
 }
 
+/*
+ * The secret from argv, standard input ("-") or a file (--file F): its
+ * first line without the newline. argv leaves it in `ps` and the shell's
+ * history; the other two do not.
+ */
+static int secret_arg(struct admin *ad, int argc, char **argv, char *out, size_t len)
+{
+	const char *from = NULL;
+	size_t n;
+	FILE *f;
+
+	if (argc == 1 && strcmp(argv[0], "-")) {
+		if (strlen(argv[0]) >= len)
+			return err_set(ad->err, "secret too long");
+		strcpy(out, argv[0]);
+		return 0;
+	}
+	if (argc == 1)
+		f = stdin, from = "standard input";
+	else if (argc == 2)
+		f = fopen(from = argv[1], "r");
+	else
+		return err_set(ad->err, "give the secret, - (standard input) or --file FILE");
+	if (!f)
+		return err_set(ad->err, "open %s: %s", from, strerror(errno));
+	if (!fgets(out, (int)len, f))
+		out[0] = '\0';
+	if (f != stdin)
+		fclose(f);
+	n = strlen(out);
+	if (n && out[n - 1] == '\n')
+		out[--n] = '\0';
+	else if (n == len - 1)
+		return err_set(ad->err, "%s: secret too long", from);
+	if (!n)
+		return err_set(ad->err, "%s: no secret on its first line", from);
+	return 0;
+}
+
 static int cmd_twilio_token(struct admin *ad, int argc, char **argv)
 {
-	(void)argc;
-	return conf_set(ad->var, "twilio_auth_token", argv[0], ad->err);
+	char secret[CONF_VAL_MAX + 2];
+
+	if (argc == 0 || (argc == 2 && strcmp(argv[0], "--file")))
+		return USAGE_ERROR;	/* ad->err empty: the usage text */
+	if (secret_arg(ad, argc, argv, secret, sizeof(secret)))
+		return -1;
+	return conf_set(ad->var, "twilio_auth_token", secret, ad->err);
 }
 
 static int cmd_twilio_account(struct admin *ad, int argc, char **argv)
 {
 	(void)argc;
 	return conf_set(ad->var, "twilio_account_sid", argv[0], ad->err);
+}
+
+/* ---- operations (issue 13) ---- */
+
+static void print_problem(void *ctx, const char *problem)
+{
+	int *n = ctx;
+
+	fprintf(stderr, "%s\n", problem);
+	(*n)++;
+}
+
+/* Like `nginx -t`: every problem with its place, or "ok". */
+static int cmd_check(struct admin *ad, int argc, char **argv)
+{
+	char home[CONF_PATH_MAX + 8];
+	struct store *s;
+	struct stat st;
+	int n = 0;
+
+	(void)argc, (void)argv;
+	if (app_var_check(ad->var, print_problem, &n) == 0 || access(ad->var, F_OK) == 0) {
+		conf_check(ad->var, print_problem, &n, ad->err);
+		snprintf(home, sizeof(home), "%s/db", ad->var);
+		/* the store's schema, if there is a store (check creates nothing) */
+		if (n == 0 && !stat(home, &st)) {
+			s = store_open(home, ad->err);
+			if (!s)
+				print_problem(&n, ad->err);
+			store_close(s);
+		}
+	}
+	if (n)
+		return err_set(ad->err, "check: %d problem%s", n, n == 1 ? "" : "s");
+	printf("ok\n");
+	return 0;
+}
+
+static int cmd_backup(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return backup_create(ad->app.store, ad->var, argv[0], stdout, ad->err);
+}
+
+static int cmd_restore(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return backup_restore(argv[0], ad->var, stdout, ad->err);
+}
+
+static int cmd_member_list(struct admin *ad, int argc, char **argv)
+{
+	struct store_room room;
+	char **users;
+	size_t n;
+	int r;
+
+	(void)argc;
+	r = store_room_get(ad->app.store, argv[0], &room, ad->err);
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(ad->err, "no such room '%s'", argv[0]);
+	if (store_room_members(ad->app.store, argv[0], &users, &n, ad->err))
+		return -1;
+	print_strings(users, n);
+	store_strings_free(users, n);
+	return 0;
+}
+
+static int cmd_user_remove(struct admin *ad, int argc, char **argv)
+{
+	int r = store_user_remove(ad->app.store, argv[0], ad->err);
+
+	(void)argc;
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(ad->err, "no such user '%s'", argv[0]);
+	fifo_notify_revoke(ad->var, argv[0]);	/* the relay closes its connections */
+	return 0;
+}
+
+static int cmd_token_revoke(struct admin *ad, int argc, char **argv)
+{
+	int r = store_user_revoke(ad->app.store, argv[0], store_now_us(), ad->err);
+
+	(void)argc;
+	if (r < 0)
+		return -1;
+	if (r == 0)
+		return err_set(ad->err, "no such user '%s'", argv[0]);
+	fifo_notify_revoke(ad->var, argv[0]);	/* the relay closes its connections */
+	return 0;
+}
+
+/* "CONN\tUSER\tSINCE" (ISO-8601 UTC, "-" if the relay did not say), by connection id. */
+static int cmd_connections(struct admin *ad, int argc, char **argv)
+{
+	struct store_conn *conns;
+	char since[32];
+	size_t n, i;
+	time_t t;
+
+	(void)argc, (void)argv;
+	if (store_conn_list(ad->app.store, &conns, &n, ad->err))
+		return -1;
+	for (i = 0; i < n; i++) {
+		t = (time_t)(conns[i].since_us / 1000000);
+		if (!conns[i].since_us ||
+		    !strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", gmtime(&t)))
+			strcpy(since, "-");
+		printf("%s\t%s\t%s\n", conns[i].conn, conns[i].user, since);
+	}
+	free(conns);
+	return 0;
+}
+
+static int cmd_version(struct admin *ad, int argc, char **argv)
+{
+	(void)ad, (void)argc, (void)argv;
+	return version_print("bookpics-admin");
 }
 
 int main(int argc, char **argv)
@@ -317,9 +523,13 @@ int main(int argc, char **argv)
 	r = (c->flags & CMD_APP) && app_ready(&ad.app, ad.var, ad.err) ? -1
 		: c->fn(&ad, argc - words, argv + words);
 	app_close(&ad.app);
+	if (r == USAGE_ERROR && !ad.err[0]) {
+		usage(stderr);
+		return 2;
+	}
 	if (r) {
 		fprintf(stderr, "bookpics-admin: %s\n", ad.err);
-		return 1;
+		return r == USAGE_ERROR ? 2 : 1;
 	}
 	return 0;
 }

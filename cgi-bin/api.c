@@ -17,6 +17,7 @@
 #include "media.h"
 #include "msg.h"
 #include "route.h"
+#include "version.h"
 
 #define API_MAX_BODY (16 * 1024)
 #define PAGE_DEFAULT 50
@@ -444,11 +445,13 @@ static void api(struct http_req *req, struct http_resp *resp, void *ctx)
 	match->fn(&c);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct app app = { 0 };
 	int ret;
 
+	if (argc == 2 && !strcmp(argv[1], "--version"))
+		return version_print("api.fcgi");
 	signal(SIGPIPE, SIG_IGN);
 	log_init("api");
 	ret = http_serve(api, &app, API_MAX_BODY);

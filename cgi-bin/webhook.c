@@ -13,6 +13,7 @@
 #include "log.h"
 #include "msg.h"
 #include "twsig.h"
+#include "version.h"
 
 #define WEBHOOK_MAX_BODY (64 * 1024)	/* Twilio's bodies are a few KiB */
 #define SMS_BODY_MAX 1600		/* characters: Twilio's own limit */
@@ -262,11 +263,13 @@ out:
 	form_free(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct app app = { 0 };
 	int ret;
 
+	if (argc == 2 && !strcmp(argv[1], "--version"))
+		return version_print("webhook.fcgi");
 	signal(SIGPIPE, SIG_IGN);
 	log_init("webhook");
 	ret = http_serve(webhook, &app, WEBHOOK_MAX_BODY);

@@ -75,7 +75,7 @@ static int check_url(const struct conf_key *k, char *val, char *err)
 	size_t len = strlen(val);
 
 	if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
-		return err_set(err, "conf %s: must start with http:// or https://", k->name);
+		return err_set(err, "%s: must start with http:// or https://", k->name);
 	while (len > 0 && val[len - 1] == '/')
 		val[--len] = '\0';
 	return 0;
@@ -84,14 +84,14 @@ static int check_url(const struct conf_key *k, char *val, char *err)
 static int check_name(const struct conf_key *k, char *val, char *err)
 {
 	if (!name_ok(val))
-		return err_set(err, "conf %s: invalid room name '%s'", k->name, val);
+		return err_set(err, "%s: invalid room name '%s'", k->name, val);
 	return 0;
 }
 
 static int check_secret(const struct conf_key *k, char *val, char *err)
 {
 	if (strlen(val) < 16)
-		return err_set(err, "conf %s: at least 16 characters", k->name);
+		return err_set(err, "%s: at least 16 characters", k->name);
 	return 0;
 }
 
@@ -171,7 +171,7 @@ static int key_apply(struct conf *c, const struct conf_key *k, const char *val, 
 		errno = 0;
 		n = strtol(val, &end, 10);
 		if (errno || end == val || *end || n < k->min)
-			return err_set(err, "conf %s: not a positive number '%s'", k->name, val);
+			return err_set(err, "%s: not a positive number '%s'", k->name, val);
 		memcpy(field, &n, sizeof(n));
 		return 0;
 	case CONF_ENUM:
@@ -181,20 +181,30 @@ static int key_apply(struct conf *c, const struct conf_key *k, const char *val, 
 				return 0;
 			}
 		choices_text(k->choices, names, sizeof(names));
-		return err_set(err, "conf %s: %s, not '%s'", k->name, names, val);
+		return err_set(err, "%s: %s, not '%s'", k->name, names, val);
 	}
-	return err_set(err, "conf %s: unknown type", k->name);
+	return err_set(err, "%s: unknown type", k->name);
 }
 
-/* Apply one key/value to c. */
+/*
+ * Apply one key/value to c. The message names the key but not where the
+ * value came from: conf_parse prefixes "FILE:LINE: ", conf_set "conf ", so
+ * `bookpics-admin check` and a running program say the same words.
+ */
 static int conf_apply(struct conf *c, const char *key, const char *val, char *err)
 {
 	const struct conf_key *k = conf_key(key);
+	const char *p;
 
-	if (strlen(val) >= CONF_VAL_MAX)
-		return err_set(err, "conf %s: value too long", key);
 	if (!k)
-		return err_set(err, "conf: unknown key '%s'", key);
+		return err_set(err, "unknown key '%s'", key);
+	if (strlen(val) >= CONF_VAL_MAX)
+		return err_set(err, "%s: value too long", key);
+	/* a CR or an escape in a secret is a paste gone wrong, never meant (issue 11) */
+	for (p = val; *p; p++)
+		if (iscntrl((unsigned char)*p) && *p != '\t')
+			return err_set(err, "%s: control character (byte 0x%02x) in the value", key,
+				       (unsigned char)*p);
 	return key_apply(c, k, val, err);
 }
 
@@ -219,19 +229,39 @@ static int conf_split(char *line, char **key, char **val, char *err)
 		return 0;
 	eq = strchr(s, '=');
 	if (!eq)
-		return err_set(err, "conf: expected 'key = value', got '%s'", s);
+		return err_set(err, "expected 'key = value', got '%s'", s);
 	*eq = '\0';
 	*key = trim(s);
 	*val = trim(eq + 1);
 	return 1;
 }
 
-int conf_load(struct conf *c, const char *var, char *err)
+/* A problem at path:line (line 0: the file as a whole): to fn, and the first to err. */
+static void conf_problem(const char *path, int line, const char *what, int *problems,
+			 conf_problem_fn fn, void *ctx, char *err)
 {
-	char path[CONF_PATH_MAX + 32], line[LINE_MAX_LEN], *key, *val;
+	char msg[ERR_LEN + CONF_PATH_MAX + 64];
+
+	if (line)
+		snprintf(msg, sizeof(msg), "%s:%d: %s", path, line, what);
+	else
+		snprintf(msg, sizeof(msg), "%s: %s", path, what);
+	if (!(*problems)++)
+		err_set(err, "%s", msg);
+	if (fn)
+		fn(ctx, msg);
+}
+
+/*
+ * Load var's file into c, every problem to fn (when fn is NULL, stop at
+ * the first). Returns 0, or -1 with err holding the first problem.
+ */
+static int conf_parse(struct conf *c, const char *var, conf_problem_fn fn, void *ctx, char *err)
+{
+	char path[CONF_PATH_MAX + 32], line[LINE_MAX_LEN], *key, *val, why[ERR_LEN];
+	int r, lineno = 0, problems = 0, ch;
 	struct stat st;
 	FILE *f = NULL;
-	int r, ret = -1;
 
 	if (conf_defaults(c, err))
 		return -1;
@@ -241,47 +271,71 @@ int conf_load(struct conf *c, const char *var, char *err)
 	if (conf_path(path, sizeof(path), var, "bookpics.conf", err))
 		return -1;
 	f = fopen(path, "r");
-	if (!f)
-		return err_set(err, "open %s: %s", path, strerror(errno));
-	if (fstat(fileno(f), &st)) {
-		err_set(err, "stat %s: %s", path, strerror(errno));
+	if (!f || fstat(fileno(f), &st)) {
+		snprintf(why, sizeof(why), "cannot open: %s", strerror(errno));
+		conf_problem(path, 0, why, &problems, fn, ctx, err);
 		goto out;
 	}
 	c->mtime = st.st_mtim;
-	while (fgets(line, sizeof(line), f)) {
-		r = conf_split(line, &key, &val, err);
+	while ((fn || !problems) && fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			while ((ch = fgetc(f)) != EOF && ch != '\n')
+				;	/* the rest of the overlong line */
+			snprintf(why, sizeof(why), "line longer than %d bytes", LINE_MAX_LEN - 2);
+			conf_problem(path, lineno, why, &problems, fn, ctx, err);
+			continue;
+		}
+		r = conf_split(line, &key, &val, why);
+		if (r > 0)
+			r = conf_apply(c, key, val, why) ? -1 : 1;
 		if (r < 0)
-			goto out;
-		if (r && conf_apply(c, key, val, err))
-			goto out;
+			conf_problem(path, lineno, why, &problems, fn, ctx, err);
 	}
-	if (!c->token_secret[0]) {
-		err_set(err, "conf %s: token_secret missing", path);
-		goto out;
-	}
-	ret = 0;
+	if (!problems && !c->token_secret[0])
+		conf_problem(path, 0, "token_secret missing", &problems, fn, ctx, err);
 out:
-	fclose(f);
-	return ret;
+	if (f)
+		fclose(f);
+	return problems ? -1 : 0;
+}
+
+int conf_load(struct conf *c, const char *var, char *err)
+{
+	return conf_parse(c, var, NULL, NULL, err);
+}
+
+int conf_check(const char *var, conf_problem_fn fn, void *ctx, char *err)
+{
+	struct conf c;
+
+	return conf_parse(&c, var, fn, ctx, err);
 }
 
 int conf_refresh(struct conf *c, char *err)
 {
 	char path[CONF_PATH_MAX + 32];
+	struct timespec none = { 0, -1 };	/* "the file is missing" */
 	struct conf fresh;
 	struct stat st;
 
 	if (conf_path(path, sizeof(path), c->var, "bookpics.conf", err))
 		return -1;
 	if (stat(path, &st))
-		return err_set(err, "stat %s: %s", path, strerror(errno));
-	if (st.st_mtim.tv_sec == c->mtime.tv_sec &&
-	    st.st_mtim.tv_nsec == c->mtime.tv_nsec)
-		return 0;
-	if (conf_load(&fresh, c->var, err))
-		return -1;
-	*c = fresh;
-	return 1;
+		st.st_mtim = none;
+	if ((st.st_mtim.tv_sec == c->mtime.tv_sec && st.st_mtim.tv_nsec == c->mtime.tv_nsec) ||
+	    (c->failed && st.st_mtim.tv_sec == c->failed_mtime.tv_sec &&
+	     st.st_mtim.tv_nsec == c->failed_mtime.tv_nsec))
+		return 0;	/* unchanged, or the same bad file as last time */
+	if (st.st_mtim.tv_nsec == -1) {
+		err_set(err, "%s: cannot open: %s", path, strerror(errno));
+	} else if (!conf_load(&fresh, c->var, err)) {
+		*c = fresh;
+		return 1;
+	}
+	c->failed = 1;
+	c->failed_mtime = st.st_mtim;
+	return -1;
 }
 
 static int random_hex(char *out, size_t bytes, char *err)
@@ -391,10 +445,10 @@ int conf_set(const char *var, const char *key, const char *value, char *err)
 	int found = 0, ret = -1, r;
 	FILE *f;
 
-	if (conf_defaults(&check, err) || conf_apply(&check, key, value, err))
+	if (conf_defaults(&check, err))
 		return -1;
-	if (strchr(value, '\n'))
-		return err_set(err, "conf %s: value has a newline", key);
+	if (conf_apply(&check, key, value, line))
+		return err_set(err, "conf %s", line);
 	if (conf_path(path, sizeof(path), var, "bookpics.conf", err))
 		return -1;
 	f = fopen(path, "r");

@@ -22,7 +22,12 @@ struct conf {
 	enum conf_dup duplicate_connections;
 	char metrics_token[CONF_VAL_MAX];	/* "" = /api/metrics for 127.0.0.1 only */
 	struct timespec mtime;		/* of the file when loaded */
+	int failed;			/* the file changed since, and did not load: */
+	struct timespec failed_mtime;	/* its mtime then ({0, -1}: it was missing) */
 };
+
+/* Told each problem of a conf, as "FILE:LINE: problem" (or "FILE: problem"). */
+typedef void (*conf_problem_fn)(void *ctx, const char *problem);
 
 /*
  * Create VAR (mode 0700) and VAR/bookpics.conf (mode 0600) if the file does
@@ -35,21 +40,34 @@ int conf_init(const char *var, int port, char *err);
 /*
  * Load VAR/bookpics.conf into c: defaults first, then the file. Unknown keys
  * are an error (a typo must not silently fall back to a default), so are
- * invalid values. Returns 0, or -1 with err filled and c unspecified.
+ * invalid values and control characters other than tab. Returns 0, or -1
+ * with err filled ("FILE:LINE: problem", the first one) and c unspecified.
  */
 int conf_load(struct conf *c, const char *var, char *err);
 
 /*
+ * Check VAR/bookpics.conf like conf_load, going on past a problem: fn
+ * (may be NULL) gets every one, in file order, in conf_load's words.
+ * Returns 0 when the file would load, -1 (err = the first problem).
+ */
+int conf_check(const char *var, conf_problem_fn fn, void *ctx, char *err);
+
+/*
  * Reload c from its file if the file changed since c was loaded (so that
  * `bookpics-admin twilio-token` takes effect in running processes). On a
- * failed reload c keeps its old values. Returns 1 reloaded, 0 unchanged, -1.
+ * failed reload c keeps its old values (the last good configuration) and
+ * remembers the bad file's mtime, so the same bad file is reported once.
+ * Returns 1 reloaded, 0 unchanged (or the same bad file as before), -1 a
+ * file that changed and does not load (err filled).
  */
 int conf_refresh(struct conf *c, char *err);
 
 /*
  * Set key to value in VAR/bookpics.conf, keeping every other line and
  * comment; written to a temporary file and renamed, mode 0600. The key must
- * be a known one and the value valid (checked like conf_load). Returns 0/-1.
+ * be a known one and the value valid (checked like conf_load, control
+ * characters such as CR included). Returns 0, or -1 with err
+ * ("conf KEY: problem") and the file unchanged.
  */
 int conf_set(const char *var, const char *key, const char *value, char *err);
 

@@ -89,6 +89,14 @@ int fifo_notify_user(const char *var, const char *user)
 	return n > 0 && (size_t)n < sizeof(line) && fifo_write(var, line, (size_t)n);
 }
 
+int fifo_notify_revoke(const char *var, const char *user)
+{
+	char line[128];
+	int n = snprintf(line, sizeof(line), "r %s\n", user);
+
+	return n > 0 && (size_t)n < sizeof(line) && fifo_write(var, line, (size_t)n);
+}
+
 int fifo_has_reader(const char *var)
 {
 	char path[FIFO_PATH_MAX];
@@ -132,7 +140,7 @@ int fifo_parse(const char *line, size_t len, struct fifo_notice *n, char *err)
 	memset(n, 0, sizeof(*n));
 	if (len && line[len - 1] == '\r')
 		end--;
-	if (end - p < 2 || (p[0] != FIFO_MESSAGE && p[0] != FIFO_USER) || p[1] != ' ')
+	if (end - p < 2 || (p[0] != FIFO_MESSAGE && p[0] != FIFO_USER && p[0] != FIFO_REVOKE) || p[1] != ' ')
 		return err_set(err, "unknown notice");
 	n->kind = (enum fifo_kind)p[0];
 	p += 2;

@@ -11,7 +11,8 @@
 /*
  * The FIFO is a hint, never the truth: the store is. A line tells the relay
  * to look again: "m ROOM INDEX\n" (room now ends at INDEX) or
- * "u USER\n" (USER's memberships changed). Names follow name.h, INDEX is a
+ * "u USER\n" (USER's memberships changed) or "r USER\n" (USER's tokens were
+ * revoked or USER was removed: close USER's live connections). Names follow name.h, INDEX is a
  * decimal >= 1. Lines are far below PIPE_BUF, so each write is atomic.
  * Writers: webhook.fcgi, api.fcgi, bookpics-admin. Reader: the relay.
  */
@@ -38,6 +39,7 @@ int fifo_create(const char *var, char *err);
  */
 int fifo_notify_message(const char *var, const char *room, uint64_t index);
 int fifo_notify_user(const char *var, const char *user);
+int fifo_notify_revoke(const char *var, const char *user);
 
 /*
  * Is a reader (the relay) holding var's FIFO open? Opens and closes a
@@ -51,12 +53,13 @@ int fifo_has_reader(const char *var);
 enum fifo_kind {
 	FIFO_MESSAGE = 'm',	/* a room now ends at index */
 	FIFO_USER = 'u',	/* a user's memberships changed */
+	FIFO_REVOKE = 'r',	/* a user's tokens revoked (or the user removed) */
 };
 
 /* One parsed line. */
 struct fifo_notice {
 	enum fifo_kind kind;
-	char name[NAME_LEN_MAX + 1];	/* the room (FIFO_MESSAGE) or the user (FIFO_USER) */
+	char name[NAME_LEN_MAX + 1];	/* the room (FIFO_MESSAGE) or the user (the others) */
 	uint64_t index;			/* FIFO_MESSAGE only; 0 otherwise */
 };
 

@@ -23,12 +23,15 @@ struct store {
 	DB *rooms;		/* name -> be64 last, u8 flags */
 	DB *msgs;		/* room \0 be64 index -> record JSON */
 	DB *sids;		/* MessageSid -> message key */
-	DB *users;		/* id -> be64 creation time */
+	DB *users;		/* id -> be64 creation time, be64 not-before (µs; schema 1) */
 	DB *members;		/* user \0 room -> "" */
 	DB *roomusers;		/* room \0 user -> "" */
 	DB *cursors;		/* user \0 room -> be64 index */
-	DB *conns;		/* connection id -> user id */
+	DB *conns;		/* connection id -> user id \0 be64 since (unix µs) */
+	DB *meta;		/* "schema" -> decimal STORE_SCHEMA (db_dump shows it) */
 	char home[1024];
+	int refused;		/* a schema this binary does not know: never retry */
+	int schema_was;		/* the schema found at open (0: none, before 0.13) */
 };
 
 /*
@@ -91,6 +94,14 @@ static void dbt_set(DBT *d, const void *data, size_t len)
 
 /* ---- opening, closing, retrying ---- */
 
+uint64_t store_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
 static int store_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
 {
 	(void)env, (void)tid, (void)flags;
@@ -100,7 +111,7 @@ static int store_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t fl
 static void store_close_handles(struct store *s)
 {
 	DB **dbs[] = { &s->rooms, &s->msgs, &s->sids, &s->users, &s->members,
-		       &s->roomusers, &s->cursors, &s->conns };
+		       &s->roomusers, &s->cursors, &s->conns, &s->meta };
 	size_t i;
 
 	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
@@ -128,6 +139,8 @@ static int store_open_db(struct store *s, DB **db, const char *file, char *err)
 	}
 	return 0;
 }
+
+static int store_schema_check(struct store *s, char *err);
 
 static int store_open_handles(struct store *s, char *err)
 {
@@ -180,7 +193,9 @@ static int store_open_handles(struct store *s, char *err)
 	    store_open_db(s, &s->members, "members.db", err) ||
 	    store_open_db(s, &s->roomusers, "roomusers.db", err) ||
 	    store_open_db(s, &s->cursors, "cursors.db", err) ||
-	    store_open_db(s, &s->conns, "conns.db", err))
+	    store_open_db(s, &s->conns, "conns.db", err) ||
+	    store_open_db(s, &s->meta, "meta.db", err) ||
+	    store_schema_check(s, err))
 		goto fail;
 	return 0;
 fail:
@@ -208,7 +223,7 @@ struct store *store_open(const char *home, char *err)
 	}
 	strcpy(s->home, home);
 	/* Several processes may open (and recover) at once at start-up. */
-	for (tries = 0; tries < REOPEN_MAX; tries++) {
+	for (tries = 0; tries < REOPEN_MAX && !s->refused; tries++) {
 		if (!store_open_handles(s, err))
 			return s;
 		usleep(50000);
@@ -842,12 +857,17 @@ void store_strings_free(char **v, size_t n)
 
 int store_user_add(struct store *s, const char *id, char *err)
 {
-	unsigned char when[8];
+	unsigned char when[16];
 	struct kv_arg a;
 
 	if (!store_name_ok(id))
 		return err_set(err, "invalid user id '%s'", id);
 	put_be64(when, (uint64_t)time(NULL));
+	/*
+	 * Not before its creation: a token of an earlier user of the same id
+	 * (removed, then added again) must not come back to life.
+	 */
+	put_be64(when + 8, store_now_us());
 	memset(&a, 0, sizeof(a));
 	a.db = s->users, a.key = id, a.klen = strlen(id);
 	a.val = when, a.vlen = sizeof(when), a.flags = DB_NOOVERWRITE;
@@ -1051,11 +1071,18 @@ int store_cursor_set(struct store *s, const char *user, const char *room,
 
 int store_conn_add(struct store *s, const char *conn, const char *user, char *err)
 {
+	unsigned char val[STORE_NAME_MAX + 1 + 8];
+	size_t ulen = strlen(user);
 	struct kv_arg a;
 
+	if (ulen > STORE_NAME_MAX)
+		return err_set(err, "add connection: user id too long");
+	/* "user\0since": readers of the user id stop at the NUL (schema 0 had no since) */
+	memcpy(val, user, ulen + 1);
+	put_be64(val + ulen + 1, store_now_us());
 	memset(&a, 0, sizeof(a));
 	a.db = s->conns, a.key = conn, a.klen = strlen(conn);
-	a.val = user, a.vlen = strlen(user);
+	a.val = val, a.vlen = ulen + 1 + 8;
 	return store_run(s, op_kv_put, &a, TXN_WRITE, "add connection", err);
 }
 
@@ -1087,5 +1114,335 @@ int store_conn_users(struct store *s, char ***users, size_t *n, char *err)
 		return -1;
 	if (*n)
 		qsort(*users, *n, sizeof(**users), str_cmp);
+	return 0;
+}
+
+/* ---- schema, revocation, removal, listings (bookpics 0.13) ---- */
+
+struct schema_arg {
+	int found;		/* the store's version, 0 = none written (before 0.13) */
+};
+
+/* Read the schema; write STORE_SCHEMA over an older (or missing) one. */
+static int op_schema(struct store *s, DB_TXN *txn, void *p)
+{
+	struct schema_arg *a = p;
+	char buf[16];
+	DBT k, v;
+	int ret;
+
+	a->found = 0;
+	dbt_set(&k, "schema", 6);
+	memset(&v, 0, sizeof(v));
+	ret = s->meta->get(s->meta, txn, &k, &v, DB_RMW);
+	if (ret && ret != DB_NOTFOUND)
+		return ret;
+	if (!ret) {
+		if (v.size >= sizeof(buf))
+			return EINVAL;
+		memcpy(buf, v.data, v.size);
+		buf[v.size] = '\0';
+		a->found = atoi(buf);
+		if (a->found < 1)
+			return EINVAL;
+		if (a->found >= STORE_SCHEMA)
+			return 0;	/* current, or newer: the caller refuses that */
+	}
+	/*
+	 * Upgrades, one schema at a time. 0 -> 1 converts nothing: 8-byte
+	 * user records read as "not before 0", connection records without
+	 * a time as "since 0"; writing the version is all.
+	 */
+	snprintf(buf, sizeof(buf), "%d", STORE_SCHEMA);
+	dbt_set(&v, buf, strlen(buf));
+	return s->meta->put(s->meta, txn, &k, &v, 0);
+}
+
+static int store_schema_check(struct store *s, char *err)
+{
+	struct schema_arg a = { 0 };
+
+	if (store_run(s, op_schema, &a, TXN_WRITE, "store schema", err))
+		return -1;
+	if (a.found > STORE_SCHEMA) {
+		s->refused = 1;
+		return err_set(err, "store %s has schema version %d, but this bookpics knows "
+			       "versions up to %d: run the newer bookpics that wrote it "
+			       "(docs/UPGRADING.md)", s->home, a.found, STORE_SCHEMA);
+	}
+	s->schema_was = a.found;
+	return 0;
+}
+
+int store_schema(struct store *s, int *was)
+{
+	if (was)
+		*was = s->schema_was;
+	return STORE_SCHEMA;
+}
+
+/* A user record's not-before (µs), 0 when it has none (schema 0). */
+static uint64_t user_not_before(const DBT *v)
+{
+	return v->size >= 16 ? get_be64((unsigned char *)v->data + 8) : 0;
+}
+
+struct user_arg {
+	const char *id;
+	uint64_t us;		/* revoke: the new not-before */
+	uint64_t not_before;	/* get: the record's */
+	int result;
+};
+
+static int op_user_get(struct store *s, DB_TXN *txn, void *p)
+{
+	struct user_arg *a = p;
+	DBT k, v;
+	int ret;
+
+	dbt_set(&k, a->id, strlen(a->id));
+	memset(&v, 0, sizeof(v));
+	ret = s->users->get(s->users, txn, &k, &v, 0);
+	a->result = ret == 0;
+	a->not_before = ret ? 0 : user_not_before(&v);
+	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+int store_user_not_before(struct store *s, const char *id, uint64_t *us, char *err)
+{
+	struct user_arg a = { id, 0, 0, 0 };
+
+	*us = 0;
+	if (!store_name_ok(id))
+		return 0;
+	if (store_run(s, op_user_get, &a, TXN_READ, "read user", err))
+		return -1;
+	*us = a.not_before;
+	return a.result;
+}
+
+static int op_user_revoke(struct store *s, DB_TXN *txn, void *p)
+{
+	struct user_arg *a = p;
+	unsigned char val[16];
+	DBT k, v;
+	int ret;
+
+	a->result = 0;
+	dbt_set(&k, a->id, strlen(a->id));
+	memset(&v, 0, sizeof(v));
+	ret = s->users->get(s->users, txn, &k, &v, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret)
+		return ret;
+	put_be64(val, v.size >= 8 ? get_be64(v.data) : 0);
+	/* never backwards: a revocation is not undone by an older one */
+	put_be64(val + 8, a->us > user_not_before(&v) ? a->us : user_not_before(&v));
+	dbt_set(&v, val, sizeof(val));
+	if ((ret = s->users->put(s->users, txn, &k, &v, 0)))
+		return ret;
+	a->result = 1;
+	return 0;
+}
+
+int store_user_revoke(struct store *s, const char *id, uint64_t us, char *err)
+{
+	struct user_arg a = { id, us, 0, 0 };
+
+	if (!store_name_ok(id))
+		return 0;
+	if (store_run(s, op_user_revoke, &a, TXN_WRITE, "revoke tokens", err))
+		return -1;
+	return a.result;
+}
+
+/* Delete every key "prefix\0..." of db inside txn; *rests (may be NULL) collects the rests. */
+static int del_prefix(DB *db, DB_TXN *txn, const char *prefix, char ***rests, size_t *n)
+{
+	size_t plen = strlen(prefix) + 1, cap = 0;
+	char key[KEY_MAX], **grown;
+	DBC *c = NULL;
+	DBT k, v;
+	int ret;
+
+	if ((ret = db->cursor(db, txn, &c, 0)))
+		return ret;
+	memcpy(key, prefix, plen);
+	dbt_set(&k, key, plen);
+	k.ulen = sizeof(key);
+	k.flags = DB_DBT_USERMEM;
+	memset(&v, 0, sizeof(v));
+	ret = c->get(c, &k, &v, DB_SET_RANGE | DB_RMW);
+	while (!ret && k.size >= plen && !memcmp(k.data, prefix, plen)) {
+		if (rests) {
+			if (*n == cap) {
+				cap = cap ? 2 * cap : 16;
+				grown = realloc(*rests, cap * sizeof(*grown));
+				if (!grown) {
+					ret = ENOMEM;
+					break;
+				}
+				*rests = grown;
+			}
+			(*rests)[*n] = strndup((char *)k.data + plen, k.size - plen);
+			if (!(*rests)[*n]) {
+				ret = ENOMEM;
+				break;
+			}
+			(*n)++;
+		}
+		if ((ret = c->del(c, 0)))
+			break;
+		ret = c->get(c, &k, &v, DB_NEXT | DB_RMW);
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	c->close(c);
+	return ret;
+}
+
+static int op_user_remove(struct store *s, DB_TXN *txn, void *p)
+{
+	struct user_arg *a = p;
+	char key[KEY_MAX], **rooms = NULL;
+	size_t n = 0, i;
+	DBT k;
+	int ret;
+
+	a->result = 0;
+	dbt_set(&k, a->id, strlen(a->id));
+	ret = s->users->del(s->users, txn, &k, 0);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret)
+		return ret;
+	/* memberships both ways, then the cursors */
+	if ((ret = del_prefix(s->members, txn, a->id, &rooms, &n)))
+		goto out;
+	for (i = 0; i < n; i++) {
+		dbt_set(&k, key, key_pair(key, rooms[i], a->id));
+		ret = s->roomusers->del(s->roomusers, txn, &k, 0);
+		if (ret && ret != DB_NOTFOUND)
+			goto out;
+	}
+	if ((ret = del_prefix(s->cursors, txn, a->id, NULL, NULL)))
+		goto out;
+	a->result = 1;
+out:
+	store_strings_free(rooms, n);
+	return ret;
+}
+
+int store_user_remove(struct store *s, const char *id, char *err)
+{
+	struct user_arg a = { id, 0, 0, 0 };
+
+	if (!store_name_ok(id))
+		return 0;
+	if (store_run(s, op_user_remove, &a, TXN_WRITE, "remove user", err))
+		return -1;
+	return a.result;
+}
+
+struct conns_arg {
+	struct store_conn *conns;
+	size_t n;
+};
+
+static int op_conn_list(struct store *s, DB_TXN *txn, void *p)
+{
+	struct conns_arg *a = p;
+	struct store_conn *grown, *c;
+	size_t cap = 0, ulen;
+	DBC *cur = NULL;
+	DBT k, v;
+	int ret;
+
+	free(a->conns);
+	a->conns = NULL;
+	a->n = 0;
+	if ((ret = s->conns->cursor(s->conns, txn, &cur, 0)))
+		return ret;
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	while ((ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
+		ulen = strnlen(v.data, v.size);
+		if (k.size >= sizeof(c->conn) || ulen > STORE_NAME_MAX)
+			continue;
+		if (a->n == cap) {
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(a->conns, cap * sizeof(*grown));
+			if (!grown) {
+				ret = ENOMEM;
+				break;
+			}
+			a->conns = grown;
+		}
+		c = &a->conns[a->n++];
+		memcpy(c->conn, k.data, k.size);
+		c->conn[k.size] = '\0';
+		memcpy(c->user, v.data, ulen);
+		c->user[ulen] = '\0';
+		c->since_us = v.size == ulen + 1 + 8 ?
+			get_be64((unsigned char *)v.data + ulen + 1) : 0;
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	cur->close(cur);
+	return ret;
+}
+
+int store_conn_list(struct store *s, struct store_conn **conns, size_t *n, char *err)
+{
+	struct conns_arg a = { NULL, 0 };
+
+	if (store_run(s, op_conn_list, &a, TXN_READ, "list connections", err)) {
+		free(a.conns);
+		return -1;
+	}
+	*conns = a.conns;
+	*n = a.n;
+	return 0;
+}
+
+/* ---- backup ---- */
+
+int store_backup(struct store *s, const char *target, char *err)
+{
+	int ret;
+
+	if (!s->env && store_open_handles(s, err))
+		return -1;
+	/* a checkpoint first (db_hotbackup -c): less log to copy and replay */
+	if ((ret = s->env->txn_checkpoint(s->env, 0, 0, 0)))
+		return err_set(err, "checkpoint: %s", db_strerror(ret));
+	/*
+	 * The database files, then every log file, while writers go on;
+	 * Berkeley DB holds off log removal meanwhile. Recovery of the copy
+	 * (store_recover) brings every file to the end of the copied log:
+	 * every transaction committed before this call is in it.
+	 */
+	if ((ret = s->env->backup(s->env, target, DB_CREATE)))
+		return err_set(err, "backup %s to %s: %s", s->home, target,
+			       ret > 0 ? strerror(ret) : db_strerror(ret));
+	return 0;
+}
+
+int store_recover(const char *home, char *err)
+{
+	u_int32_t flags = DB_CREATE | DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
+			  DB_INIT_TXN | DB_RECOVER_FATAL | DB_PRIVATE;
+	DB_ENV *env;
+	int ret;
+
+	if ((ret = db_env_create(&env, 0)))
+		return err_set(err, "db_env_create: %s", db_strerror(ret));
+	env->set_errfile(env, stderr);
+	env->set_errpfx(env, "bookpics db");
+	ret = env->open(env, home, flags, 0600);
+	env->close(env, 0);
+	if (ret)
+		return err_set(err, "catastrophic recovery of %s: %s", home, db_strerror(ret));
 	return 0;
 }

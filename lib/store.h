@@ -147,4 +147,62 @@ int store_conn_remove(struct store *s, const char *conn, char *err);
 int store_conn_clear(struct store *s, char *err);
 int store_conn_users(struct store *s, char ***users, size_t *n, char *err);
 
+/* ---- since bookpics 0.13 ---- */
+
+/*
+ * The store's schema: meta.db "schema" holds it (decimal text). store_open
+ * writes it into a new store, upgrades an older store to it (0 -> 1 only
+ * writes the version: older records read compatibly), and refuses a store
+ * with a newer schema, naming both versions (no retry: it cannot change).
+ */
+#define STORE_SCHEMA 1
+
+/* STORE_SCHEMA; *was (may be NULL): what store_open found (0: none). */
+int store_schema(struct store *s, int *was);
+
+/* The wall clock in microseconds since 1970 (revocations, connections). */
+uint64_t store_now_us(void);
+
+/*
+ * Tokens: a user's "not before" time (µs). A token issued before it is
+ * refused (app_token_user). Set to the creation time by store_user_add.
+ * not_before: 1 (*us filled; 0 for a user of schema 0), 0 no such user,
+ * -1. revoke: sets it to us unless it is later already; 1 done, 0 no such
+ * user, -1.
+ */
+int store_user_not_before(struct store *s, const char *id, uint64_t *us, char *err);
+int store_user_revoke(struct store *s, const char *id, uint64_t us, char *err);
+
+/*
+ * Remove user id with its memberships (both directions) and cursors, in one
+ * transaction; its tokens then fail ("unknown user"). Messages it sent
+ * stay. Returns 1 removed, 0 no such user, -1.
+ */
+int store_user_remove(struct store *s, const char *id, char *err);
+
+/* One live connection record, as the relay wrote it. */
+struct store_conn {
+	char conn[64];			/* the connection id */
+	char user[STORE_NAME_MAX + 1];
+	uint64_t since_us;		/* when it connected (µs), 0 if unknown */
+};
+
+/*
+ * Hot backup of s's environment into directory target (created; it must
+ * not hold an earlier backup): a checkpoint, then DB_ENV->backup (the
+ * database files, then the logs) while other processes keep writing.
+ * Open the copy only after store_recover. Returns 0/-1.
+ */
+int store_backup(struct store *s, const char *target, char *err);
+
+/*
+ * Catastrophic recovery (DB_RECOVER_FATAL) of the environment in home, a
+ * copy no process has open: replays its whole log, so a hot backup comes
+ * out consistent with every transaction it holds. Returns 0/-1.
+ */
+int store_recover(const char *home, char *err);
+
+/* Every live connection, in connection id order, into a malloc'd array (free()). 0/-1. */
+int store_conn_list(struct store *s, struct store_conn **conns, size_t *n, char *err);
+
 #endif

@@ -17,8 +17,10 @@
 #include "err.h"
 #include "log.h"
 #include "relay.h"
+#include "version.h"
 
-static const char usage[] = "usage: bookpics-relay --port PORT [--iface ADDR] [--var DIR] [--log FILE]\n";
+static const char usage[] = "usage: bookpics-relay --port PORT [--iface ADDR] [--var DIR] [--log FILE]\n"
+			    "       bookpics-relay --version\n";
 
 /*
  * The loop is libev's (epoll), not lws's default poll() over every
@@ -134,7 +136,9 @@ int main(int argc, char **argv)
 	int i, ret = 1;
 
 	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--port") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--version")) {
+			return version_print("bookpics-relay");
+		} else if (!strcmp(argv[i], "--port") && i + 1 < argc) {
 			port = strtol(argv[++i], &end, 10);
 			if (*end || port < 1 || port > 65535) {
 				fputs("bookpics-relay: --port must be 1..65535\n", stderr);

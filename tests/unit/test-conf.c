@@ -1,6 +1,8 @@
 /* test-conf.c - bookpics.conf: creation, loading, editing, media_hosts matching. */
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "conf.h"
 #include "err.h"
@@ -32,7 +34,10 @@ static void read_masked(const char *path, char *out, size_t len)
 		fclose(f);
 }
 
-/* Load a file holding only the secret and line; the error ("" if it loads). */
+/*
+ * Load a file holding only the secret and line; the error ("" if it
+ * loads) without its "PATH:" prefix, so "2: KEY: problem".
+ */
 static const char *load_with(const char *dir, const char *path, const char *line, struct conf *c)
 {
 	static char err[ERR_LEN];
@@ -42,7 +47,7 @@ static const char *load_with(const char *dir, const char *path, const char *line
 	write_file(path, text);
 	err[0] = '\0';
 	conf_load(c, dir, err);
-	return err;
+	return strncmp(err, path, strlen(path)) ? err : err + strlen(path) + 1;
 }
 
 /* Every key's check and its message; defaults for the keys a file leaves out. */
@@ -57,33 +62,80 @@ static void test_keys(const char *dir, const char *path)
 	      c.twilio_auth_token[0] == '\0' && c.media_max_bytes == 5242880 &&
 	      c.duplicate_connections == CONF_DUP_REFUSE, "every other key at its default");
 	CHECK_STR(load_with(dir, path, "public_url = ftp://x", &c),
-		  "conf public_url: must start with http:// or https://", "public_url checked");
+		  "2: public_url: must start with http:// or https://", "public_url checked");
 	CHECK(!strcmp(load_with(dir, path, "public_url = https://a.org///", &c), "") &&
 	      !strcmp(c.public_url, "https://a.org"), "public_url: every trailing slash dropped");
 	CHECK_STR(load_with(dir, path, "twilio_room = a/b", &c),
-		  "conf twilio_room: invalid room name 'a/b'", "twilio_room follows the name rule");
+		  "2: twilio_room: invalid room name 'a/b'", "twilio_room follows the name rule");
 	CHECK_STR(load_with(dir, path, "twilio_room = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", &c),
-		  "conf twilio_room: invalid room name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'",
+		  "2: twilio_room: invalid room name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'",
 		  "twilio_room: 65 bytes is too long");
 	CHECK_STR(load_with(dir, path, "token_secret = short", &c),
-		  "conf token_secret: at least 16 characters", "token_secret checked");
+		  "2: token_secret: at least 16 characters", "token_secret checked");
 	CHECK_STR(load_with(dir, path, "media_max_bytes = 0", &c),
-		  "conf media_max_bytes: not a positive number '0'", "media_max_bytes positive");
+		  "2: media_max_bytes: not a positive number '0'", "media_max_bytes positive");
 	CHECK_STR(load_with(dir, path, "media_max_bytes = 12k", &c),
-		  "conf media_max_bytes: not a positive number '12k'", "media_max_bytes a number");
+		  "2: media_max_bytes: not a positive number '12k'", "media_max_bytes a number");
 	CHECK(!strcmp(load_with(dir, path, "media_max_bytes = 1", &c), "") && c.media_max_bytes == 1,
 	      "media_max_bytes 1 is fine");
 	CHECK_STR(load_with(dir, path, "duplicate_connections = sometimes", &c),
-		  "conf duplicate_connections: refuse, replace or allow, not 'sometimes'",
+		  "2: duplicate_connections: refuse, replace or allow, not 'sometimes'",
 		  "duplicate_connections names its choices");
 	CHECK(!strcmp(load_with(dir, path, "duplicate_connections = allow", &c), "") &&
 	      c.duplicate_connections == CONF_DUP_ALLOW, "duplicate_connections = allow");
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big, "media_hosts = ", 14);
-	CHECK_STR(load_with(dir, path, big, &c), "conf media_hosts: value too long", "values have a limit");
-	CHECK_STR(load_with(dir, path, "twilio_room", &c), "conf: expected 'key = value', got 'twilio_room'",
+	CHECK_STR(load_with(dir, path, big, &c), "2: media_hosts: value too long", "values have a limit");
+	CHECK_STR(load_with(dir, path, "twilio_room", &c), "2: expected 'key = value', got 'twilio_room'",
 		  "a line without '='");
+}
+
+static void problem(void *ctx, const char *msg)
+{
+	char *out = ctx;
+
+	strcat(out, msg);
+	strcat(out, "\n");
+}
+
+/* A file's mtime set to t seconds: two writes in one clock tick look alike. */
+static void touch_at(const char *path, time_t t)
+{
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+
+	utimensat(AT_FDCWD, path, ts, 0);
+}
+
+/* conf_check lists every problem; conf_refresh keeps the last good conf. */
+static void test_check(const char *dir, const char *path)
+{
+	char got[2048] = "", want[2048], err[ERR_LEN];
+	struct conf c;
+
+	write_file(path, "token_secret = 0123456789abcdef0\nmedia_host = x\n# fine\n"
+		   "public_url\nmedia_max_bytes = -1\n");
+	CHECK(conf_check(dir, problem, got, err) == -1, "check fails on a bad file");
+	snprintf(want, sizeof(want), "%s:2: unknown key 'media_host'\n"
+		 "%s:4: expected 'key = value', got 'public_url'\n"
+		 "%s:5: media_max_bytes: not a positive number '-1'\n", path, path, path);
+	CHECK_STR(got, want, "every problem, file order, FILE:LINE");
+	snprintf(want, sizeof(want), "%s:2: unknown key 'media_host'", path);
+	CHECK_STR(err, want, "err: the first one, as conf_load says it");
+	CHECK(conf_load(&c, dir, err) == -1 && !strcmp(err, want), "conf_load: the same words");
+
+	write_file(path, "token_secret = 0123456789abcdef0\ntwilio_room = good\n");
+	touch_at(path, 1000);
+	CHECK(conf_load(&c, dir, err) == 0 && conf_check(dir, problem, got, err) == 0, "good file");
+	write_file(path, "token_secret = 0123456789abcdef0\ntwilio_room = bad room\n");
+	touch_at(path, 1001);
+	CHECK(conf_refresh(&c, err) == -1 && !strcmp(c.twilio_room, "good"),
+	      "a bad edit: reported, the last good conf kept");
+	CHECK(conf_refresh(&c, err) == 0 && !strcmp(c.twilio_room, "good"),
+	      "the same bad file: reported once");
+	write_file(path, "token_secret = 0123456789abcdef0\ntwilio_room = better\n");
+	touch_at(path, 1002);
+	CHECK(conf_refresh(&c, err) == 1 && !strcmp(c.twilio_room, "better"), "the next good one loads");
 }
 
 int main(void)
@@ -138,6 +190,9 @@ int main(void)
 	CHECK(conf_set(dir, "nope", "1", err) == -1, "unknown key refused by set");
 	CHECK(conf_set(dir, "duplicate_connections", "sometimes", err) == -1, "bad value refused");
 	CHECK(conf_set(dir, "twilio_auth_token", "a\nb", err) == -1, "newline refused");
+	CHECK(conf_set(dir, "twilio_auth_token", "tok\r", err) == -1 &&
+	      !strcmp(err, "conf twilio_auth_token: control character (byte 0x0d) in the value"),
+	      "CR refused (issue 11)");
 	CHECK(conf_set(dir, "twilio_room", "a b", err) == -1 &&
 	      !strcmp(err, "conf twilio_room: invalid room name 'a b'"), "set checks like load");
 	CHECK(conf_load(&c2, dir, err) == 0 && !strcmp(c2.twilio_auth_token, "tok123") &&
@@ -145,7 +200,8 @@ int main(void)
 
 	write_file(path, "token_secret = 0123456789abcdef0\ntypo_key = 1\n");
 	CHECK(conf_load(&c2, dir, err) == -1, "an unknown key is an error");
-	CHECK_STR(err, "conf: unknown key 'typo_key'", "naming it");
+	snprintf(text, sizeof(text), "%s:2: unknown key 'typo_key'", path);
+	CHECK_STR(err, text, "naming file, line and key");
 	write_file(path, "token_secret = 0123456789abcdef0\nmedia_max_bytes = lots\n");
 	CHECK(conf_load(&c2, dir, err) == -1, "a bad number is an error");
 	write_file(path, "# comment\n\n  token_secret=0123456789abcdef0  \nmedia_hosts = api.twilio.com, http://127.0.0.1:9000\nduplicate_connections = replace\n");
@@ -164,6 +220,7 @@ int main(void)
 	CHECK(!conf_media_allowed(&c2, "http://127.0.0.1:90001/media/1"), "not a longer port");
 	CHECK(!conf_media_allowed(&c2, "https://127.0.0.1:9000/media/1"), "not another scheme");
 	test_keys(dir, path);
+	test_check(dir, path);
 	snprintf(path, sizeof(path), "rm -rf %s", dir);
 	if (system(path) != 0)
 		return 1;
