@@ -279,7 +279,8 @@ static int cmd_token(struct admin *ad, int argc, char **argv)
 		return -1;
 	if (r == 0)
 		return err_set(ad->err, "no such user '%s'", argv[0]);
-	if (token_mint(ad->app.conf.token_secret, argv[0], time(NULL) + ttl, token, ad->err))
+	if (token_mint_issued(ad->app.conf.token_secret, argv[0], store_now_us(),
+			      time(NULL) + (time_t)ttl, token, ad->err))
 		return -1;
 	printf("%s\n", token);
 	return 0;

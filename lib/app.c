@@ -38,19 +38,20 @@ int app_ready(struct app *a, const char *var, char *err)
 
 enum app_token app_token_user(struct app *a, const char *token, char *user, char *err)
 {
+	uint64_t issued, not_before;
 	int r;
 
-	if (token_verify(a->conf.token_secret, token, time(NULL), user, err)) {
+	if (token_verify_issued(a->conf.token_secret, token, time(NULL), user, &issued, err)) {
 		user[0] = '\0';
 		return APP_TOKEN_REJECTED;
 	}
-	r = store_user_exists(a->store, user, err);
-	if (r == 1)
+	r = store_user_not_before(a->store, user, &not_before, err);
+	if (r == 1 && issued >= not_before)
 		return APP_TOKEN_USER;
 	user[0] = '\0';
 	if (r < 0)
 		return APP_TOKEN_STORE_FAILED;
-	err_set(err, "unknown user");
+	err_set(err, r ? "token revoked" : "unknown user");
 	return APP_TOKEN_REJECTED;
 }
 

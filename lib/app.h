@@ -25,7 +25,7 @@ int app_ready(struct app *a, const char *var, char *err);
 /* What a connection token says about its bearer (app_token_user). */
 enum app_token {
 	APP_TOKEN_USER,		/* a valid token of an existing user */
-	APP_TOKEN_REJECTED,	/* malformed, bad signature, expired, or unknown user */
+	APP_TOKEN_REJECTED,	/* malformed, bad signature, expired, revoked, or unknown user */
 	APP_TOKEN_STORE_FAILED	/* the store could not say whether the user exists */
 };
 
@@ -33,7 +33,8 @@ enum app_token {
  * Which user is this token (the "TOKEN" of "Bearer TOKEN" or ?token=)?
  * The one place both the HTTP API and the relay ask it: token_verify
  * against a->conf.token_secret at the current time, then the user must
- * exist in a->store (a ready app). user (STORE_NAME_MAX + 1 bytes) gets the
+ * exist in a->store (a ready app) and the token must not be issued before
+ * the user's not-before time (store_user_revoke; "token revoked"). user (STORE_NAME_MAX + 1 bytes) gets the
  * user id on APP_TOKEN_USER and "" otherwise. On APP_TOKEN_REJECTED err
  * holds the words for the client ("token expired", "unknown user", ...);
  * on APP_TOKEN_STORE_FAILED err holds the store's error, for the log.

@@ -23,7 +23,7 @@ struct store {
 	DB *rooms;		/* name -> be64 last, u8 flags */
 	DB *msgs;		/* room \0 be64 index -> record JSON */
 	DB *sids;		/* MessageSid -> message key */
-	DB *users;		/* id -> be64 creation time */
+	DB *users;		/* id -> be64 creation time[, be64 not-before (µs)] */
 	DB *members;		/* user \0 room -> "" */
 	DB *roomusers;		/* room \0 user -> "" */
 	DB *cursors;		/* user \0 room -> be64 index */
@@ -1058,4 +1058,90 @@ int store_conn_users(struct store *s, char ***users, size_t *n, char *err)
 	if (*n)
 		qsort(*users, *n, sizeof(**users), str_cmp);
 	return 0;
+}
+
+/* ---- token revocation ---- */
+
+uint64_t store_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* A user record's not-before (µs), 0 when it has none (never revoked). */
+static uint64_t user_not_before(const DBT *v)
+{
+	return v->size >= 16 ? get_be64((unsigned char *)v->data + 8) : 0;
+}
+
+struct user_arg {
+	const char *id;
+	uint64_t us;		/* revoke: the new not-before */
+	uint64_t not_before;	/* get: the record's */
+	int result;
+};
+
+static int op_user_get(struct store *s, DB_TXN *txn, void *p)
+{
+	struct user_arg *a = p;
+	DBT k, v;
+	int ret;
+
+	dbt_set(&k, a->id, strlen(a->id));
+	memset(&v, 0, sizeof(v));
+	ret = s->users->get(s->users, txn, &k, &v, 0);
+	a->result = ret == 0;
+	a->not_before = ret ? 0 : user_not_before(&v);
+	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+int store_user_not_before(struct store *s, const char *id, uint64_t *us, char *err)
+{
+	struct user_arg a = { id, 0, 0, 0 };
+
+	*us = 0;
+	if (!store_name_ok(id))
+		return 0;
+	if (store_run(s, op_user_get, &a, TXN_READ, "read user", err))
+		return -1;
+	*us = a.not_before;
+	return a.result;
+}
+
+static int op_user_revoke(struct store *s, DB_TXN *txn, void *p)
+{
+	struct user_arg *a = p;
+	unsigned char val[16];
+	DBT k, v;
+	int ret;
+
+	a->result = 0;
+	dbt_set(&k, a->id, strlen(a->id));
+	memset(&v, 0, sizeof(v));
+	ret = s->users->get(s->users, txn, &k, &v, DB_RMW);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret)
+		return ret;
+	put_be64(val, v.size >= 8 ? get_be64(v.data) : 0);
+	/* never backwards: a revocation is not undone by an older one */
+	put_be64(val + 8, a->us > user_not_before(&v) ? a->us : user_not_before(&v));
+	dbt_set(&v, val, sizeof(val));
+	if ((ret = s->users->put(s->users, txn, &k, &v, 0)))
+		return ret;
+	a->result = 1;
+	return 0;
+}
+
+int store_user_revoke(struct store *s, const char *id, uint64_t us, char *err)
+{
+	struct user_arg a = { id, us, 0, 0 };
+
+	if (!store_name_ok(id))
+		return 0;
+	if (store_run(s, op_user_revoke, &a, TXN_WRITE, "revoke tokens", err))
+		return -1;
+	return a.result;
 }

@@ -133,4 +133,18 @@ int store_conn_remove(struct store *s, const char *conn, char *err);
 int store_conn_clear(struct store *s, char *err);
 int store_conn_users(struct store *s, char ***users, size_t *n, char *err);
 
+/* The wall clock in microseconds since 1970 (revocations). */
+uint64_t store_now_us(void);
+
+/*
+ * Tokens: a user's "not before" time (µs). A token issued before it is
+ * refused (app_token_user). A user record of 8 bytes (never revoked) has
+ * none: 0. not_before: 1 (*us filled), 0 no such user, -1. revoke: sets
+ * it to us unless it is later already (never backwards); 1 done, 0 no such
+ * user, -1. The same interface as bookpics-admin's `token revoke` (branch
+ * s13-admin-ops), which also sets it at store_user_add.
+ */
+int store_user_not_before(struct store *s, const char *id, uint64_t *us, char *err);
+int store_user_revoke(struct store *s, const char *id, uint64_t us, char *err);
+
 #endif

@@ -122,10 +122,10 @@ test_expect_success 'member add, member remove' '
 	test_cmp expect err
 '
 
-test_expect_success 'token: USER.EXPIRY.SIG, 30 days or --ttl' '
+test_expect_success 'token: USER.EXPIRY.ISSUED.SIG, 30 days or --ttl' '
 	now=$(date +%s) &&
 	admin token uuid1 >out &&
-	grep -q "^uuid1\.[0-9]*\.[A-Za-z0-9_-]*$" out &&
+	grep -q "^uuid1\.[0-9]*\.[0-9]*\.[A-Za-z0-9_-]*$" out &&
 	exp=$(cut -d. -f2 out) &&
 	test $exp -ge $((now + 2592000)) && test $exp -le $((now + 2592005)) &&
 	admin token uuid1 --ttl 60 >out &&
