@@ -20,6 +20,11 @@ struct conf {
 	char media_hosts[CONF_VAL_MAX];	/* comma or space separated */
 	long media_max_bytes;
 	enum conf_dup duplicate_connections;
+	char admin_token[CONF_VAL_MAX];	/* "" = the server API (/api/admin/) is off */
+	char cors_origins[CONF_VAL_MAX];	/* "scheme://host[:port],...", lowercase */
+	char ws_origins[CONF_VAL_MAX];	/* the same form */
+	char hook_url[CONF_VAL_MAX];	/* "" = no event hooks */
+	char hook_secret[CONF_VAL_MAX];
 	struct timespec mtime;		/* of the file when loaded */
 };
 
