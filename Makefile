@@ -65,7 +65,9 @@ ifneq ($(RELAY_SRC),)
 PROGRAMS += $(BIN)/bookpics-relay
 endif
 
-all: $(PROGRAMS)
+# The page imports Vue from node_modules (see the $(VUE_FILE) rule below).
+VUE_FILE = node_modules/vue/dist/vue.esm-browser.prod.js
+all: $(PROGRAMS) | $(VUE_FILE)
 
 # Every flag that shapes an object or a link, in one file that changes only
 # when they do: `make CFLAGS=-O0` after `make` rebuilds everything.
@@ -192,6 +194,61 @@ fuzz: deps fuzz-build
 clean:
 	rm -rf build bin
 
+# make install [PREFIX=/usr/local] [DESTDIR=], GNU conventions: programs,
+# the front end with its one Vue file, the templates and the set-up script
+# under $(DESTDIR)$(PREFIX); the systemd units and the logrotate file under
+# $(DESTDIR)$(systemdunitdir) and $(DESTDIR)$(logrotatedir).
+PREFIX ?= /usr/local
+prefix ?= $(PREFIX)
+exec_prefix ?= $(prefix)
+bindir ?= $(exec_prefix)/bin
+libexecdir ?= $(exec_prefix)/libexec
+pkglibexecdir ?= $(libexecdir)/bookpics
+datadir ?= $(prefix)/share
+pkgdatadir ?= $(datadir)/bookpics
+docdir ?= $(datadir)/doc/bookpics
+# logrotate reads only /etc/logrotate.d: the one path outside PREFIX (README).
+logrotatedir ?= /etc/logrotate.d
+systemdunitdir ?= $(if $(filter /usr,$(prefix)),/lib/systemd/system,$(prefix)/lib/systemd/system)
+INSTALL ?= install
+SUBST = sed -e 's|@bindir@|$(bindir)|g' -e 's|@pkglibexecdir@|$(pkglibexecdir)|g' \
+	    -e 's|@datadir@|$(datadir)|g'
+INSTALLED_PROGRAMS = $(notdir $(PROGRAMS))
+
+# The page needs Vue (an npm module): `make` alone used to leave it on
+# "Loading...". npm ci brings it when it is missing (deps.sh also renews it
+# when package-lock.json changes); deps.sh installs npm itself.
+$(VUE_FILE):
+	@command -v npm >/dev/null 2>&1 || { echo "make: npm is missing: run 'make deps' as root" >&2; exit 1; }
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	@touch $@
+
+install: all $(VUE_FILE)
+	$(INSTALL) -d $(DESTDIR)$(bindir) $(DESTDIR)$(pkglibexecdir) $(DESTDIR)$(pkgdatadir) \
+		$(DESTDIR)$(pkgdatadir)/node_modules/vue/dist $(DESTDIR)$(docdir) \
+		$(DESTDIR)$(systemdunitdir) $(DESTDIR)$(logrotatedir)
+	$(INSTALL) -m 0755 $(PROGRAMS) $(DESTDIR)$(pkglibexecdir)/
+	$(INSTALL) -m 0755 $(BIN)/bookpics-admin $(DESTDIR)$(bindir)/
+	$(SUBST) dist/bookpics-start.in >$(DESTDIR)$(bindir)/bookpics-start
+	chmod 0755 $(DESTDIR)$(bindir)/bookpics-start
+	$(INSTALL) -m 0644 scripts/run.sh lighttpd.conf apache.conf $(DESTDIR)$(pkgdatadir)/
+	cp -R www $(DESTDIR)$(pkgdatadir)/
+	if [ -d clients/js ]; then $(INSTALL) -d $(DESTDIR)$(pkgdatadir)/clients && \
+		cp -R clients/js $(DESTDIR)$(pkgdatadir)/clients/; fi
+	$(INSTALL) -m 0644 $(VUE_FILE) $(DESTDIR)$(pkgdatadir)/$(VUE_FILE)
+	$(INSTALL) -m 0644 README.md docs/*.md $(DESTDIR)$(docdir)/
+	$(SUBST) dist/bookpics.service.in >$(DESTDIR)$(systemdunitdir)/bookpics.service
+	$(SUBST) dist/bookpics-relay.service.in >$(DESTDIR)$(systemdunitdir)/bookpics-relay.service
+	$(INSTALL) -m 0644 dist/bookpics.logrotate $(DESTDIR)$(logrotatedir)/bookpics
+
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/bookpics-admin $(DESTDIR)$(bindir)/bookpics-start
+	rm -f $(addprefix $(DESTDIR)$(pkglibexecdir)/,$(INSTALLED_PROGRAMS))
+	rm -rf $(DESTDIR)$(pkgdatadir) $(DESTDIR)$(docdir)
+	rm -f $(DESTDIR)$(systemdunitdir)/bookpics.service $(DESTDIR)$(systemdunitdir)/bookpics-relay.service
+	rm -f $(DESTDIR)$(logrotatedir)/bookpics
+	-rmdir $(DESTDIR)$(pkglibexecdir) 2>/dev/null
+
 FORCE:
-.PHONY: all unit tools deps run check test bench clean fuzz fuzz-build FORCE
+.PHONY: all unit tools deps run check test bench clean fuzz fuzz-build install uninstall FORCE
 -include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)

@@ -66,4 +66,27 @@ test_expect_success 'no JavaScript errors on either page' '
 	driver_send one quit && driver_send two quit
 '
 
+test_expect_success 'an expired token: the page says it has expired' '
+	admin token uuid2 --ttl 1 >stale && sleep 2 &&
+	driver_start stale "$TOP/tests/browser/chat.mjs" "$BASE" "$(cat stale)" "$TRASH" &&
+	driver_wait stale "^ready" 30 &&
+	printf "error This token has expired. Ask for a new one, paste it and press Connect.\nready 0\n" >expect &&
+	test_cmp expect stale.out &&
+	driver_send stale "conn not connected" && driver_wait stale "^conn " &&
+	driver_send stale quit
+'
+
+test_expect_success 'a second page for a user connected elsewhere: the page says so; the first stays live' '
+	driver_start first "$TOP/tests/browser/chat.mjs" "$BASE" "$(cat tok2)" "$TRASH" &&
+	driver_wait first "^ready" &&
+	driver_start second "$TOP/tests/browser/chat.mjs" "$BASE" "$(cat tok2)" "$TRASH" &&
+	driver_wait second "^ready" 30 &&
+	printf "error This user is already connected elsewhere (another tab or device). Close it there, then press Connect.\nready 0\n" >expect &&
+	test_cmp expect second.out &&
+	driver_send first "conn live" && driver_wait first "^conn live" &&
+	driver_send first errors && driver_wait first "^errors " && grep -q "^errors 0$" first.out &&
+	driver_send second errors && driver_wait second "^errors " && grep -q "^errors 0$" second.out &&
+	driver_send first quit && driver_send second quit
+'
+
 test_done

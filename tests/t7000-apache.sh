@@ -127,6 +127,7 @@ header() {
 mkdir -p "$ROOT/bin" "$ROOT/$(dirname "$VUE")" "$VAR/log" "$VAR/run" "$VAR/tmp" "$VAR/media" &&
 cp "$BIN/webhook.fcgi" "$BIN/api.fcgi" "$BIN/bookpics-relay" "$BIN/bookpics-admin" "$ROOT/bin/" &&
 cp -R "$TOP/www" "$ROOT/www" &&
+mkdir -p "$ROOT/clients/js" && cp "$TOP/clients/js/bookpics-client.js" "$ROOT/clients/js/" &&
 cp "$TOP/$VUE" "$ROOT/$VUE" &&
 chown -R "$RUN_AS:$RUN_AS" "$VAR" || exit 1
 
@@ -156,12 +157,15 @@ test_expect_success 'the programs run as www-data, started by Apache (mod_fcgid)
 	test_cmp expect actual
 '
 
-test_expect_success 'the front end and /vendor/vue.js are served; dot files are not' '
+test_expect_success 'the front end, /vendor/vue.js and /js/bookpics-client.js are served; dot files are not' '
 	curl -s -D headers -o body $BASE/ &&
 	cmp "$TOP/www/index.html" body &&
 	test "$(header Content-Type)" = "text/html; charset=utf-8" &&
 	curl -s -D headers -o body $BASE/vendor/vue.js &&
 	cmp "$TOP/$VUE" body &&
+	test "$(header Content-Type)" = "text/javascript; charset=utf-8" &&
+	curl -s -D headers -o body $BASE/js/bookpics-client.js &&
+	cmp "$TOP/clients/js/bookpics-client.js" body &&
 	test "$(header Content-Type)" = "text/javascript; charset=utf-8" &&
 	echo secret >"$ROOT/www/.hidden" &&
 	test "$(curl -s -o /dev/null -w "%{http_code}" $BASE/.hidden)" = 403

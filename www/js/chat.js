@@ -1,20 +1,31 @@
 // The chat: connect with a token, list the user's rooms, show a room's
 // history plus live messages, send over the WebSocket.
 //
-// Every message is keyed by (room, index): whatever way it arrives (history
-// page, live frame, catch-up after a reconnect) it is shown once, in index
-// order. After a reconnect the client sends
-//   {"action":"resume","rooms":{room: highest index seen, ...}}
-// so nothing stored meanwhile is missed.
+// The connection is the bookpics client (clients/js): it reconnects, resumes
+// every room from the last index it delivered (gapless, without repeats) and
+// says why a connection is refused. Every message is also keyed by (room,
+// index) here: whatever way it arrives (history page, live, catch-up) it is
+// shown once, in index order.
 import { ref, reactive, computed, watch, nextTick, onBeforeUnmount } from 'vue'
 import { getJSON, messagesPath, wsUrl, safeMedia, friendlyTime, fullTime } from './util.js'
-import { LiveSocket } from './live.js'
+import { connect as connectClient } from 'bookpics-client'
 
 const PAGE = 50
 const TOKEN_KEY = 'bookpics.token'
 const MAX_BYTES = 4096
-const DUPLICATE = 'This user is already connected elsewhere'
+const DUPLICATE = 'This user is already connected elsewhere (another tab or device). Close it there, then press Connect.'
 
+// What the page says for each reason the client gives (BookpicsError.code)
+// when a connection is refused or lost.
+const REFUSALS = {
+  token_expired: 'This token has expired. Ask for a new one, paste it and press Connect.',
+  token_invalid: 'The server did not accept this token: it is mistyped or not valid. Check it and press Connect.',
+  unknown_user: 'This token is for a user who does not exist on this server.',
+  duplicate_connection: DUPLICATE,
+  replaced: 'This chat was opened somewhere else, so it stopped here. Press Connect to use it here again.',
+  server_down: 'The chat server cannot be reached right now. Still trying…',
+  refused: 'The server refused the connection. Still trying…'
+}
 function storedToken () {
   try { return localStorage.getItem(TOKEN_KEY) || '' } catch (e) { return '' }
 }
@@ -118,7 +129,8 @@ export default {
     const list = ref(null)
     const seen = {} // name -> Set of indexes (kept outside Vue: plain bookkeeping)
     let sessionToken = '' // the token the current state belongs to
-    let pending = null // {room, text} sent, waiting for its ack
+    let client = null // the bookpics client of this session
+    let everLive = false // a hello came on this client
     let atBottom = true
     let startedOnce = false
 
@@ -247,88 +259,49 @@ export default {
       }, 1500)
     }
 
-    function onFrame (f) {
-      switch (f.type) {
-        case 'hello': {
-          if (!f.userId) {
-            // Accepted, but as nobody: the token was not recognised.
-            error.value = 'The server did not recognise this token. Check it and press Connect.'
-            stopAfterRefusal()
-            break
-          }
-          connected.value = true
-          userId.value = f.userId || null
-          const names = Array.isArray(f.rooms) ? f.rooms.filter(r => r && typeof r.room === 'string') : []
-          // Rooms the user left disappear; new ones are added.
-          const keep = new Set(names.map(r => r.room))
-          roomOrder.value = roomOrder.value.filter(n => keep.has(n))
-          if (current.value && !keep.has(current.value)) current.value = null
-          for (const r of names) {
-            const st = ensureRoom(r.room)
-            if (Number.isInteger(r.last)) st.last = Math.max(st.last, r.last)
-          }
-          // Reconnected: ask for everything after what we already have.
-          const resume = {}
-          for (const n of roomOrder.value) if (rooms[n].highest > 0) resume[n] = rooms[n].highest
-          if (Object.keys(resume).length) socket.send({ action: 'resume', rooms: resume })
-          if (error.value && !error.value.startsWith('Message not sent')) error.value = ''
-          if (!current.value && roomOrder.value.length === 1) openRoom(roomOrder.value[0])
-          else if (cur.value && cur.value.state === 'error') loadHistory(cur.value)
-          break
-        }
-        case 'message':
-          addMsg(f.room, f, true)
-          break
-        case 'ack':
-          if (pending && pending.room === f.room) {
-            if (say.value === pending.text) say.value = ''
-            pending = null
-          }
-          if (typeof f.room === 'string' && Number.isInteger(f.index)) ensureOwn(f.room, f.index)
-          error.value = ''
-          break
-        case 'error':
-          if (f.code === 'duplicate_connection') {
-            error.value = DUPLICATE
-            stopAfterRefusal()
-          } else {
-            error.value = `Message not sent: ${f.message || f.code || 'error'}${f.code ? ' (' + f.code + ')' : ''}`
-            pending = null
-          }
-          break
+    // The connection said hello (first time or after a reconnect).
+    function onConnected (info) {
+      if (!info.userId) {
+        // Accepted, but as nobody: the token was not recognised.
+        error.value = 'The server did not recognise this token. Check it and press Connect.'
+        stopAfterRefusal()
+        return
+      }
+      everLive = true
+      connected.value = true
+      userId.value = info.userId
+      const names = info.rooms || []
+      // Rooms the user left disappear; new ones are added.
+      const keep = new Set(names.map(r => r.room))
+      roomOrder.value = roomOrder.value.filter(n => keep.has(n))
+      if (current.value && !keep.has(current.value)) current.value = null
+      for (const r of names) {
+        const st = ensureRoom(r.room)
+        if (Number.isInteger(r.last)) st.last = Math.max(st.last, r.last)
+      }
+      if (error.value && !error.value.startsWith('Message not sent')) error.value = ''
+      if (!current.value && roomOrder.value.length === 1) openRoom(roomOrder.value[0])
+      else if (cur.value && cur.value.state === 'error') loadHistory(cur.value)
+    }
+
+    function onError (e) {
+      if (e.room) return // a room-level problem of the library (it keeps trying)
+      error.value = REFUSALS[e.code] || `Connection problem: ${e.message}`
+    }
+
+    function onState (s) {
+      if (s.state === 'connected') state.value = 'live'
+      else if (s.state === 'connecting') state.value = everLive ? 'reconnecting' : 'connecting'
+      else {
+        state.value = 'stopped'
+        if (s.error) running.value = false // refused for good: the words are shown
       }
     }
 
     function stopAfterRefusal () {
       running.value = false
-      socket.stop()
+      if (client) client.disconnect()
     }
-
-    // Decide, for each close, whether to try again.
-    function onClose (ev) {
-      if (ev.code === 4409) { error.value = DUPLICATE; running.value = false; return false }
-      if (ev.code === 4000) {
-        error.value = 'This chat was opened somewhere else, so it stopped here. Press Connect to use it here again.'
-        running.value = false
-        return false
-      }
-      if (ev.code === 4401 || ev.code === 4403 || ev.code === 1008) {
-        error.value = `The server refused the connection${ev.reason ? ': ' + ev.reason : ''}. Check the token and press Connect.`
-        running.value = false
-        return false
-      }
-      if (socket.failures >= 3 && !connected.value) {
-        error.value = "Can't connect yet (is the token right?). Still trying…"
-      }
-      return true
-    }
-
-    const socket = new LiveSocket({
-      url: () => wsUrl(sessionToken),
-      onFrame,
-      onState: s => { state.value = s },
-      onClose
-    })
 
     function isImage (md) { return /^image\//.test(md.contentType || '') }
 
@@ -340,18 +313,39 @@ export default {
       if (t === sessionToken && running.value && state.value === 'live') { error.value = ''; return }
       storeToken(t)
       if (t !== sessionToken) resetRooms() // another user: start afresh
+      // Resume from what this page already shows (same user), so a new
+      // connection fills exactly what is missing.
+      const positions = {}
+      for (const n of roomOrder.value) if (rooms[n].highest > 0) positions[n] = rooms[n].highest
       sessionToken = t
       error.value = ''
       connected.value = false
       running.value = true
       startedOnce = true
-      socket.start()
+      everLive = false
+      if (client) client.disconnect()
+      client = connectClient(wsUrl(), { token: sessionToken, api: location.origin, positions, autoConnect: false })
+      client.on('state', onState)
+      client.on('connected', onConnected)
+      client.on('error', onError)
+      client.on('message', m => addMsg(m.room, m, true))
+      client.on('hidden', m => hideMsg(m.room, m.index))
+      client.on('shown', m => { hideMsg(m.room, m.index); if (seen[m.room]) seen[m.room].delete(m.index); addMsg(m.room, m, false) })
+      client.connect()
     }
 
     function disconnect () {
       running.value = false
-      socket.stop()
+      if (client) client.disconnect()
       state.value = 'offline'
+    }
+
+    // A message taken down by a moderator leaves the list.
+    function hideMsg (name, index) {
+      const r = rooms[name]
+      if (!r) return
+      const i = r.list.findIndex(m => m.index === index)
+      if (i >= 0) r.list.splice(i, 1)
     }
 
     function send () {
@@ -362,11 +356,18 @@ export default {
         return
       }
       error.value = '' // a new attempt: the last problem is history
-      const ok = socket.send({
-        action: 'sendMessage', chatroomId: cur.value.name, chatMessage: text, messageType: 'text message'
+      if (!client || client.state !== 'connected') {
+        error.value = 'Message not sent: not connected right now. Try again in a moment.'
+        return
+      }
+      const room = cur.value.name
+      client.send(room, text).then(ack => {
+        if (say.value === text) say.value = ''
+        error.value = ''
+        ensureOwn(ack.room, ack.index)
+      }, e => {
+        error.value = `Message not sent: ${e.message}${e.code ? ' (' + e.code + ')' : ''}`
       })
-      if (!ok) { error.value = 'Message not sent: not connected right now. Try again in a moment.'; return }
-      pending = { room: cur.value.name, text }
     }
 
     // A token from the URL (#/chat?token=...) connects at once.
@@ -382,7 +383,7 @@ export default {
       if (cur.value) { cur.value.unread = 0; scrollToBottom() }
     }, { immediate: true })
 
-    onBeforeUnmount(() => socket.stop(true))
+    onBeforeUnmount(() => { if (client) client.disconnect() })
 
     return {
       token, state, stateLabel, running, connected, userId, roomOrder, rooms, current, cur,

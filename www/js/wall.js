@@ -2,7 +2,7 @@
 // infinite scroll towards older pictures and live arrivals over /ws.
 import { ref, reactive, computed, onMounted, onBeforeUnmount, nextTick } from 'vue'
 import { getJSON, messagesPath, wsUrl, safeMedia, friendlyTime, fullTime } from './util.js'
-import { LiveSocket } from './live.js'
+import { connect } from 'bookpics-client'
 
 const PAGE = 30 // pictures per page
 const BANNER_MS = 3000 // how long "New data is available" stays up
@@ -78,7 +78,7 @@ export default {
     let bannerTimer = null
     let retryTimer = null
     let observer = null
-    let socket = null
+    let client = null // the bookpics client (clients/js): reconnects and resumes by itself
     let alive = true
 
     const connLabel = computed(() => conn.value === 'live' ? 'live' : 'reconnecting')
@@ -102,7 +102,7 @@ export default {
 
     // Add older messages (any order) at the bottom.
     function addOlder (list) {
-      const add = list.filter(m => m && Number.isInteger(m.index) && !seen.has(m.index))
+      const add = list.filter(m => m && Number.isInteger(m.index) && !seen.has(m.index) && !m.hidden)
         .sort((a, b) => b.index - a.index)
       for (const m of add) {
         seen.add(m.index)
@@ -171,6 +171,7 @@ export default {
       if (!Number.isInteger(m.index) || m.index <= highest || seen.has(m.index)) return
       seen.add(m.index)
       highest = m.index
+      if (m.hidden) return
       if (lowest === Infinity) lowest = m.index
       bannerKey.value++
       clearTimeout(bannerTimer)
@@ -180,23 +181,23 @@ export default {
       setTimeout(() => { delete fresh[m.index] }, 2500)
     }
 
+    // Live arrivals: the client follows the wall from the newest picture
+    // shown; across reconnects it resumes from the last one it delivered,
+    // drops repeats and fetches any it missed, so each arrives here once.
     function startLive () {
-      if (socket) return
-      socket = new LiveSocket({
-        url: () => wsUrl(),
-        onState: s => { conn.value = s },
-        onFrame: f => {
-          if (f.type === 'hello') {
-            // Follow the wall from the newest picture shown: nothing is
-            // lost across reconnects, nothing is shown twice.
-            socket.send({ action: 'subscribe', room: room.value, after: highest })
-          } else if (f.type === 'message' && f.room === room.value) {
-            arrived(f)
-          }
-        },
-        onClose: () => alive
-      })
-      socket.start()
+      if (client) return
+      client = connect(wsUrl(), { api: location.origin })
+      client.on('state', s => { conn.value = s.state === 'connected' ? 'live' : 'reconnecting' })
+      client.on('message', m => { if (m.room === room.value) arrived(m) })
+      client.on('hidden', m => { if (m.room === room.value) hide(m.index) })
+      client.on('shown', m => { if (m.room === room.value) { hide(m.index); seen.delete(m.index); addOlder([m]) } })
+      client.subscribe(room.value, { after: highest })
+    }
+
+    // A picture taken down by a moderator leaves the wall.
+    function hide (index) {
+      const i = pictures.findIndex(p => p.index === index)
+      if (i >= 0) pictures.splice(i, 1)
     }
 
     function toTop () { window.scrollTo({ top: 0, behavior: 'smooth' }) }
@@ -214,7 +215,7 @@ export default {
     onBeforeUnmount(() => {
       alive = false
       if (observer) observer.disconnect()
-      if (socket) socket.stop(true)
+      if (client) client.disconnect()
       clearTimeout(bannerTimer)
       clearTimeout(retryTimer)
     })
