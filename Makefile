@@ -105,6 +105,7 @@ $(BIN)/webhook.fcgi: $(BUILD)/cgi-bin/webhook.o $(BUILD)/libbookpics.a
 
 $(BIN)/api.fcgi: LIBS = $(LIBS_FCGI) $(LIBS_CURL) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BIN)/api.fcgi: $(BUILD)/cgi-bin/api.o $(BUILD)/cgi-bin/route.o $(BUILD)/cgi-bin/media.o \
+		 $(BUILD)/cgi-bin/admin-api.o \
 		 $(BUILD)/libbookpics.a
 
 $(BIN)/bookpics-admin: LIBS = $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "admin-api.h"
 #include "app.h"
 #include "chat.h"
 #include "err.h"
@@ -314,42 +315,11 @@ out:
 	json_object_put(body);
 }
 
-/*
- * Members of the room connected now (public rooms: every identified user).
- * Both lists come sorted, so a private room is one merge of the connected
- * users with the room's members (one read, not one per connected user).
- */
+/* Members of the room connected now: route_presence, once the reader may. */
 static void presence(struct route_ctx *c)
 {
-	struct json_object *o, *arr;
-	char **users = NULL, **members = NULL, err[ERR_LEN];
-	size_t n = 0, m = 0, i, j = 0;
-
-	if (!route_may_read(c))
-		return;
-	if (store_conn_users(c->app->store, &users, &n, err) ||
-	    (!c->info.is_public &&
-	     store_room_members(c->app->store, c->room, &members, &m, err))) {
-		http_error(c->resp, 500, "internal", "%s", err);
-		goto out;
-	}
-	o = json_object_new_object();
-	arr = json_object_new_array();
-	json_object_object_add(o, "room", json_object_new_string(c->room));
-	for (i = 0; i < n; i++) {
-		if (!users[i][0] || (i && !strcmp(users[i], users[i - 1])))
-			continue;	/* anonymous, or a second connection */
-		while (j < m && strcmp(members[j], users[i]) < 0)
-			j++;
-		if (c->info.is_public || (j < m && !strcmp(members[j], users[i])))
-			json_object_array_add(arr, json_object_new_string(users[i]));
-	}
-	json_object_object_add(o, "users", arr);
-	http_json(c->resp, 200, o);
-	json_object_put(o);
-out:
-	store_strings_free(users, n);
-	store_strings_free(members, m);
+	if (route_may_read(c))
+		route_presence(c);
 }
 
 struct route {
@@ -404,9 +374,29 @@ static void api(struct http_req *req, struct http_resp *resp, void *ctx)
 	const struct route *rt, *match = NULL;
 	const char *tail = room_path(&c, req->path);
 	char err[ERR_LEN];
-	int path_known = 0, r;
+	int path_known = 0, ready, r;
 	size_t i;
 
+	/* health names a store or conf that is not ready itself */
+	ready = !app_ready(c.app, app_var(NULL), err);
+	if (!ready && strcmp(req->path, "/api/health")) {
+		log_event(LOG_ERROR, "unavailable", "path", req->path, "detail", err, NULL);
+		http_error(resp, 503, "unavailable", "store not available");
+		return;
+	}
+	/* no server API without admin_token: 404, OPTIONS included */
+	if (!ready) {
+		/* health alone, below: no conf for CORS or the server API */
+	} else if (admin_api_path(req->path) && !c.app->conf.admin_token[0]) {
+		http_error(resp, 404, "not_found", "no such resource: %s", req->path);
+		return;
+	}
+	if (ready && !strncmp(req->path, "/api/", 5) && http_cors(req, resp, c.app->conf.cors_origins))
+		return;	/* OPTIONS, answered */
+	if (ready && admin_api_path(req->path)) {
+		admin_api(&c);
+		return;
+	}
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		rt = &routes[i];
 		if (rt->path ? !path_matches(rt->path, req->path) : (!tail || strcmp(rt->tail, tail)))
@@ -421,12 +411,6 @@ static void api(struct http_req *req, struct http_resp *resp, void *ctx)
 	}
 	if (!match) {
 		http_error(resp, 405, "method_not_allowed", "%s is not allowed here", req->method);
-		return;
-	}
-	/* health names a store or conf that is not ready itself */
-	if (match->fn != health && app_ready(c.app, app_var(NULL), err)) {
-		log_event(LOG_ERROR, "unavailable", "path", req->path, "detail", err, NULL);
-		http_error(resp, 503, "unavailable", "store not available");
 		return;
 	}
 	if (match->tail) {

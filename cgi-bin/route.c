@@ -52,3 +52,38 @@ int route_may_read(struct route_ctx *c)
 		http_error(c->resp, 403, "not_member", "user '%s' is not a member of '%s'", c->user, c->room);
 	return r;
 }
+
+/*
+ * Both lists come sorted, so a private room is one merge of the connected
+ * users with the room's members (one read, not one per connected user).
+ */
+void route_presence(struct route_ctx *c)
+{
+	struct json_object *o, *arr;
+	char **users = NULL, **members = NULL, err[ERR_LEN];
+	size_t n = 0, m = 0, i, j = 0;
+
+	if (store_conn_users(c->app->store, &users, &n, err) ||
+	    (!c->info.is_public &&
+	     store_room_members(c->app->store, c->room, &members, &m, err))) {
+		http_error(c->resp, 500, "internal", "%s", err);
+		goto out;
+	}
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(o, "room", json_object_new_string(c->room));
+	for (i = 0; i < n; i++) {
+		if (!users[i][0] || (i && !strcmp(users[i], users[i - 1])))
+			continue;	/* anonymous, or a second connection */
+		while (j < m && strcmp(members[j], users[i]) < 0)
+			j++;
+		if (c->info.is_public || (j < m && !strcmp(members[j], users[i])))
+			json_object_array_add(arr, json_object_new_string(users[i]));
+	}
+	json_object_object_add(o, "users", arr);
+	http_json(c->resp, 200, o);
+	json_object_put(o);
+out:
+	store_strings_free(users, n);
+	store_strings_free(members, m);
+}

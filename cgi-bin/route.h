@@ -28,4 +28,12 @@ int route_authenticate(struct route_ctx *c);
  */
 int route_may_read(struct route_ctx *c);
 
+/*
+ * Answer 200 {"room", "users"}: the users connected now who may read
+ * c->room (c->info filled): every identified user for a public room, its
+ * members for a private one; each once, sorted. Who asks is the caller's
+ * check (route_may_read for the public API; the server API asks none).
+ */
+void route_presence(struct route_ctx *c);
+
 #endif

@@ -95,6 +95,71 @@ static int check_secret(const struct conf_key *k, char *val, char *err)
 	return 0;
 }
 
+/* Empty, or check_url / check_secret: keys that are off until set. */
+static int check_url_or_empty(const struct conf_key *k, char *val, char *err)
+{
+	return val[0] ? check_url(k, val, err) : 0;
+}
+
+static int check_secret_or_empty(const struct conf_key *k, char *val, char *err)
+{
+	return val[0] ? check_secret(k, val, err) : 0;
+}
+
+/*
+ * One origin of len bytes at o: http or https, a host of letters, digits,
+ * '.', '-' (or a [v6] literal), an optional :port 1..65535, nothing after.
+ * What a browser puts in Origin, so the list compares byte for byte.
+ */
+static int origin_ok(const char *o, size_t len)
+{
+	size_t i = strncmp(o, "https://", 8) ? strncmp(o, "http://", 7) ? 0 : 7 : 8, host;
+	long port = 0;
+
+	if (!i || i >= len)
+		return 0;
+	host = i;
+	if (o[i] == '[') {
+		for (i++; i < len && (isxdigit((unsigned char)o[i]) || o[i] == ':'); i++)
+			;
+		if (i >= len || o[i] != ']' || i == host + 1)
+			return 0;
+		i++;
+	} else {
+		while (i < len && (islower((unsigned char)o[i]) || isdigit((unsigned char)o[i]) ||
+				   o[i] == '.' || o[i] == '-'))
+			i++;
+	}
+	if (i == host)
+		return 0;
+	if (i < len && o[i] == ':') {
+		if (++i == len)
+			return 0;
+		for (; i < len && isdigit((unsigned char)o[i]) && port <= 65535; i++)
+			port = port * 10 + (o[i] - '0');
+		if (port < 1 || port > 65535)
+			return 0;
+	}
+	return i == len;
+}
+
+/* Comma-separated origins (spaces around commas allowed): each origin_ok. */
+static int check_origins(const struct conf_key *k, char *val, char *err)
+{
+	const char *p = val;
+	size_t n;
+
+	while (*p) {
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n && !origin_ok(p, n))
+			return err_set(err, "%s: '%.*s' is not an origin "
+				       "(scheme://host[:port], lowercase, no path)", k->name, (int)n, p);
+		p += n;
+	}
+	return 0;
+}
+
 static const char *const dup_choices[] = {
 	[CONF_DUP_REFUSE] = "refuse", [CONF_DUP_REPLACE] = "replace",
 	[CONF_DUP_ALLOW] = "allow", NULL
@@ -130,6 +195,16 @@ static const struct conf_key keys[] = {
 	     "a second connection of a connected user: refuse, replace or allow"),
 	STRING(metrics_token, "", NULL, CONF_FRESH_DEFAULT,
 	       "lets /api/metrics answer Authorization: Bearer TOKEN; empty: 127.0.0.1 only"),
+	STRING(admin_token, "", check_secret_or_empty, CONF_FRESH_DEFAULT,
+	       "the server API's Bearer token (/api/admin/, 16+ characters); empty: API off"),
+	STRING(cors_origins, "", check_origins, CONF_FRESH_DEFAULT,
+	       "origins (scheme://host[:port], comma separated) whose pages may call /api/"),
+	STRING(ws_origins, "", check_origins, CONF_FRESH_DEFAULT,
+	       "origins besides the site's own that may open token WebSocket connections"),
+	STRING(hook_url, "", check_url_or_empty, CONF_FRESH_DEFAULT,
+	       "where event hooks are POSTed; empty: no hooks"),
+	STRING(hook_secret, "", check_secret_or_empty, CONF_FRESH_DEFAULT,
+	       "signs event hooks (X-Bookpics-Signature)"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

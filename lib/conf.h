@@ -21,6 +21,11 @@ struct conf {
 	long media_max_bytes;
 	enum conf_dup duplicate_connections;
 	char metrics_token[CONF_VAL_MAX];	/* "" = /api/metrics for 127.0.0.1 only */
+	char admin_token[CONF_VAL_MAX];	/* "" = the server API (/api/admin/) is off */
+	char cors_origins[CONF_VAL_MAX];	/* "scheme://host[:port],...", lowercase */
+	char ws_origins[CONF_VAL_MAX];	/* the same form */
+	char hook_url[CONF_VAL_MAX];	/* "" = no event hooks */
+	char hook_secret[CONF_VAL_MAX];
 	struct timespec mtime;		/* of the file when loaded */
 	int failed;			/* the file changed since, and did not load: */
 	struct timespec failed_mtime;	/* its mtime then ({0, -1}: it was missing) */

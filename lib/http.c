@@ -97,6 +97,47 @@ void http_header(struct http_resp *resp, const char *fmt, ...)
 		strcat(resp->headers, "\r\n");
 }
 
+void http_no_content(struct http_resp *resp)
+{
+	http_body(resp, 204, "", "", 0);
+}
+
+/* Is origin one of the comma/space separated list? Exact bytes. */
+static int origin_listed(const char *list, const char *origin)
+{
+	size_t n, olen = strlen(origin);
+
+	while (*list) {
+		list += strspn(list, ", \t");
+		n = strcspn(list, ", \t");
+		if (n && n == olen && !memcmp(list, origin, n))
+			return 1;
+		list += n;
+	}
+	return 0;
+}
+
+int http_cors(const struct http_req *req, struct http_resp *resp, const char *allowed)
+{
+	const char *origin = http_param(req, "HTTP_ORIGIN");
+	int listed = origin && *origin && origin_listed(allowed, origin);
+
+	if (*allowed)
+		http_header(resp, "Vary: Origin");
+	if (listed)
+		http_header(resp, "Access-Control-Allow-Origin: %s", origin);
+	if (strcmp(req->method, "OPTIONS"))
+		return 0;
+	if (listed) {
+		http_header(resp, "Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS");
+		http_header(resp, "Access-Control-Allow-Headers: Authorization, Content-Type");
+		/* Chromium's ceiling: a longer time would be cut to it anyway */
+		http_header(resp, "Access-Control-Max-Age: 7200");
+	}
+	http_no_content(resp);
+	return 1;
+}
+
 int http_query_get(const char *query, const char *name, char *buf, size_t len)
 {
 	size_t n = strlen(name), vlen;
@@ -161,6 +202,10 @@ static long content_length(const struct http_req *req)
 
 static void resp_text(const struct http_resp *resp, char *head, size_t len)
 {
+	if (resp->status == 204) {	/* RFC 9110: no body, so no Content-* at all */
+		snprintf(head, len, "Status: 204 %s\r\n%s\r\n", reason(204), resp->headers);
+		return;
+	}
 	snprintf(head, len, "Status: %d %s\r\nContent-Type: %s\r\n"
 		 "Content-Length: %zu\r\n%s\r\n", resp->status,
 		 reason(resp->status), resp->ctype, resp->len, resp->headers);

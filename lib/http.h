@@ -57,6 +57,24 @@ void http_error(struct http_resp *resp, int status, const char *code,
 void http_header(struct http_resp *resp, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Set resp to 204 No Content: no body, no Content-Type. */
+void http_no_content(struct http_resp *resp);
+
+/*
+ * Cross-origin requests (CORS), for every route of a program in one call
+ * before routing. allowed is a comma/space separated list of origins
+ * (conf cors_origins, checked there). A request whose Origin header is
+ * byte for byte one of them gets Access-Control-Allow-Origin: ORIGIN;
+ * with a non-empty list every response gets Vary: Origin (a cache must
+ * not hand one origin's answer to another). Credentials are never allowed
+ * (no Access-Control-Allow-Credentials): the API takes Bearer tokens, not
+ * cookies. An OPTIONS request is answered here, 204: from a listed origin
+ * with Access-Control-Allow-Methods, -Headers and -Max-Age as well; from
+ * any other origin (or none) without CORS headers, which a browser takes
+ * as a refusal. Returns 1 if resp is answered (OPTIONS), 0 to go on.
+ */
+int http_cors(const struct http_req *req, struct http_resp *resp, const char *allowed);
+
 /*
  * The value of name in a query string (first occurrence, not decoded:
  * bookpics' query values are numbers and tokens) into buf. 1 found, 0 not.

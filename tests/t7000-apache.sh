@@ -249,6 +249,28 @@ test_expect_success 'routing by REQUEST_URI: the same JSON 404 and 405 as under 
 	test_cmp expect actual
 '
 
+test_expect_success 'CORS through Apache: OPTIONS reaches api.fcgi, a listed origin is answered' '
+	echo "cors_origins = https://app.example.org" >>"$VAR/bookpics.conf" &&
+	for o in https://app.example.org https://evil.example.org; do
+		curl -s -o /dev/null -D head -w "%{http_code}\n" -X OPTIONS -H "Origin: $o" \
+			-H "Access-Control-Request-Method: POST" "$BASE/api/rooms/books/messages" &&
+		tr -d "\r" <head | grep -i "^\(access-control-\|vary:\)" || return 1
+	done >raw &&
+	# Apache adds Content-Length to the Vary of a 204 (its own, harmless)
+	sed "s/^Vary: Origin,Content-Length$/Vary: Origin/" raw >actual &&
+	cat >expect <<-\EOF &&
+	204
+	Vary: Origin
+	Access-Control-Allow-Origin: https://app.example.org
+	Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS
+	Access-Control-Allow-Headers: Authorization, Content-Type
+	Access-Control-Max-Age: 7200
+	204
+	Vary: Origin
+	EOF
+	test_cmp expect actual
+'
+
 test_expect_success 'a WebSocket through Apache /ws subscribed to books gets the next picture live' '
 	ws_bg wall $WS --send "{\"action\":\"subscribe\",\"room\":\"books\"}" &&
 	head -n 1 wall.out >actual &&

@@ -62,11 +62,11 @@ class Emitter {
   }
 }
 
-// The payload of a token USER.EXPIRY.SIG (lib/token.c): {user, expires}
-// or null when it does not have that shape. The signature is the server's
-// business; the expiry is readable by anyone.
+// The payload of a token USER.EXPIRY[.ISSUED].SIG (lib/token.c): {user,
+// expires} or null when it does not have that shape. The signature is the
+// server's business; the expiry is readable by anyone.
 export function decodeToken (token) {
-  const m = /^([^.]+)\.(\d+)\.([A-Za-z0-9_-]+)$/.exec(String(token || ''))
+  const m = /^([^.]+)\.(\d+)(?:\.\d+)?\.([A-Za-z0-9_-]+)$/.exec(String(token || ''))
   return m ? { user: m[1], expires: Number(m[2]) } : null
 }
 

@@ -87,6 +87,30 @@ static void test_keys(const char *dir, const char *path)
 	big[sizeof(big) - 1] = '\0';
 	memcpy(big, "media_hosts = ", 14);
 	CHECK_STR(load_with(dir, path, big, &c), "2: media_hosts: value too long", "values have a limit");
+	CHECK(!strcmp(load_with(dir, path, "", &c), "") && !c.admin_token[0] && !c.cors_origins[0] &&
+	      !c.ws_origins[0] && !c.hook_url[0] && !c.hook_secret[0], "web developer keys off by default");
+	CHECK_STR(load_with(dir, path, "admin_token = short", &c),
+		  "2: admin_token: at least 16 characters", "admin_token: empty or 16+");
+	CHECK_STR(load_with(dir, path, "hook_url = ftp://x", &c),
+		  "2: hook_url: must start with http:// or https://", "hook_url: empty or a URL");
+	CHECK(!strcmp(load_with(dir, path, "cors_origins = https://app.example.org, http://127.0.0.1:3000,"
+				"http://[::1]:8080", &c), "") &&
+	      !strcmp(c.cors_origins, "https://app.example.org, http://127.0.0.1:3000,http://[::1]:8080"),
+	      "cors_origins: origins, comma separated");
+	CHECK_STR(load_with(dir, path, "cors_origins = https://a.org/", &c),
+		  "2: cors_origins: 'https://a.org/' is not an origin (scheme://host[:port], lowercase, no path)",
+		  "an origin has no path");
+	CHECK_STR(load_with(dir, path, "ws_origins = http://a.org, *", &c),
+		  "2: ws_origins: '*' is not an origin (scheme://host[:port], lowercase, no path)",
+		  "no wildcard");
+	CHECK(load_with(dir, path, "cors_origins = https://A.org", &c)[0] &&
+	      load_with(dir, path, "cors_origins = ftp://a.org", &c)[0] &&
+	      load_with(dir, path, "cors_origins = http://a.org:0", &c)[0] &&
+	      load_with(dir, path, "cors_origins = http://a.org:65536", &c)[0] &&
+	      load_with(dir, path, "cors_origins = http://a.org:", &c)[0] &&
+	      load_with(dir, path, "cors_origins = http://", &c)[0] &&
+	      load_with(dir, path, "cors_origins = http://[]", &c)[0] &&
+	      load_with(dir, path, "cors_origins = null", &c)[0], "uppercase, other schemes, bad ports refused");
 	CHECK_STR(load_with(dir, path, "twilio_room", &c), "2: expected 'key = value', got 'twilio_room'",
 		  "a line without '='");
 }
@@ -178,7 +202,17 @@ int main(void)
 		  "# a second connection of a connected user: refuse, replace or allow\n"
 		  "duplicate_connections = refuse\n"
 		  "# lets /api/metrics answer Authorization: Bearer TOKEN; empty: 127.0.0.1 only\n"
-		  "metrics_token =\n",
+		  "metrics_token =\n"
+		  "# the server API's Bearer token (/api/admin/, 16+ characters); empty: API off\n"
+		  "admin_token =\n"
+		  "# origins (scheme://host[:port], comma separated) whose pages may call /api/\n"
+		  "cors_origins =\n"
+		  "# origins besides the site's own that may open token WebSocket connections\n"
+		  "ws_origins =\n"
+		  "# where event hooks are POSTed; empty: no hooks\n"
+		  "hook_url =\n"
+		  "# signs event hooks (X-Bookpics-Signature)\n"
+		  "hook_secret =\n",
 		  "the first-run file: every key, its comment, its default");
 
 	CHECK(conf_set(dir, "twilio_auth_token", "tok123", err) == 0, "set a key");
