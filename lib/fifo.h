@@ -10,8 +10,9 @@
 
 /*
  * The FIFO is a hint, never the truth: the store is. A line tells the relay
- * to look again: "m ROOM INDEX\n" (room now ends at INDEX) or
- * "u USER\n" (USER's memberships changed). Names follow name.h, INDEX is a
+ * to look again: "m ROOM INDEX\n" (room now ends at INDEX),
+ * "c ROOM SEQ\n" (room's changes, hide/show, now end at SEQ: store_changes)
+ * or "u USER\n" (USER's memberships changed). Names follow name.h, INDEX is a
  * decimal >= 1. Lines are far below PIPE_BUF, so each write is atomic.
  * Writers: webhook.fcgi, api.fcgi, bookpics-admin. Reader: the relay.
  */
@@ -38,6 +39,7 @@ int fifo_create(const char *var, char *err);
  */
 int fifo_notify_message(const char *var, const char *room, uint64_t index);
 int fifo_notify_user(const char *var, const char *user);
+int fifo_notify_change(const char *var, const char *room, uint64_t seq);
 
 /*
  * Is a reader (the relay) holding var's FIFO open? Opens and closes a
@@ -51,13 +53,14 @@ int fifo_has_reader(const char *var);
 enum fifo_kind {
 	FIFO_MESSAGE = 'm',	/* a room now ends at index */
 	FIFO_USER = 'u',	/* a user's memberships changed */
+	FIFO_CHANGE = 'c',	/* a room's changes now end at seq (index) */
 };
 
 /* One parsed line. */
 struct fifo_notice {
 	enum fifo_kind kind;
-	char name[NAME_LEN_MAX + 1];	/* the room (FIFO_MESSAGE) or the user (FIFO_USER) */
-	uint64_t index;			/* FIFO_MESSAGE only; 0 otherwise */
+	char name[NAME_LEN_MAX + 1];	/* the room (FIFO_MESSAGE, FIFO_CHANGE) or the user */
+	uint64_t index;			/* FIFO_MESSAGE: index; FIFO_CHANGE: seq; else 0 */
 };
 
 /*
