@@ -114,7 +114,7 @@ $(BIN)/bookpics-admin: $(BUILD)/admin/admin.o $(BUILD)/libbookpics.a
 $(BIN)/bookpics-relay: LIBS = $(LIBS_LWS) $(LIBS_EV) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BIN)/bookpics-relay: $(RELAY_OBJ) $(BUILD)/libbookpics.a
 
-$(BIN)/bookpics-run: LIBS = $(LIBS_DB)
+$(BIN)/bookpics-run: LIBS = $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BIN)/bookpics-run: $(RUN_OBJ) $(BUILD)/libbookpics.a
 
 $(PROGRAMS): $(BUILD)/FLAGS

@@ -11,6 +11,7 @@
 #include "backup.h"
 #include "err.h"
 #include "fifo.h"
+#include "msg.h"
 #include "token.h"
 #include "version.h"
 
@@ -68,6 +69,17 @@ static int cmd_user_remove(struct admin *ad, int argc, char **argv);
 static int cmd_token_revoke(struct admin *ad, int argc, char **argv);
 static int cmd_connections(struct admin *ad, int argc, char **argv);
 static int cmd_version(struct admin *ad, int argc, char **argv);
+static int cmd_message_list(struct admin *ad, int argc, char **argv);
+static int cmd_message_hide(struct admin *ad, int argc, char **argv);
+static int cmd_message_show(struct admin *ad, int argc, char **argv);
+static int cmd_queue_list(struct admin *ad, int argc, char **argv);
+static int cmd_queue_approve(struct admin *ad, int argc, char **argv);
+static int cmd_queue_reject(struct admin *ad, int argc, char **argv);
+static int cmd_moderator_add(struct admin *ad, int argc, char **argv);
+static int cmd_moderator_remove(struct admin *ad, int argc, char **argv);
+static int cmd_sender_block(struct admin *ad, int argc, char **argv);
+static int cmd_sender_unblock(struct admin *ad, int argc, char **argv);
+static int cmd_sender_list(struct admin *ad, int argc, char **argv);
 
 static const struct cmd cmds[] = {
 	{ "init", cmd_init, "[--port PORT]", "create DIR with its configuration and store",
@@ -105,6 +117,28 @@ static const struct cmd cmds[] = {
 	  0, 0, NULL, 0, CMD_APP },
 	{ "version", cmd_version, "", "print the version (also --version)", 0, 0, NULL, 0, 0 },
 	{ "--version", cmd_version, "", "", 0, 0, NULL, 0, CMD_ALIAS },
+	{ "message list", cmd_message_list, "ROOM [--limit N]",
+	  "newest messages: index, visible|hidden, user, text", 1, 1, "--limit", 1, CMD_APP },
+	{ "message hide", cmd_message_hide, "ROOM INDEX", "take a message off every wall",
+	  2, 2, NULL, 0, CMD_APP },
+	{ "message show", cmd_message_show, "ROOM INDEX", "show a hidden message again",
+	  2, 2, NULL, 0, CMD_APP },
+	{ "queue list", cmd_queue_list, "ROOM", "pictures waiting: id, user, text",
+	  1, 1, NULL, 0, CMD_APP },
+	{ "queue approve", cmd_queue_approve, "ROOM ID", "post a queued item (prints its index)",
+	  2, 2, NULL, 0, CMD_APP },
+	{ "queue reject", cmd_queue_reject, "ROOM ID", "drop a queued item",
+	  2, 2, NULL, 0, CMD_APP },
+	{ "moderator add", cmd_moderator_add, "USER ROOM", "let USER moderate ROOM",
+	  2, 2, NULL, 0, CMD_APP },
+	{ "moderator remove", cmd_moderator_remove, "USER ROOM", "USER no longer moderates ROOM",
+	  2, 2, NULL, 0, CMD_APP },
+	{ "sender block", cmd_sender_block, "ROOM INDEX", "block the number that sent a message",
+	  2, 2, NULL, 0, CMD_APP },
+	{ "sender unblock", cmd_sender_unblock, "ROOM INDEX", "unblock it again",
+	  2, 2, NULL, 0, CMD_APP },
+	{ "sender list", cmd_sender_list, "", "blocked senders: hash, user, room, index",
+	  0, 0, NULL, 0, CMD_APP },
 	{ "help", cmd_help, "", "print this help (also --help, -h)", 0, 0, NULL, 0, 0 },
 	{ "--help", cmd_help, "", "", 0, 0, NULL, 0, CMD_ALIAS },
 	{ "-h", cmd_help, "", "", 0, 0, NULL, 0, CMD_ALIAS },
@@ -124,7 +158,7 @@ static void usage(FILE *to)
 			continue;
 		snprintf(line, sizeof(line), "%s%s%s", cmds[i].name,
 			 cmds[i].args[0] ? " " : "", cmds[i].args);
-		fprintf(to, "  %-27s %s\n", line, cmds[i].help);
+		fprintf(to, "  %-29s %s\n", line, cmds[i].help);
 	}
 	fputs("\nDIR defaults to $BOOKPICS_VAR, else ./var.\n", to);
 }
@@ -501,6 +535,242 @@ static int cmd_version(struct admin *ad, int argc, char **argv)
 {
 	(void)ad, (void)argc, (void)argv;
 	return version_print("bookpics-admin");
+}
+
+/* A positive decimal operand (an index, an id, a limit). */
+static int number_arg(struct admin *ad, const char *what, const char *s, uint64_t *v)
+{
+	char *end;
+
+	if (*s < '1' || *s > '9')
+		return err_set(ad->err, "%s must be a positive number, not '%s'", what, s);
+	*v = strtoull(s, &end, 10);
+	if (*end)
+		return err_set(ad->err, "%s must be a positive number, not '%s'", what, s);
+	return 0;
+}
+
+/* The room operand: it must exist. */
+static int room_arg(struct admin *ad, const char *name, struct store_room *room)
+{
+	int r = store_room_get(ad->app.store, name, room, ad->err);
+
+	if (r < 0)
+		return -1;
+	if (!r)
+		return err_set(ad->err, "no such room '%s'", name);
+	return 0;
+}
+
+/* One line of text: tabs and newlines would break the columns. */
+static void print_text(const char *t)
+{
+	for (; *t; t++)
+		putchar(*t == '\t' || *t == '\n' || *t == '\r' ? ' ' : *t);
+}
+
+static int cmd_message_list(struct admin *ad, int argc, char **argv)
+{
+	struct store_room room;
+	struct store_msg *m;
+	struct msg_fields f;
+	uint64_t limit = 20;
+	size_t n, i;
+
+	if ((argc == 3 && number_arg(ad, "--limit", argv[2], &limit)) ||
+	    room_arg(ad, argv[0], &room) ||
+	    store_messages(ad->app.store, argv[0], STORE_DESC, 0, limit, &m, &n, ad->err))
+		return -1;
+	for (i = 0; i < n; i++) {
+		msg_fields(m[i].record, &f);
+		printf("%llu\t%s\t%s\t", (unsigned long long)m[i].index,
+		       f.hidden ? "hidden" : "visible", f.user);
+		print_text(f.text);
+		putchar('\n');
+	}
+	store_msgs_free(m, n);
+	return 0;
+}
+
+static int message_visibility(struct admin *ad, char **argv, int hidden)
+{
+	struct store_room room;
+	uint64_t index, seq;
+	int r;
+
+	if (room_arg(ad, argv[0], &room) || number_arg(ad, "INDEX", argv[1], &index))
+		return -1;
+	if (index > room.last)
+		return err_set(ad->err, "no message %llu in '%s'", (unsigned long long)index, argv[0]);
+	r = store_message_hide(ad->app.store, argv[0], index, hidden, &seq, ad->err);
+	if (r < 0)
+		return -1;
+	if (!r)
+		printf("message %llu is already %s\n", (unsigned long long)index,
+		       hidden ? "hidden" : "visible");
+	else
+		fifo_notify_change(ad->var, argv[0], seq);	/* live walls */
+	return 0;
+}
+
+static int cmd_message_hide(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return message_visibility(ad, argv, 1);
+}
+
+static int cmd_message_show(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return message_visibility(ad, argv, 0);
+}
+
+static int cmd_queue_list(struct admin *ad, int argc, char **argv)
+{
+	struct store_room room;
+	struct store_msg *q;
+	struct msg_fields f;
+	size_t n, i;
+
+	(void)argc;
+	if (room_arg(ad, argv[0], &room) ||
+	    store_queue_list(ad->app.store, argv[0], &q, &n, ad->err))
+		return -1;
+	for (i = 0; i < n; i++) {
+		msg_fields(q[i].record, &f);
+		printf("%llu\t%s\t", (unsigned long long)q[i].index, f.user);
+		print_text(f.text);
+		putchar('\n');
+	}
+	store_msgs_free(q, n);
+	return 0;
+}
+
+static int queue_take(struct admin *ad, char **argv, int approve)
+{
+	struct store_room room;
+	uint64_t id, index;
+	int r;
+
+	if (room_arg(ad, argv[0], &room) || number_arg(ad, "ID", argv[1], &id))
+		return -1;
+	r = approve ? store_queue_approve(ad->app.store, argv[0], id, &index, ad->err)
+		    : store_queue_reject(ad->app.store, argv[0], id, ad->err);
+	if (r < 0)
+		return -1;
+	if (!r)
+		return err_set(ad->err, "no queued item %llu in '%s'", (unsigned long long)id, argv[0]);
+	if (approve) {
+		fifo_notify_message(ad->var, argv[0], index);
+		printf("%llu\n", (unsigned long long)index);
+	}
+	return 0;
+}
+
+static int cmd_queue_approve(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return queue_take(ad, argv, 1);
+}
+
+static int cmd_queue_reject(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return queue_take(ad, argv, 0);
+}
+
+static int moderator_change(struct admin *ad, char **argv, int add)
+{
+	int r = add ? store_moderator_add(ad->app.store, argv[0], argv[1], ad->err)
+		    : store_moderator_remove(ad->app.store, argv[0], argv[1], ad->err);
+
+	if (r < 0)
+		return -1;
+	if (!r)
+		printf("%s is %s a moderator of %s\n", argv[0], add ? "already" : "not", argv[1]);
+	return 0;
+}
+
+static int cmd_moderator_add(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return moderator_change(ad, argv, 1);
+}
+
+static int cmd_moderator_remove(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	return moderator_change(ad, argv, 0);
+}
+
+/* The sender hash kept in message INDEX of ROOM (an SMS), into f. */
+static int sender_of(struct admin *ad, char **argv, struct msg_fields *f, uint64_t *index)
+{
+	struct store_room room;
+	char *record = NULL;
+	int r;
+
+	if (room_arg(ad, argv[0], &room) || number_arg(ad, "INDEX", argv[1], index))
+		return -1;
+	r = store_message_get(ad->app.store, argv[0], *index, &record, ad->err);
+	if (r < 0)
+		return -1;
+	if (!r)
+		return err_set(ad->err, "no message %llu in '%s'", (unsigned long long)*index, argv[0]);
+	r = msg_fields(record, f);
+	free(record);
+	if (r || !f->sender[0])
+		return err_set(ad->err, "message %llu was not sent by SMS", (unsigned long long)*index);
+	return 0;
+}
+
+static int cmd_sender_block(struct admin *ad, int argc, char **argv)
+{
+	struct msg_fields f;
+	uint64_t index;
+	char note[256];
+	int r;
+
+	(void)argc;
+	if (sender_of(ad, argv, &f, &index))
+		return -1;
+	snprintf(note, sizeof(note), "%s\t%s\t%llu", f.user, argv[0], (unsigned long long)index);
+	r = store_sender_block(ad->app.store, f.sender, note, ad->err);
+	if (r < 0)
+		return -1;
+	if (!r)
+		printf("the sender of %s %llu is already blocked\n", argv[0], (unsigned long long)index);
+	return 0;
+}
+
+static int cmd_sender_unblock(struct admin *ad, int argc, char **argv)
+{
+	struct msg_fields f;
+	uint64_t index;
+	int r;
+
+	(void)argc;
+	if (sender_of(ad, argv, &f, &index))
+		return -1;
+	r = store_sender_unblock(ad->app.store, f.sender, ad->err);
+	if (r < 0)
+		return -1;
+	if (!r)
+		printf("the sender of %s %llu is not blocked\n", argv[0], (unsigned long long)index);
+	return 0;
+}
+
+static int cmd_sender_list(struct admin *ad, int argc, char **argv)
+{
+	char **lines;
+	size_t n;
+
+	(void)argc, (void)argv;
+	if (store_sender_list(ad->app.store, &lines, &n, ad->err))
+		return -1;
+	print_strings(lines, n);
+	store_strings_free(lines, n);
+	return 0;
 }
 
 int main(int argc, char **argv)

@@ -119,6 +119,8 @@ static void metrics(struct route_ctx *c)
 		{ STATS_WEBHOOK_REFUSED_SIGNATURE, "refused_signature" },
 		{ STATS_WEBHOOK_BAD_REQUEST, "bad_request" },
 		{ STATS_WEBHOOK_ERROR, "error" },
+		{ STATS_WEBHOOK_NOT_POSTED, "not_posted" },
+		{ STATS_WEBHOOK_QUEUED, "queued" },
 	};
 	struct stats *st = app_stats(c->app, c->app->conf.var);
 	struct store_room *rooms = NULL;
@@ -322,9 +324,160 @@ static void presence(struct route_ctx *c)
 		route_presence(c);
 }
 
+/* The index of /messages/{index}/...: 404 unless it is in the room. */
+static int message_in_room(struct route_ctx *c)
+{
+	if (c->id >= 1 && c->id <= c->info.last)
+		return 1;
+	http_error(c->resp, 404, "not_found", "no message %llu in '%s'",
+		   (unsigned long long)c->id, c->room);
+	return 0;
+}
+
+/* hide / show: 200 {"room","index","hidden"}; the relay is told of the change. */
+static void message_visibility(struct route_ctx *c, int hidden)
+{
+	struct json_object *o;
+	char err[ERR_LEN];
+	uint64_t seq;
+	int r;
+
+	if (!route_may_moderate(c) || !message_in_room(c))
+		return;
+	r = store_message_hide(c->app->store, c->room, c->id, hidden, &seq, err);
+	if (r < 0) {
+		http_error(c->resp, 500, "internal", "%s", err);
+		return;
+	}
+	if (r)
+		fifo_notify_change(c->app->conf.var, c->room, seq);
+	o = json_object_new_object();
+	json_object_object_add(o, "room", json_object_new_string(c->room));
+	json_object_object_add(o, "index", json_object_new_int64((int64_t)c->id));
+	json_object_object_add(o, "hidden", json_object_new_boolean(hidden));
+	http_json(c->resp, 200, o);
+	json_object_put(o);
+}
+
+static void message_hide(struct route_ctx *c)
+{
+	message_visibility(c, 1);
+}
+
+static void message_show(struct route_ctx *c)
+{
+	message_visibility(c, 0);
+}
+
+/*
+ * A queued item as moderators see it: {"id","userId","chatMessage",
+ * "createTime","media"}, media at /media/{room}/q{id}/{n} (moderators only).
+ */
+static struct json_object *queued_json(struct route_ctx *c, const struct store_msg *q)
+{
+	static const char *const keep[] = { "userId", "chatMessage", "createTime" };
+	struct json_object *pub, *o, *v, *media, *arr, *m, *item;
+	char err[ERR_LEN], url[160];
+	size_t i, n;
+
+	pub = msg_public(c->room, q->index, q->record, NULL, err);
+	if (!pub)
+		return NULL;
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_int64((int64_t)q->index));
+	for (i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (json_object_object_get_ex(pub, keep[i], &v))
+			json_object_object_add(o, keep[i], json_object_get(v));
+	arr = json_object_new_array();
+	if (json_object_object_get_ex(pub, "media", &media)) {
+		n = json_object_array_length(media);
+		for (i = 0; i < n; i++) {
+			item = json_object_array_get_idx(media, i);
+			m = json_object_new_object();
+			snprintf(url, sizeof(url), "/media/%s/q%llu/%zu", c->room,
+				 (unsigned long long)q->index, i);
+			json_object_object_add(m, "url", json_object_new_string(url));
+			if (json_object_object_get_ex(item, "contentType", &v))
+				json_object_object_add(m, "contentType", json_object_get(v));
+			json_object_array_add(arr, m);
+		}
+	}
+	json_object_object_add(o, "media", arr);
+	json_object_put(pub);
+	return o;
+}
+
+static void queue_get(struct route_ctx *c)
+{
+	struct json_object *o, *arr, *item;
+	struct store_msg *q = NULL;
+	char err[ERR_LEN];
+	size_t n = 0, i;
+
+	if (!route_may_moderate(c))
+		return;
+	if (store_queue_list(c->app->store, c->room, &q, &n, err)) {
+		http_error(c->resp, 500, "internal", "%s", err);
+		return;
+	}
+	o = json_object_new_object();
+	arr = json_object_new_array();
+	json_object_object_add(o, "room", json_object_new_string(c->room));
+	for (i = 0; i < n; i++)
+		if ((item = queued_json(c, &q[i])))
+			json_object_array_add(arr, item);
+	json_object_object_add(o, "items", arr);
+	http_json(c->resp, 200, o);
+	json_object_put(o);
+	store_msgs_free(q, n);
+}
+
+/* approve: 200 {"room","index"}, delivered like any new message; reject: 200 {"room","id"}. */
+static void queue_take(struct route_ctx *c, int approve)
+{
+	struct json_object *o;
+	char err[ERR_LEN];
+	uint64_t index = 0;
+	int r;
+
+	if (!route_may_moderate(c))
+		return;
+	r = approve ? store_queue_approve(c->app->store, c->room, c->id, &index, err)
+		    : store_queue_reject(c->app->store, c->room, c->id, err);
+	if (r < 0) {
+		http_error(c->resp, 500, "internal", "%s", err);
+		return;
+	}
+	if (!r) {
+		http_error(c->resp, 404, "not_found", "no queued item %llu in '%s'",
+			   (unsigned long long)c->id, c->room);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "room", json_object_new_string(c->room));
+	if (approve) {
+		fifo_notify_message(c->app->conf.var, c->room, index);
+		json_object_object_add(o, "index", json_object_new_int64((int64_t)index));
+	} else {
+		json_object_object_add(o, "id", json_object_new_int64((int64_t)c->id));
+	}
+	http_json(c->resp, 200, o);
+	json_object_put(o);
+}
+
+static void queue_approve(struct route_ctx *c)
+{
+	queue_take(c, 1);
+}
+
+static void queue_reject(struct route_ctx *c)
+{
+	queue_take(c, 0);
+}
+
 struct route {
 	const char *method;
-	const char *tail;	/* after /api/rooms/{room}; NULL: path */
+	const char *tail;	/* after /api/rooms/{room}, '#' a number (c->id); NULL: path */
 	const char *path;	/* exact, or a prefix if it ends in '/' */
 	void (*fn)(struct route_ctx *c);
 };
@@ -335,6 +488,11 @@ static const struct route routes[] = {
 	{ "GET", "/messages", NULL, messages_get },
 	{ "POST", "/messages", NULL, messages_post },
 	{ "GET", "/presence", NULL, presence },
+	{ "POST", "/messages/#/hide", NULL, message_hide },
+	{ "POST", "/messages/#/show", NULL, message_show },
+	{ "GET", "/queue", NULL, queue_get },
+	{ "POST", "/queue/#/approve", NULL, queue_approve },
+	{ "POST", "/queue/#/reject", NULL, queue_reject },
 	{ "GET", NULL, "/media/", media_get },	/* parses the rest itself */
 	{ "HEAD", NULL, "/media/", media_get },
 };
@@ -347,6 +505,32 @@ static int path_matches(const char *rpath, const char *path)
 	if (n && rpath[n - 1] == '/')
 		return !strncmp(rpath, path, n);
 	return !strcmp(rpath, path);
+}
+
+/*
+ * Does tail match pattern, where '#' stands for a decimal number (digits,
+ * no leading zero, fits 64 bits), stored in *id? 1 or 0.
+ */
+static int tail_matches(const char *pattern, const char *tail, uint64_t *id)
+{
+	uint64_t n;
+
+	for (; *pattern; pattern++) {
+		if (*pattern != '#') {
+			if (*tail++ != *pattern)
+				return 0;
+			continue;
+		}
+		if (*tail < '1' || *tail > '9')
+			return 0;
+		for (n = 0; *tail >= '0' && *tail <= '9'; tail++) {
+			if (n > (UINT64_MAX - (uint64_t)(*tail - '0')) / 10)
+				return 0;
+			n = n * 10 + (uint64_t)(*tail - '0');
+		}
+		*id = n;
+	}
+	return *tail == '\0';
 }
 
 /* Split /api/rooms/{room}{tail}: room into c->room, returns the tail. */
@@ -399,7 +583,8 @@ static void api(struct http_req *req, struct http_resp *resp, void *ctx)
 	}
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		rt = &routes[i];
-		if (rt->path ? !path_matches(rt->path, req->path) : (!tail || strcmp(rt->tail, tail)))
+		if (rt->path ? !path_matches(rt->path, req->path)
+			     : (!tail || !tail_matches(rt->tail, tail, &c.id)))
 			continue;
 		path_known = 1;
 		if (!strcmp(rt->method, req->method))

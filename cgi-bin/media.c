@@ -17,8 +17,13 @@
 
 /* A waiter gives up after the holder's whole fetch could have run, and more. */
 #define MEDIA_LOCK_WAIT_MS (FETCH_TOTAL_TIMEOUT_MS + 10000)
-#define MEDIA_CACHE_PUBLIC "public, max-age=31536000, immutable"
-#define MEDIA_CACHE_PRIVATE "private, max-age=31536000, immutable"
+/*
+ * Public media may be taken down (hidden) at any time: a short shared
+ * lifetime, so a CDN or proxy stops serving it within a minute without
+ * a purge API (docs/DESIGN.md, "Moderation"); the ETag keeps revalidation cheap.
+ */
+#define MEDIA_CACHE_PUBLIC "public, max-age=60"
+#define MEDIA_CACHE_PRIVATE "private, max-age=60"
 /* A picture is never a page: no script, no plugin, even opened directly. */
 #define MEDIA_CSP "default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'; sandbox"
 
@@ -27,7 +32,8 @@
  * record describes it; where it lives on disk is the mirror's (mirror.h).
  */
 struct media_item {
-	uint64_t index;
+	uint64_t index;		/* the message's, or the queue id when queued */
+	int queued;		/* /media/ROOM/qID/N: a queued item (moderators only) */
 	unsigned n;
 	char src[MEDIA_SRC_MAX];
 	char ctype[64];
@@ -93,6 +99,9 @@ static int parse_path(const char *uri, struct route_ctx *c, struct media_item *m
 	if (!store_name_ok(c->room))
 		return 0;
 	s2 = memchr(s1 + 1, '/', (size_t)(end - s1 - 1));
+	m->queued = s2 && s1[1] == 'q';
+	if (m->queued)
+		s1++;
 	if (!s2 || !parse_number(s1 + 1, (size_t)(s2 - s1 - 1), UINT64_MAX, &m->index) ||
 	    m->index == 0 ||
 	    !parse_number(s2 + 1, (size_t)(end - s2 - 1), MSG_MEDIA_MAX - 1, &n))
@@ -181,7 +190,7 @@ static void serve(struct route_ctx *c, const struct media_item *m)
 	size_t left;
 
 	http_body(c->resp, 200, m->ctype, "", 0);
-	http_header(c->resp, "Cache-Control: %s", c->info.is_public ? MEDIA_CACHE_PUBLIC : MEDIA_CACHE_PRIVATE);
+	http_header(c->resp, "Cache-Control: %s", c->info.is_public && !m->queued ? MEDIA_CACHE_PUBLIC : MEDIA_CACHE_PRIVATE);
 	http_header(c->resp, "ETag: \"%s\"", m->mirror.etag);
 	http_header(c->resp, "X-Content-Type-Options: nosniff");
 	http_header(c->resp, "Content-Security-Policy: %s", MEDIA_CSP);
@@ -218,7 +227,8 @@ void media_get(struct route_ctx *c)
 	struct media_item m;
 	struct media_fetch f;
 	enum mirror_result mr;
-	char err[ERR_LEN], *record = NULL;
+	char err[ERR_LEN], *record = NULL, mroom[STORE_NAME_MAX + 8];
+	struct msg_fields mf;
 	int r;
 
 	memset(&m, 0, sizeof(m));
@@ -236,8 +246,18 @@ void media_get(struct route_ctx *c)
 	}
 	if (route_authenticate(c) || !route_may_read(c))
 		return;
-	r = m.index > c->info.last ? 0
-		: store_message_get(c->app->store, c->room, m.index, &record, err);
+	/* queued media: the room's moderators only; to anyone else it is not there */
+	if (m.queued && (r = c->user[0] ? store_is_moderator(c->app->store, c->user, c->room, err) : 0) <= 0)
+		;
+	else if (m.queued)
+		r = store_queue_get(c->app->store, c->room, m.index, &record, err);
+	else
+		r = m.index > c->info.last ? 0
+			: store_message_get(c->app->store, c->room, m.index, &record, err);
+	if (r > 0 && !m.queued && (msg_fields(record, &mf) || mf.hidden)) {
+		free(record);	/* hidden (or unreadable): as if it were not there */
+		r = 0;
+	}
 	if (r <= 0) {
 		if (r < 0)
 			http_error(c->resp, 500, "internal", "%s", err);
@@ -259,7 +279,9 @@ void media_get(struct route_ctx *c)
 	/* a type that fills the buffer was cut: say nothing rather than half */
 	if (!m.ctype[0] || strlen(m.ctype) >= sizeof(m.ctype) - 1)
 		snprintf(m.ctype, sizeof(m.ctype), "application/octet-stream");
-	if (mirror_item_init(&m.mirror, c->app->conf.var, c->room, m.index, m.n, m.src, err) ||
+	/* queued items are mirrored apart ("ROOM.q": '.' is in no room name) */
+	snprintf(mroom, sizeof(mroom), "%s%s", c->room, m.queued ? ".q" : "");
+	if (mirror_item_init(&m.mirror, c->app->conf.var, mroom, m.index, m.n, m.src, err) ||
 	    strlen(m.src) >= sizeof(m.src) - 1) {
 		http_error(c->resp, 500, "internal", "media path or URL too long");
 		return;
@@ -267,7 +289,7 @@ void media_get(struct route_ctx *c)
 	if (not_modified(c, &m)) {
 		http_body(c->resp, 304, m.ctype, "", 0);
 		http_header(c->resp, "ETag: \"%s\"", m.mirror.etag);
-		http_header(c->resp, "Cache-Control: %s", c->info.is_public ? MEDIA_CACHE_PUBLIC : MEDIA_CACHE_PRIVATE);
+		http_header(c->resp, "Cache-Control: %s", c->info.is_public && !m.queued ? MEDIA_CACHE_PUBLIC : MEDIA_CACHE_PRIVATE);
 		return;
 	}
 	if (mirror_has(&m.mirror)) {

@@ -87,3 +87,23 @@ out:
 	store_strings_free(users, n);
 	store_strings_free(members, m);
 }
+
+int route_may_moderate(struct route_ctx *c)
+{
+	char err[ERR_LEN];
+	int r;
+
+	if (!c->user[0]) {
+		http_error(c->resp, 401, "unauthorized", "a moderator's Bearer token is required");
+		return 0;
+	}
+	r = store_is_moderator(c->app->store, c->user, c->room, err);
+	if (r < 0) {
+		http_error(c->resp, 500, "internal", "%s", err);
+		return 0;
+	}
+	if (!r)
+		http_error(c->resp, 403, "not_moderator", "user '%s' is not a moderator of '%s'",
+			   c->user, c->room);
+	return r;
+}

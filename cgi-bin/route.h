@@ -13,6 +13,7 @@ struct route_ctx {
 	char room[STORE_NAME_MAX + 1];
 	struct store_room info;
 	char user[STORE_NAME_MAX + 1];	/* "" = anonymous */
+	uint64_t id;		/* the number in the path (a message index, a queue id) */
 };
 
 /*
@@ -35,5 +36,11 @@ int route_may_read(struct route_ctx *c);
  * check (route_may_read for the public API; the server API asks none).
  */
 void route_presence(struct route_ctx *c);
+
+/*
+ * Is c->user a moderator of c->room? 1 yes; 0 no, and 401 (no token),
+ * 403 (not a moderator) or 500 is already answered.
+ */
+int route_may_moderate(struct route_ctx *c);
 
 #endif

@@ -4,6 +4,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "app.h"
 #include "err.h"
@@ -21,6 +25,75 @@
 
 static const char twiml_ok[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
+
+/*
+ * The keyed hash blocked senders are kept as: HMAC-SHA256 of the full
+ * number (From as Twilio sent it) with sender_secret, as 64 hex digits.
+ * Without the hash's key the number cannot be recovered by trying every
+ * phone number. A conf from before sender_secret existed keys it with
+ * token_secret instead (prefixed, so the two uses never meet). Returns 0/-1.
+ */
+static int sender_hash(const struct conf *c, const char *from, char *hex, char *err)
+{
+	unsigned char mac[EVP_MAX_MD_SIZE];
+	unsigned int len = 0, i;
+	char key[CONF_VAL_MAX + 16];
+
+	if (c->sender_secret[0])
+		snprintf(key, sizeof(key), "%s", c->sender_secret);
+	else
+		snprintf(key, sizeof(key), "sender:%s", c->token_secret);
+	if (!HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)from,
+		  strlen(from), mac, &len) || len != STORE_SENDER_HEX / 2)
+		return err_set(err, "HMAC sender: failed");
+	for (i = 0; i < len; i++)
+		sprintf(hex + 2 * i, "%02x", mac[i]);
+	return 0;
+}
+
+/* The reply TwiML: text XML-escaped (& < > " '). Returns malloc'd or NULL. */
+static char *twiml_message(const char *text)
+{
+	static const char head[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response><Message>";
+	static const char tail[] = "</Message></Response>";
+	size_t n = sizeof(head) + sizeof(tail) + 6 * strlen(text);
+	char *out = malloc(n), *o;
+	const char *p;
+
+	if (!out)
+		return NULL;
+	o = out + sprintf(out, "%s", head);
+	for (p = text; *p; p++) {
+		switch (*p) {
+		case '&': o += sprintf(o, "&amp;"); break;
+		case '<': o += sprintf(o, "&lt;"); break;
+		case '>': o += sprintf(o, "&gt;"); break;
+		case '"': o += sprintf(o, "&quot;"); break;
+		case '\'': o += sprintf(o, "&apos;"); break;
+		default: *o++ = *p;
+		}
+	}
+	strcpy(o, tail);
+	return out;
+}
+
+/*
+ * Why a webhook is answered 200 with nothing stored (NULL: it is posted).
+ * The contract's list, in order; blocked and rate need the store.
+ */
+static const char *not_posted(const struct conf *c, const struct form *f,
+			      const char *body, size_t nmedia)
+{
+	const char *opt = form_get(f, "OptOutType");
+
+	if (opt && *opt)
+		return "opt-out or keyword message";	/* STOP, START, HELP: Twilio answers them */
+	if (!nmedia && !*body)
+		return "no text and no media";
+	if (!nmedia && c->wall_text == CONF_OFF)
+		return "text without a picture (wall_text = off)";
+	return NULL;
+}
 
 /* "sms:…5309": the last four digits of from, never the whole number. */
 static void mask_sender(const char *from, char *out, size_t len)
@@ -175,8 +248,9 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 	struct app *app = ctx;
 	struct msg_media media[MSG_MEDIA_MAX];
 	struct form f = { 0 };
-	char err[ERR_LEN], url[2048], sender[32], num[24], *record = NULL;
-	const char *sid, *body;
+	char err[ERR_LEN], url[2048], sender[32], num[24], *record = NULL, *reply = NULL;
+	char hash[STORE_SENDER_HEX + 1];
+	const char *sid, *body, *from, *why;
 	uint64_t index;
 	size_t nmedia;
 	int r;
@@ -236,23 +310,73 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 		goto out;
 	}
 	nmedia = collect_media(&app->conf, &f, media);
-	mask_sender(form_get(&f, "From"), sender, sizeof(sender));
-	record = msg_record(sender, nmedia ? "picture" : "text message", body,
-			    media, nmedia, sid, err);
-	if (!record)
+	/* Twilio must not retry these: 200, empty TwiML, nothing stored */
+	why = not_posted(&app->conf, &f, body, nmedia);
+	if (why)
+		goto refused;
+	from = form_get(&f, "From");
+	if (!from)
+		from = "";
+	if (sender_hash(&app->conf, from, hash, err))
 		goto fail;
-	if (ensure_room(app, err))
-		goto fail;
-	r = store_append(app->store, app->conf.twilio_room, sid, record,
-			 strlen(record), &index, err);
+	r = store_sender_blocked(app->store, hash, err);
 	if (r < 0)
 		goto fail;
-	if (r == 1)
-		fifo_notify_message(app->conf.var, app->conf.twilio_room, index);
-	outcome(app_stats(app, app_var(NULL)), r == 1 ? STATS_WEBHOOK_STORED : STATS_WEBHOOK_DUPLICATE, 1);
+	if (r) {
+		why = "blocked sender";
+		goto refused;
+	}
+	if (ensure_room(app, err))
+		goto fail;
+	if (nmedia) {
+		r = store_rate_take(app->store, app->conf.twilio_room, hash,
+				    app->conf.sender_rate, time(NULL), err);
+		if (r < 0)
+			goto fail;
+		if (!r) {
+			why = "sender over sender_rate";
+			goto refused;
+		}
+	}
+	mask_sender(from, sender, sizeof(sender));
+	record = msg_record_sms(sender, nmedia ? "picture" : "text message", body,
+				media, nmedia, sid, hash, err);
+	if (!record)
+		goto fail;
+	if (app->conf.moderation == CONF_MOD_PRE) {
+		/* held for a moderator: not in the room, nothing for the relay */
+		r = store_queue_add(app->store, app->conf.twilio_room, sid, record,
+				    strlen(record), &index, err);
+	} else {
+		r = store_append(app->store, app->conf.twilio_room, sid, record,
+				 strlen(record), &index, err);
+		if (r == 1)
+			fifo_notify_message(app->conf.var, app->conf.twilio_room, index);
+	}
+	if (r < 0)
+		goto fail;
+	outcome(app_stats(app, app_var(NULL)),
+		r == 0 ? STATS_WEBHOOK_DUPLICATE :
+		app->conf.moderation == CONF_MOD_PRE ? STATS_WEBHOOK_QUEUED : STATS_WEBHOOK_STORED, 1);
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)index);
-	log_event(LOG_INFO, r == 1 ? "stored" : "duplicate", "room", app->conf.twilio_room,
-		  "index", num, "sid", sid, "from", sender, NULL);
+	log_event(LOG_INFO, r == 0 ? "duplicate" : app->conf.moderation == CONF_MOD_PRE ? "queued" : "stored",
+		  "room", app->conf.twilio_room, app->conf.moderation == CONF_MOD_PRE ? "queue_id" : "index",
+		  num, "sid", sid, "from", sender, NULL);
+	if (nmedia && app->conf.twilio_reply[0]) {
+		reply = twiml_message(app->conf.twilio_reply);
+		if (!reply) {
+			err_set(err, "reply: out of memory");
+			goto fail;
+		}
+		http_body(resp, 200, "text/xml", reply, strlen(reply));
+		goto out;
+	}
+	http_body(resp, 200, "text/xml", twiml_ok, sizeof(twiml_ok) - 1);
+	goto out;
+refused:
+	/* answered 200 (Twilio must not retry), counted and logged, never the number */
+	outcome(app_stats(app, app_var(NULL)), STATS_WEBHOOK_NOT_POSTED, 1);
+	log_event(LOG_INFO, "not_posted", "reason", why, "sid", sid, NULL);
 	http_body(resp, 200, "text/xml", twiml_ok, sizeof(twiml_ok) - 1);
 	goto out;
 fail:
@@ -260,6 +384,7 @@ fail:
 	http_error(resp, 500, "internal", "could not store the message");
 out:
 	free(record);
+	free(reply);
 	form_free(&f);
 }
 

@@ -165,7 +165,17 @@ static const char *const dup_choices[] = {
 	[CONF_DUP_ALLOW] = "allow", NULL
 };
 
+static const char *const mod_choices[] = {
+	[CONF_MOD_OFF] = "off", [CONF_MOD_PRE] = "pre", NULL
+};
+
+static const char *const onoff_choices[] = {
+	[CONF_OFF] = "off", [CONF_ON] = "on", NULL
+};
+
 _Static_assert(sizeof(enum conf_dup) == sizeof(int), "CONF_ENUM fields are int-sized");
+_Static_assert(sizeof(enum conf_moderation) == sizeof(int), "CONF_ENUM fields are int-sized");
+_Static_assert(sizeof(enum conf_onoff) == sizeof(int), "CONF_ENUM fields are int-sized");
 
 #define F(field) #field, offsetof(struct conf, field)
 #define STRING(field, dflt, check, fresh, comment) \
@@ -205,6 +215,18 @@ static const struct conf_key keys[] = {
 	       "where event hooks are POSTed; empty: no hooks"),
 	STRING(hook_secret, "", check_secret_or_empty, CONF_FRESH_DEFAULT,
 	       "signs event hooks (X-Bookpics-Signature)"),
+	STRING(sender_secret, "", check_secret, CONF_FRESH_SECRET,
+	       "keys the hash blocked senders are kept as; changing it unblocks everyone"),
+	ENUM(moderation, "off", mod_choices,
+	     "off: pictures go on the wall at once; pre: they wait for a moderator"),
+	ENUM(wall_text, "off", onoff_choices,
+	     "on: a text without a picture goes on the wall too"),
+	LONG(sender_rate, "20", 1,
+	     "pictures one sender may post to a room per hour"),
+	STRING(twilio_reply, "", NULL, CONF_FRESH_DEFAULT,
+	       "the SMS that answers an accepted picture; empty: no reply"),
+	STRING(wall_number, "", NULL, CONF_FRESH_DEFAULT,
+	       "the number the wall asks people to text"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -464,8 +486,6 @@ static char *conf_template(int port, char *err)
 	size_t len = 0, i;
 	FILE *m;
 
-	if (random_hex(secret, 32, err))
-		return NULL;
 	m = open_memstream(&text, &len);
 	if (!m) {
 		err_set(err, "open_memstream: %s", strerror(errno));
@@ -477,8 +497,15 @@ static char *conf_template(int port, char *err)
 		fprintf(m, "# %s\n%s =", keys[i].comment, keys[i].name);
 		if (keys[i].fresh == CONF_FRESH_URL)
 			fprintf(m, " http://127.0.0.1:%d", port);
-		else if (keys[i].fresh == CONF_FRESH_SECRET)
+		else if (keys[i].fresh == CONF_FRESH_SECRET) {
+			/* one secret per key: they guard different things */
+			if (random_hex(secret, 32, err)) {
+				fclose(m);
+				free(text);
+				return NULL;
+			}
 			fprintf(m, " %s", secret);
+		}
 		else if (keys[i].dflt[0])
 			fprintf(m, " %s", keys[i].dflt);
 		fputc('\n', m);

@@ -9,6 +9,8 @@
 #define CONF_VAL_MAX 512
 
 enum conf_dup { CONF_DUP_REFUSE, CONF_DUP_REPLACE, CONF_DUP_ALLOW };
+enum conf_moderation { CONF_MOD_OFF, CONF_MOD_PRE };
+enum conf_onoff { CONF_OFF, CONF_ON };
 
 struct conf {
 	char var[CONF_PATH_MAX];	/* the data directory ($VAR) */
@@ -26,6 +28,12 @@ struct conf {
 	char ws_origins[CONF_VAL_MAX];	/* the same form */
 	char hook_url[CONF_VAL_MAX];	/* "" = no event hooks */
 	char hook_secret[CONF_VAL_MAX];
+	char sender_secret[CONF_VAL_MAX];	/* keys the sender hash; "" = derived from token_secret */
+	enum conf_moderation moderation;	/* pre: pictures wait in the queue */
+	enum conf_onoff wall_text;	/* on: texts without a picture reach the wall */
+	long sender_rate;		/* pictures per sender per room per hour */
+	char twilio_reply[CONF_VAL_MAX];	/* "" = no reply SMS */
+	char wall_number[CONF_VAL_MAX];	/* shown on the wall */
 	struct timespec mtime;		/* of the file when loaded */
 	int failed;			/* the file changed since, and did not load: */
 	struct timespec failed_mtime;	/* its mtime then ({0, -1}: it was missing) */
@@ -37,7 +45,7 @@ typedef void (*conf_problem_fn)(void *ctx, const char *problem);
 /*
  * Create VAR (mode 0700) and VAR/bookpics.conf (mode 0600) if the file does
  * not exist yet, with public_url http://127.0.0.1:PORT and fresh random
- * token_secret; an existing file is left alone. Returns 1 if it created the
+ * token_secret and sender_secret (one each); an existing file is left alone. Returns 1 if it created the
  * file, 0 if it existed, -1 on error (err filled).
  */
 int conf_init(const char *var, int port, char *err);

@@ -81,6 +81,15 @@ int fifo_notify_message(const char *var, const char *room, uint64_t index)
 	return n > 0 && (size_t)n < sizeof(line) && fifo_write(var, line, (size_t)n);
 }
 
+int fifo_notify_change(const char *var, const char *room, uint64_t seq)
+{
+	char line[128];
+	int n = snprintf(line, sizeof(line), "c %s %llu\n", room,
+			 (unsigned long long)seq);
+
+	return n > 0 && (size_t)n < sizeof(line) && fifo_write(var, line, (size_t)n);
+}
+
 int fifo_notify_user(const char *var, const char *user)
 {
 	char line[128];
@@ -140,13 +149,14 @@ int fifo_parse(const char *line, size_t len, struct fifo_notice *n, char *err)
 	memset(n, 0, sizeof(*n));
 	if (len && line[len - 1] == '\r')
 		end--;
-	if (end - p < 2 || (p[0] != FIFO_MESSAGE && p[0] != FIFO_USER && p[0] != FIFO_REVOKE) || p[1] != ' ')
+	if (end - p < 2 || (p[0] != FIFO_MESSAGE && p[0] != FIFO_USER && p[0] != FIFO_REVOKE &&
+			    p[0] != FIFO_CHANGE) || p[1] != ' ')
 		return err_set(err, "unknown notice");
 	n->kind = (enum fifo_kind)p[0];
 	p += 2;
 	if (word(&p, end, n->name, sizeof(n->name)) || !name_ok(n->name))
 		return err_set(err, "bad name");
-	if (n->kind == FIFO_MESSAGE) {
+	if (n->kind == FIFO_MESSAGE || n->kind == FIFO_CHANGE) {
 		if (word(&p, end, num, sizeof(num)) || num[0] < '0' || num[0] > '9')
 			return err_set(err, "bad index");
 		errno = 0;

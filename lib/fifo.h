@@ -10,7 +10,8 @@
 
 /*
  * The FIFO is a hint, never the truth: the store is. A line tells the relay
- * to look again: "m ROOM INDEX\n" (room now ends at INDEX) or
+ * to look again: "m ROOM INDEX\n" (room now ends at INDEX),
+ * "c ROOM SEQ\n" (room's changes, hide/show, now end at SEQ: store_changes),
  * "u USER\n" (USER's memberships changed) or "r USER\n" (USER's tokens were
  * revoked or USER was removed: close USER's live connections). Names follow name.h, INDEX is a
  * decimal >= 1. Lines are far below PIPE_BUF, so each write is atomic.
@@ -40,6 +41,7 @@ int fifo_create(const char *var, char *err);
 int fifo_notify_message(const char *var, const char *room, uint64_t index);
 int fifo_notify_user(const char *var, const char *user);
 int fifo_notify_revoke(const char *var, const char *user);
+int fifo_notify_change(const char *var, const char *room, uint64_t seq);
 
 /*
  * Is a reader (the relay) holding var's FIFO open? Opens and closes a
@@ -54,13 +56,14 @@ enum fifo_kind {
 	FIFO_MESSAGE = 'm',	/* a room now ends at index */
 	FIFO_USER = 'u',	/* a user's memberships changed */
 	FIFO_REVOKE = 'r',	/* a user's tokens revoked (or the user removed) */
+	FIFO_CHANGE = 'c',	/* a room's changes now end at seq (index) */
 };
 
 /* One parsed line. */
 struct fifo_notice {
 	enum fifo_kind kind;
-	char name[NAME_LEN_MAX + 1];	/* the room (FIFO_MESSAGE) or the user (the others) */
-	uint64_t index;			/* FIFO_MESSAGE only; 0 otherwise */
+	char name[NAME_LEN_MAX + 1];	/* the room (FIFO_MESSAGE, FIFO_CHANGE) or the user */
+	uint64_t index;			/* FIFO_MESSAGE: index; FIFO_CHANGE: seq; else 0 */
 };
 
 /*

@@ -34,6 +34,13 @@ char *msg_record(const char *user, const char *type, const char *text,
 		 const struct msg_media *media, size_t nmedia, const char *sid,
 		 char *err)
 {
+	return msg_record_sms(user, type, text, media, nmedia, sid, NULL, err);
+}
+
+char *msg_record_sms(const char *user, const char *type, const char *text,
+		     const struct msg_media *media, size_t nmedia, const char *sid,
+		     const char *sender, char *err)
+{
 	struct json_object *o, *arr, *m;
 	char when[40], *out = NULL;
 	const char *s;
@@ -43,7 +50,8 @@ char *msg_record(const char *user, const char *type, const char *text,
 	 * A record that cannot be read back stops its room's followers (every
 	 * read of it fails), so nothing that is not UTF-8 text goes in.
 	 */
-	if (!str_ok(user) || !str_ok(type) || !str_ok(text) || (sid && !str_ok(sid))) {
+	if (!str_ok(user) || !str_ok(type) || !str_ok(text) || (sid && !str_ok(sid)) ||
+	    (sender && !str_ok(sender))) {
 		err_set(err, "msg_record: a field is not valid UTF-8 text");
 		return NULL;
 	}
@@ -75,6 +83,8 @@ char *msg_record(const char *user, const char *type, const char *text,
 	json_object_object_add(o, "media", arr);
 	if (sid)
 		json_object_object_add(o, "sid", json_object_new_string(sid));
+	if (sender)
+		json_object_object_add(o, "sender", json_object_new_string(sender));
 	s = msg_json_text(o, &len);
 	if (s)
 		out = strdup(s);
@@ -93,6 +103,13 @@ static const char *str_field(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+static int rec_hidden(struct json_object *rec)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(rec, "hidden", &v) && json_object_get_boolean(v);
+}
+
 struct json_object *msg_public(const char *room, uint64_t index,
 			       const char *record, const char *frame_type,
 			       char *err)
@@ -103,18 +120,21 @@ struct json_object *msg_public(const char *room, uint64_t index,
 
 	out = json_object_new_object();
 	rec = msg_parse_json(record, strlen(record), err);
-	if (!rec) {
+	if (!rec || rec_hidden(rec)) {
 		/*
-		 * One bad record must not stop its room: it is shown as a
-		 * tombstone (what a hidden message looks like), so readers and
-		 * cursors step over it.
+		 * A hidden message is its tombstone: index and time only, so
+		 * numbering stays gapless and nothing of it leaves. One bad
+		 * record must not stop its room either: it is shown the same
+		 * way (with no time), so readers and cursors step over it.
 		 */
 		if (frame_type)
 			json_object_object_add(out, "type", json_object_new_string(frame_type));
 		json_object_object_add(out, "room", json_object_new_string(room));
 		json_object_object_add(out, "index", json_object_new_int64((int64_t)index));
-		json_object_object_add(out, "createTime", json_object_new_string(""));
+		json_object_object_add(out, "createTime",
+				       json_object_new_string(rec ? str_field(rec, "createTime") : ""));
 		json_object_object_add(out, "hidden", json_object_new_boolean(1));
+		json_object_put(rec);
 		return out;
 	}
 	arr = json_object_new_array();
@@ -142,6 +162,49 @@ struct json_object *msg_public(const char *room, uint64_t index,
 	json_object_object_add(out, "media", arr);
 	json_object_put(rec);
 	return out;
+}
+
+char *msg_record_hidden(const char *record, int hidden, int *changed, char *err)
+{
+	struct json_object *rec;
+	const char *s;
+	char *out = NULL;
+	size_t len;
+
+	*changed = 0;
+	rec = msg_parse_json(record, strlen(record), err);
+	if (!rec)
+		return NULL;
+	if (rec_hidden(rec) != !!hidden) {
+		*changed = 1;
+		if (hidden)
+			json_object_object_add(rec, "hidden", json_object_new_boolean(1));
+		else
+			json_object_object_del(rec, "hidden");
+	}
+	s = msg_json_text(rec, &len);
+	if (s)
+		out = strdup(s);
+	if (!out)
+		err_set(err, "msg_record_hidden: out of memory");
+	json_object_put(rec);
+	return out;
+}
+
+int msg_fields(const char *record, struct msg_fields *f)
+{
+	struct json_object *rec = msg_parse_json(record, strlen(record), NULL);
+
+	memset(f, 0, sizeof(*f));
+	if (!rec)
+		return -1;
+	f->hidden = rec_hidden(rec);
+	snprintf(f->user, sizeof(f->user), "%s", str_field(rec, "userId"));
+	snprintf(f->text, sizeof(f->text), "%s", str_field(rec, "chatMessage"));
+	snprintf(f->sender, sizeof(f->sender), "%s", str_field(rec, "sender"));
+	snprintf(f->create_time, sizeof(f->create_time), "%s", str_field(rec, "createTime"));
+	json_object_put(rec);
+	return 0;
 }
 
 int msg_media_get(const char *record, size_t n, char *src, size_t srclen,

@@ -27,12 +27,42 @@ char *msg_record(const char *user, const char *type, const char *text,
 		 char *err);
 
 /*
+ * msg_record for an SMS: sender (may be NULL) is the keyed hash of the full
+ * number that sent it (webhook.c), kept as "sender" so the sender can be
+ * blocked from the message later; it never leaves the server.
+ */
+char *msg_record_sms(const char *user, const char *type, const char *text,
+		     const struct msg_media *media, size_t nmedia, const char *sid,
+		     const char *sender, char *err);
+
+/*
+ * The record with its hidden flag set (hidden != 0: "hidden":true) or
+ * cleared; everything else kept, so showing it again restores it whole.
+ * *changed says whether the flag was different. Returns a malloc'd record,
+ * or NULL with err (unparsable record, no memory).
+ */
+char *msg_record_hidden(const char *record, int hidden, int *changed, char *err);
+
+/* What the operator sees of a record (bookpics-admin, the moderator API). */
+struct msg_fields {
+	int hidden;
+	char user[80];
+	char text[MSG_TEXT_MAX + 1];
+	char sender[80];	/* the sender hash, "" if none */
+	char create_time[40];
+};
+
+/* Fill f from record (long fields cut). Returns 0, or -1 if unparsable. */
+int msg_fields(const char *record, struct msg_fields *f);
+
+/*
  * The public form of a stored record: room and index added, media URLs
  * rewritten to /media/{room}/{index}/{n}, upstream URL and sid left out.
  * frame_type, if not NULL, is put first as "type" (the WebSocket frame
- * {"type":"message",...}). A record that cannot be parsed gives the
- * tombstone {"room","index","createTime":"","hidden":true}, so one bad
- * record never stops its readers. Returns a new json_object
+ * {"type":"message",...}). A hidden record gives the tombstone
+ * {"room","index","createTime","hidden":true} and nothing else; a record
+ * that cannot be parsed gives it too (createTime ""), so one bad record
+ * never stops its readers. Returns a new json_object
  * (json_object_put() it); err is filled but unused on that path.
  */
 struct json_object *msg_public(const char *room, uint64_t index,

@@ -28,6 +28,8 @@ enum stats_counter {
 	STATS_MEDIA_FETCHES,			/* fetched from upstream, ok or not */
 	STATS_MEDIA_FETCH_FAILED,		/* of those, failed */
 	STATS_MEDIA_HITS,			/* served from $VAR/media */
+	STATS_WEBHOOK_NOT_POSTED,		/* 200, nothing stored: STOP, blocked, rate... */
+	STATS_WEBHOOK_QUEUED,			/* 200, held for a moderator */
 	STATS_COUNT
 };
 

@@ -12,6 +12,7 @@
 #include <db.h>
 
 #include "err.h"
+#include "msg.h"
 #include "store.h"
 
 #define KEY_MAX (2 * STORE_NAME_MAX + 16)
@@ -29,6 +30,11 @@ struct store {
 	DB *cursors;		/* user \0 room -> be64 index */
 	DB *conns;		/* connection id -> user id \0 be64 since (unix µs) */
 	DB *meta;		/* "schema" -> decimal STORE_SCHEMA (db_dump shows it) */
+	DB *changes;		/* room \0 be64 seq -> be64 index, u8 hidden */
+	DB *queue;		/* room \0 be64 id -> u8 sidlen, sid, record */
+	DB *mods;		/* room \0 user -> "" */
+	DB *blocked;		/* sender hash -> "HASH\tUSER\tROOM\tINDEX" */
+	DB *rates;		/* be64 hour, room \0 hash -> be32 count */
 	char home[1024];
 	int refused;		/* a schema this binary does not know: never retry */
 	int schema_was;		/* the schema found at open (0: none, before 0.13) */
@@ -111,7 +117,8 @@ static int store_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t fl
 static void store_close_handles(struct store *s)
 {
 	DB **dbs[] = { &s->rooms, &s->msgs, &s->sids, &s->users, &s->members,
-		       &s->roomusers, &s->cursors, &s->conns, &s->meta };
+		       &s->roomusers, &s->cursors, &s->conns, &s->meta, &s->changes,
+		       &s->queue, &s->mods, &s->blocked, &s->rates };
 	size_t i;
 
 	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
@@ -195,6 +202,11 @@ static int store_open_handles(struct store *s, char *err)
 	    store_open_db(s, &s->cursors, "cursors.db", err) ||
 	    store_open_db(s, &s->conns, "conns.db", err) ||
 	    store_open_db(s, &s->meta, "meta.db", err) ||
+	    store_open_db(s, &s->changes, "changes.db", err) ||
+	    store_open_db(s, &s->queue, "queue.db", err) ||
+	    store_open_db(s, &s->mods, "moderators.db", err) ||
+	    store_open_db(s, &s->blocked, "blocked.db", err) ||
+	    store_open_db(s, &s->rates, "rates.db", err) ||
 	    store_schema_check(s, err))
 		goto fail;
 	return 0;
@@ -342,25 +354,48 @@ struct room_arg {
 	int result;
 };
 
+/*
+ * A room's value: be64 last, u8 flags, then (since moderation) be64 last
+ * change seq and be64 last queue id. A 9-byte value of an older store
+ * reads as no changes and no queue.
+ */
+#define ROOM_VAL_LEN 25
+
 static void room_decode(struct store_room *r, const char *name, const DBT *v)
 {
+	const unsigned char *p = v->data;
+
 	memset(r, 0, sizeof(*r));
 	snprintf(r->name, sizeof(r->name), "%s", name);
 	if (v->size >= 9) {
-		r->last = get_be64(v->data);
-		r->is_public = ((unsigned char *)v->data)[8] & 1;
+		r->last = get_be64(p);
+		r->is_public = p[8] & 1;
 	}
+	if (v->size >= ROOM_VAL_LEN) {
+		r->changes = get_be64(p + 9);
+		r->queued = get_be64(p + 17);
+	}
+}
+
+static void room_encode(unsigned char *p, const struct store_room *r)
+{
+	put_be64(p, r->last);
+	p[8] = r->is_public ? 1 : 0;
+	put_be64(p + 9, r->changes);
+	put_be64(p + 17, r->queued);
 }
 
 static int op_room_add(struct store *s, DB_TXN *txn, void *p)
 {
 	struct room_arg *a = p;
-	unsigned char val[9];
+	unsigned char val[ROOM_VAL_LEN];
+	struct store_room r;
 	DBT k, v;
 	int ret;
 
-	put_be64(val, 0);
-	val[8] = a->is_public ? 1 : 0;
+	memset(&r, 0, sizeof(r));
+	r.is_public = a->is_public;
+	room_encode(val, &r);
 	dbt_set(&k, a->name, strlen(a->name));
 	dbt_set(&v, val, sizeof(val));
 	ret = s->rooms->put(s->rooms, txn, &k, &v, DB_NOOVERWRITE);
@@ -490,13 +525,14 @@ static int op_append(struct store *s, DB_TXN *txn, void *p)
 	struct append_arg *a = p;
 	struct store_room r;
 	DBC *room = NULL;
-	unsigned char rv[9];
+	unsigned char rv[ROOM_VAL_LEN];
 	char key[KEY_MAX];
 	size_t klen;
 	DBT k, v;
 	int ret;
 
 	a->result = 0;
+	a->index = 0;
 	/*
 	 * The room's write lock first: every append to a room queues here.
 	 * A cursor, so the new last is written where it was read (no second
@@ -517,7 +553,8 @@ static int op_append(struct store *s, DB_TXN *txn, void *p)
 		if (ret == DB_KEYEXIST) {
 			memset(&v, 0, sizeof(v));
 			ret = s->sids->get(s->sids, txn, &k, &v, 0);
-			if (!ret && v.size >= 9)
+			/* a queued sid ("\0room\0id") has no index yet */
+			if (!ret && v.size >= 9 && ((char *)v.data)[0])
 				a->index = get_be64((unsigned char *)v.data + v.size - 8);
 			a->result = 0;
 			goto out;
@@ -529,12 +566,12 @@ static int op_append(struct store *s, DB_TXN *txn, void *p)
 	dbt_set(&v, a->record, a->len);
 	if ((ret = s->msgs->put(s->msgs, txn, &k, &v, DB_NOOVERWRITE)))
 		goto out;
-	put_be64(rv, r.last + 1);
-	rv[8] = r.is_public ? 1 : 0;
+	r.last++;
+	room_encode(rv, &r);
 	dbt_set(&v, rv, sizeof(rv));
 	if ((ret = room->put(room, &k, &v, DB_CURRENT)))
 		goto out;
-	a->index = r.last + 1;
+	a->index = r.last;
 	a->result = 1;
 out:
 	if (room)
@@ -1445,4 +1482,658 @@ int store_recover(const char *home, char *err)
 	if (ret)
 		return err_set(err, "catastrophic recovery of %s: %s", home, db_strerror(ret));
 	return 0;
+}
+
+/* ---- moderation: hide/show and the room's changes ---- */
+
+static size_t key_seq(char *buf, const char *room, uint64_t seq)
+{
+	return key_msg(buf, room, seq);	/* the same shape: room \0 be64 */
+}
+
+struct hide_arg {
+	const char *room;
+	uint64_t index;
+	int hidden;
+	uint64_t seq;
+	int result;
+};
+
+static int op_hide(struct store *s, DB_TXN *txn, void *p)
+{
+	struct hide_arg *a = p;
+	struct store_room r;
+	unsigned char rv[ROOM_VAL_LEN], cv[9];
+	char key[KEY_MAX], ckey[KEY_MAX], *rec = NULL, *edited = NULL, err[ERR_LEN];
+	DBC *room = NULL;
+	DBT k, v;
+	int ret, changed;
+
+	a->result = 0;
+	a->seq = 0;
+	/* the room first, as appends do: the change seq is counted there */
+	if ((ret = s->rooms->cursor(s->rooms, txn, &room, 0)))
+		goto out;
+	dbt_set(&k, a->room, strlen(a->room));
+	memset(&v, 0, sizeof(v));
+	if ((ret = room->get(room, &k, &v, DB_SET | DB_RMW)))
+		goto out;
+	room_decode(&r, a->room, &v);
+	dbt_set(&k, key, key_msg(key, a->room, a->index));
+	memset(&v, 0, sizeof(v));
+	if ((ret = s->msgs->get(s->msgs, txn, &k, &v, DB_RMW)))
+		goto out;
+	rec = malloc(v.size + 1);
+	if (!rec) {
+		ret = ENOMEM;
+		goto out;
+	}
+	memcpy(rec, v.data, v.size);
+	rec[v.size] = '\0';
+	edited = msg_record_hidden(rec, a->hidden, &changed, err);
+	if (!edited) {
+		ret = EINVAL;	/* an unreadable record: already a tombstone */
+		goto out;
+	}
+	if (!changed)
+		goto out;
+	dbt_set(&v, edited, strlen(edited));
+	if ((ret = s->msgs->put(s->msgs, txn, &k, &v, 0)))
+		goto out;
+	r.changes++;
+	put_be64(cv, a->index);
+	cv[8] = a->hidden ? 1 : 0;
+	dbt_set(&k, ckey, key_seq(ckey, a->room, r.changes));
+	dbt_set(&v, cv, sizeof(cv));
+	if ((ret = s->changes->put(s->changes, txn, &k, &v, 0)))
+		goto out;
+	room_encode(rv, &r);
+	dbt_set(&k, a->room, strlen(a->room));
+	dbt_set(&v, rv, sizeof(rv));
+	if ((ret = room->put(room, &k, &v, DB_CURRENT)))
+		goto out;
+	a->seq = r.changes;
+	a->result = 1;
+out:
+	if (room)
+		room->close(room);
+	free(rec);
+	free(edited);
+	if (ret == DB_NOTFOUND)
+		ret = ENOENT;	/* no such room or message */
+	return ret;
+}
+
+int store_message_hide(struct store *s, const char *room, uint64_t index,
+		       int hidden, uint64_t *seq, char *err)
+{
+	struct hide_arg a = { room, index, hidden, 0, 0 };
+
+	if (!store_name_ok(room) || index < 1)
+		return err_set(err, "no message %llu in '%s'", (unsigned long long)index, room);
+	if (store_run(s, op_hide, &a, TXN_WRITE, hidden ? "hide message" : "show message", err))
+		return -1;
+	if (seq)
+		*seq = a.seq;
+	return a.result;
+}
+
+struct changes_arg {
+	const char *room;
+	uint64_t after;
+	size_t limit;
+	struct store_change *out;
+	size_t n;
+};
+
+static int op_changes(struct store *s, DB_TXN *txn, void *p)
+{
+	struct changes_arg *a = p;
+	size_t plen = strlen(a->room) + 1;
+	char key[KEY_MAX];
+	DBC *c = NULL;
+	DBT k, v;
+	int ret;
+
+	free(a->out);
+	a->n = 0;
+	a->out = calloc(a->limit ? a->limit : 1, sizeof(*a->out));
+	if (!a->out)
+		return ENOMEM;
+	if ((ret = s->changes->cursor(s->changes, txn, &c, 0)))
+		return ret;
+	dbt_set(&k, key, key_seq(key, a->room, a->after + 1));
+	k.ulen = sizeof(key);
+	k.flags = DB_DBT_USERMEM;
+	memset(&v, 0, sizeof(v));
+	ret = c->get(c, &k, &v, DB_SET_RANGE);
+	while (!ret && a->n < a->limit) {
+		if (k.size != plen + 8 || memcmp(k.data, a->room, plen) || v.size < 9)
+			break;
+		a->out[a->n].seq = get_be64((unsigned char *)k.data + plen);
+		a->out[a->n].index = get_be64(v.data);
+		a->out[a->n].hidden = ((unsigned char *)v.data)[8] & 1;
+		a->n++;
+		ret = c->get(c, &k, &v, DB_NEXT);
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	c->close(c);
+	return ret;
+}
+
+int store_changes(struct store *s, const char *room, uint64_t after, size_t limit,
+		  struct store_change **out, size_t *n, char *err)
+{
+	struct changes_arg a = { room, after, limit, NULL, 0 };
+
+	*out = NULL;
+	*n = 0;
+	if (!store_name_ok(room))
+		return 0;
+	if (store_run(s, op_changes, &a, TXN_READ, "read changes", err)) {
+		free(a.out);
+		return -1;
+	}
+	*out = a.out;
+	*n = a.n;
+	return 0;
+}
+
+/* ---- moderation: the queue ---- */
+
+/* A queued sid's value in sids.db: "\0" room "\0" be64 id (never a message key). */
+static size_t key_queued_sid(char *buf, const char *room, uint64_t id)
+{
+	buf[0] = '\0';
+	return 1 + key_msg(buf + 1, room, id);
+}
+
+struct queue_arg {
+	const char *room, *sid, *record;
+	size_t len;
+	uint64_t id, index;
+	int result;
+};
+
+static int op_queue_add(struct store *s, DB_TXN *txn, void *p)
+{
+	struct queue_arg *a = p;
+	struct store_room r;
+	unsigned char rv[ROOM_VAL_LEN];
+	char key[KEY_MAX], skey[KEY_MAX + 1], *val = NULL;
+	size_t slen = a->sid ? strlen(a->sid) : 0;
+	DBC *room = NULL;
+	DBT k, v;
+	int ret;
+
+	a->result = 0;
+	a->id = 0;
+	if (slen > 255)
+		return EINVAL;
+	if ((ret = s->rooms->cursor(s->rooms, txn, &room, 0)))
+		goto out;
+	dbt_set(&k, a->room, strlen(a->room));
+	memset(&v, 0, sizeof(v));
+	if ((ret = room->get(room, &k, &v, DB_SET | DB_RMW)))
+		goto out;
+	room_decode(&r, a->room, &v);
+	r.queued++;
+	if (a->sid) {
+		dbt_set(&k, a->sid, slen);
+		dbt_set(&v, skey, key_queued_sid(skey, a->room, r.queued));
+		ret = s->sids->put(s->sids, txn, &k, &v, DB_NOOVERWRITE);
+		if (ret == DB_KEYEXIST) {
+			ret = 0;	/* a retry: queued, approved or rejected before */
+			goto out;
+		}
+		if (ret)
+			goto out;
+	}
+	val = malloc(1 + slen + a->len);
+	if (!val) {
+		ret = ENOMEM;
+		goto out;
+	}
+	val[0] = (char)slen;
+	memcpy(val + 1, a->sid ? a->sid : "", slen);
+	memcpy(val + 1 + slen, a->record, a->len);
+	dbt_set(&k, key, key_msg(key, a->room, r.queued));
+	dbt_set(&v, val, 1 + slen + a->len);
+	if ((ret = s->queue->put(s->queue, txn, &k, &v, DB_NOOVERWRITE)))
+		goto out;
+	room_encode(rv, &r);
+	dbt_set(&k, a->room, strlen(a->room));
+	dbt_set(&v, rv, sizeof(rv));
+	if ((ret = room->put(room, &k, &v, DB_CURRENT)))
+		goto out;
+	a->id = r.queued;
+	a->result = 1;
+out:
+	if (room)
+		room->close(room);
+	free(val);
+	if (ret == DB_NOTFOUND)
+		ret = ENOENT;
+	return ret;
+}
+
+int store_queue_add(struct store *s, const char *room, const char *sid,
+		    const char *record, size_t len, uint64_t *id, char *err)
+{
+	struct queue_arg a = { room, sid, record, len, 0, 0, 0 };
+
+	if (!store_name_ok(room))
+		return err_set(err, "queue: invalid room name");
+	if (store_run(s, op_queue_add, &a, TXN_WRITE, "queue message", err))
+		return -1;
+	*id = a.id;
+	return a.result;
+}
+
+struct qlist_arg {
+	const char *room;
+	uint64_t id;		/* 0: every item; else that one */
+	struct store_msg *items;
+	size_t n;
+};
+
+static void qlist_reset(struct qlist_arg *a)
+{
+	store_msgs_free(a->items, a->n);
+	a->items = NULL;
+	a->n = 0;
+}
+
+static int op_queue_list(struct store *s, DB_TXN *txn, void *p)
+{
+	struct qlist_arg *a = p;
+	size_t plen = strlen(a->room) + 1, cap = 0, sl;
+	struct store_msg *grown, *m;
+	char key[KEY_MAX];
+	DBC *c = NULL;
+	DBT k, v;
+	int ret;
+
+	qlist_reset(a);
+	if ((ret = s->queue->cursor(s->queue, txn, &c, 0)))
+		return ret;
+	dbt_set(&k, key, key_msg(key, a->room, a->id ? a->id : 1));
+	k.ulen = sizeof(key);
+	k.flags = DB_DBT_USERMEM;
+	memset(&v, 0, sizeof(v));
+	ret = c->get(c, &k, &v, DB_SET_RANGE);
+	while (!ret) {
+		if (k.size != plen + 8 || memcmp(k.data, a->room, plen) || v.size < 1)
+			break;
+		if (a->id && get_be64((unsigned char *)k.data + plen) != a->id)
+			break;
+		if (a->n == cap) {
+			cap = cap ? 2 * cap : 16;
+			grown = realloc(a->items, cap * sizeof(*grown));
+			if (!grown) {
+				ret = ENOMEM;
+				break;
+			}
+			a->items = grown;
+		}
+		m = &a->items[a->n];
+		sl = ((unsigned char *)v.data)[0];
+		if (1 + sl > v.size)
+			sl = v.size - 1;
+		m->len = v.size - 1 - sl;
+		m->record = malloc(m->len + 1);
+		if (!m->record) {
+			ret = ENOMEM;
+			break;
+		}
+		memcpy(m->record, (char *)v.data + 1 + sl, m->len);
+		m->record[m->len] = '\0';
+		m->index = get_be64((unsigned char *)k.data + plen);
+		a->n++;
+		if (a->id)
+			break;
+		ret = c->get(c, &k, &v, DB_NEXT);
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	c->close(c);
+	return ret;
+}
+
+int store_queue_list(struct store *s, const char *room, struct store_msg **items,
+		     size_t *n, char *err)
+{
+	struct qlist_arg a = { room, 0, NULL, 0 };
+
+	*items = NULL;
+	*n = 0;
+	if (!store_name_ok(room))
+		return 0;
+	if (store_run(s, op_queue_list, &a, TXN_READ, "list queue", err)) {
+		qlist_reset(&a);
+		return -1;
+	}
+	*items = a.items;
+	*n = a.n;
+	return 0;
+}
+
+int store_queue_get(struct store *s, const char *room, uint64_t id, char **record,
+		    char *err)
+{
+	struct qlist_arg a = { room, id, NULL, 0 };
+
+	*record = NULL;
+	if (!store_name_ok(room) || id < 1)
+		return 0;
+	if (store_run(s, op_queue_list, &a, TXN_READ, "read queue", err)) {
+		qlist_reset(&a);
+		return -1;
+	}
+	if (a.n == 1) {
+		*record = a.items[0].record;
+		a.items[0].record = NULL;
+	}
+	qlist_reset(&a);
+	return *record != NULL;
+}
+
+/* approve (a->index set) or reject one queued item: room, then queue, then message, sid. */
+static int op_queue_take(struct store *s, DB_TXN *txn, void *p)
+{
+	struct queue_arg *a = p;
+	struct store_room r;
+	unsigned char rv[ROOM_VAL_LEN];
+	char key[KEY_MAX], mkey[KEY_MAX];
+	DBC *room = NULL;
+	DBT k, v, qk;
+	size_t sl, mlen;
+	int ret, approve = a->record != NULL;
+
+	a->result = 0;
+	a->index = 0;
+	if ((ret = s->rooms->cursor(s->rooms, txn, &room, 0)))
+		goto out;
+	dbt_set(&k, a->room, strlen(a->room));
+	memset(&v, 0, sizeof(v));
+	if ((ret = room->get(room, &k, &v, DB_SET | DB_RMW)))
+		goto out;
+	room_decode(&r, a->room, &v);
+	dbt_set(&qk, key, key_msg(key, a->room, a->id));
+	memset(&v, 0, sizeof(v));
+	ret = s->queue->get(s->queue, txn, &qk, &v, DB_RMW);
+	if (ret == DB_NOTFOUND) {
+		ret = 0;	/* no such item (approved or rejected already) */
+		goto out;
+	}
+	if (ret)
+		goto out;
+	if (approve) {
+		sl = v.size ? ((unsigned char *)v.data)[0] : 0;
+		if (!v.size || 1 + sl > v.size) {
+			ret = EINVAL;
+			goto out;
+		}
+		mlen = key_msg(mkey, a->room, r.last + 1);
+		if (sl) {
+			DBT sk, sv;
+
+			dbt_set(&sk, (char *)v.data + 1, sl);
+			dbt_set(&sv, mkey, mlen);
+			if ((ret = s->sids->put(s->sids, txn, &sk, &sv, 0)))
+				goto out;
+		}
+		dbt_set(&k, mkey, mlen);
+		dbt_set(&v, (char *)v.data + 1 + sl, v.size - 1 - sl);
+		if ((ret = s->msgs->put(s->msgs, txn, &k, &v, DB_NOOVERWRITE)))
+			goto out;
+		r.last++;
+		room_encode(rv, &r);
+		dbt_set(&k, a->room, strlen(a->room));
+		dbt_set(&v, rv, sizeof(rv));
+		if ((ret = room->put(room, &k, &v, DB_CURRENT)))
+			goto out;
+		a->index = r.last;
+	}
+	if ((ret = s->queue->del(s->queue, txn, &qk, 0)))
+		goto out;
+	a->result = 1;
+out:
+	if (room)
+		room->close(room);
+	if (ret == DB_NOTFOUND)
+		ret = ENOENT;
+	return ret;
+}
+
+int store_queue_approve(struct store *s, const char *room, uint64_t id,
+			uint64_t *index, char *err)
+{
+	struct queue_arg a = { room, NULL, "", 0, id, 0, 0 };
+
+	*index = 0;
+	if (!store_name_ok(room) || id < 1)
+		return 0;
+	if (store_run(s, op_queue_take, &a, TXN_WRITE, "approve queued message", err))
+		return -1;
+	*index = a.index;
+	return a.result;
+}
+
+int store_queue_reject(struct store *s, const char *room, uint64_t id, char *err)
+{
+	struct queue_arg a = { room, NULL, NULL, 0, id, 0, 0 };
+
+	if (!store_name_ok(room) || id < 1)
+		return 0;
+	if (store_run(s, op_queue_take, &a, TXN_WRITE, "reject queued message", err))
+		return -1;
+	return a.result;
+}
+
+/* ---- moderation: moderators, blocked senders, rates ---- */
+
+static int mod_change(struct store *s, const char *user, const char *room, int add,
+		      char *err)
+{
+	struct store_room r;
+	char key[KEY_MAX];
+	struct kv_arg a;
+	int ret;
+
+	if (!store_name_ok(user) || !store_name_ok(room))
+		return err_set(err, "invalid user or room name");
+	if ((ret = store_user_exists(s, user, err)) != 1)
+		return ret < 0 ? -1 : err_set(err, "no such user '%s'", user);
+	if ((ret = store_room_get(s, room, &r, err)) != 1)
+		return ret < 0 ? -1 : err_set(err, "no such room '%s'", room);
+	memset(&a, 0, sizeof(a));
+	a.db = s->mods, a.key = key, a.klen = key_pair(key, room, user);
+	a.val = "", a.vlen = 0, a.flags = DB_NOOVERWRITE;
+	if (store_run(s, add ? op_kv_put : op_kv_del, &a, TXN_WRITE,
+		      add ? "add moderator" : "remove moderator", err))
+		return -1;
+	return a.result;
+}
+
+int store_moderator_add(struct store *s, const char *user, const char *room, char *err)
+{
+	return mod_change(s, user, room, 1, err);
+}
+
+int store_moderator_remove(struct store *s, const char *user, const char *room, char *err)
+{
+	return mod_change(s, user, room, 0, err);
+}
+
+int store_is_moderator(struct store *s, const char *user, const char *room, char *err)
+{
+	char key[KEY_MAX];
+	struct kv_arg a;
+
+	if (!store_name_ok(user) || !store_name_ok(room))
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.db = s->mods, a.key = key, a.klen = key_pair(key, room, user);
+	if (store_run(s, op_kv_get, &a, TXN_READ, "read moderator", err))
+		return -1;
+	return a.result;
+}
+
+static int hash_ok(const char *hash)
+{
+	size_t i;
+
+	for (i = 0; hash && hash[i]; i++)
+		if (!strchr("0123456789abcdef", hash[i]))
+			return 0;
+	return hash && i == STORE_SENDER_HEX;
+}
+
+int store_sender_block(struct store *s, const char *hash, const char *note, char *err)
+{
+	char val[STORE_SENDER_HEX + 256];
+	struct kv_arg a;
+
+	if (!hash_ok(hash))
+		return err_set(err, "block: bad sender hash");
+	snprintf(val, sizeof(val), "%s\t%s", hash, note);
+	memset(&a, 0, sizeof(a));
+	a.db = s->blocked, a.key = hash, a.klen = strlen(hash);
+	a.val = val, a.vlen = strlen(val), a.flags = DB_NOOVERWRITE;
+	if (store_run(s, op_kv_put, &a, TXN_WRITE, "block sender", err))
+		return -1;
+	return a.result;
+}
+
+int store_sender_unblock(struct store *s, const char *hash, char *err)
+{
+	struct kv_arg a;
+
+	if (!hash_ok(hash))
+		return err_set(err, "unblock: bad sender hash");
+	memset(&a, 0, sizeof(a));
+	a.db = s->blocked, a.key = hash, a.klen = strlen(hash);
+	if (store_run(s, op_kv_del, &a, TXN_WRITE, "unblock sender", err))
+		return -1;
+	return a.result;
+}
+
+int store_sender_blocked(struct store *s, const char *hash, char *err)
+{
+	struct kv_arg a;
+
+	if (!hash_ok(hash))
+		return 0;
+	memset(&a, 0, sizeof(a));
+	a.db = s->blocked, a.key = hash, a.klen = strlen(hash);
+	if (store_run(s, op_kv_get, &a, TXN_READ, "read blocked sender", err))
+		return -1;
+	return a.result;
+}
+
+int store_sender_list(struct store *s, char ***lines, size_t *n, char *err)
+{
+	return scan(s, s->blocked, NULL, 1, lines, n, "list blocked senders", err);
+}
+
+#define RATE_WINDOW 3600
+#define RATE_PRUNE 8	/* stale windows dropped per call, at most */
+
+static size_t key_rate(char *buf, uint64_t window, const char *room, const char *hash)
+{
+	put_be64((unsigned char *)buf, window);
+	return 8 + key_pair(buf + 8, room, hash);
+}
+
+struct rate_arg {
+	const char *room, *hash;
+	long limit;
+	time_t now;
+	int result;
+};
+
+static uint32_t rate_count(const DBT *v)
+{
+	const unsigned char *p = v->data;
+
+	return v->size == 4 ? (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+			      (uint32_t)p[2] << 8 | p[3] : 0;
+}
+
+static int op_rate(struct store *s, DB_TXN *txn, void *p)
+{
+	struct rate_arg *a = p;
+	uint64_t win = (uint64_t)a->now / RATE_WINDOW, prev = 0, cur = 0;
+	uint64_t into = (uint64_t)a->now % RATE_WINDOW;
+	unsigned char cv[4];
+	char key[KEY_MAX];
+	DBC *c = NULL;
+	DBT k, v;
+	int ret, i;
+
+	a->result = 0;
+	dbt_set(&k, key, key_rate(key, win - 1, a->room, a->hash));
+	memset(&v, 0, sizeof(v));
+	ret = s->rates->get(s->rates, txn, &k, &v, 0);
+	if (!ret)
+		prev = rate_count(&v);
+	else if (ret != DB_NOTFOUND)
+		return ret;
+	dbt_set(&k, key, key_rate(key, win, a->room, a->hash));
+	memset(&v, 0, sizeof(v));
+	ret = s->rates->get(s->rates, txn, &k, &v, DB_RMW);
+	if (!ret)
+		cur = rate_count(&v);
+	else if (ret != DB_NOTFOUND)
+		return ret;
+	/*
+	 * A sliding hour, estimated from two fixed windows: the previous
+	 * hour's count weighted by how much of it is still inside the last
+	 * 3600 s, plus this hour's (so a sender cannot post 2x the limit
+	 * across a window boundary).
+	 */
+	if (prev * (RATE_WINDOW - into) + cur * RATE_WINDOW >= (uint64_t)a->limit * RATE_WINDOW)
+		return 0;
+	cur++;
+	cv[0] = (unsigned char)(cur >> 24), cv[1] = (unsigned char)(cur >> 16);
+	cv[2] = (unsigned char)(cur >> 8), cv[3] = (unsigned char)cur;
+	dbt_set(&v, cv, sizeof(cv));
+	if ((ret = s->rates->put(s->rates, txn, &k, &v, 0)))
+		return ret;
+	a->result = 1;
+	/*
+	 * Bounded: keys start with their window, so the stale ones (older
+	 * than the previous hour) are at the front; a few go per call, now
+	 * and then, so the table holds about two hours of senders.
+	 */
+	if (rand() % 16)
+		return 0;
+	if ((ret = s->rates->cursor(s->rates, txn, &c, 0)))
+		return ret;
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	for (i = 0; i < RATE_PRUNE; i++) {
+		if ((ret = c->get(c, &k, &v, DB_NEXT)))
+			break;
+		if (k.size < 8 || get_be64(k.data) + 1 >= win)
+			break;
+		if ((ret = c->del(c, 0)))
+			break;
+	}
+	c->close(c);
+	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+int store_rate_take(struct store *s, const char *room, const char *hash, long limit,
+		    time_t now, char *err)
+{
+	struct rate_arg a = { room, hash, limit, now, 0 };
+
+	if (!store_name_ok(room) || !hash_ok(hash))
+		return err_set(err, "rate: bad room or sender hash");
+	if (store_run(s, op_rate, &a, TXN_WRITE, "count sender rate", err))
+		return -1;
+	return a.result;
 }

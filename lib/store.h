@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "name.h"
 
@@ -24,6 +25,8 @@ struct store_room {
 	char name[STORE_NAME_MAX + 1];
 	int is_public;
 	uint64_t last;		/* highest index, 0 = empty */
+	uint64_t changes;	/* seq of the room's last hide/show, 0 = none */
+	uint64_t queued;	/* last queue id handed out, 0 = none */
 };
 
 struct store_msg {
@@ -204,5 +207,99 @@ int store_recover(const char *home, char *err);
 
 /* Every live connection, in connection id order, into a malloc'd array (free()). 0/-1. */
 int store_conn_list(struct store *s, struct store_conn **conns, size_t *n, char *err);
+/* ---- moderation (public rooms) ---- */
+
+/*
+ * Hide (hidden != 0) or show again message index of room, in one
+ * transaction with the room's next change: changes.db gets
+ * room \0 be64 seq -> {index, hidden} and the room's changes counter
+ * becomes seq. The record keeps everything (msg_record_hidden sets or
+ * clears its "hidden" flag), so the index stays and showing restores it.
+ * Returns 1 changed (*seq, may be NULL, set), 0 already so (nothing
+ * written, *seq = 0), -1 error (no such room or message included).
+ */
+int store_message_hide(struct store *s, const char *room, uint64_t index,
+		       int hidden, uint64_t *seq, char *err);
+
+/* One hide or show, in the room's sequence of changes (seq 1, 2, ...). */
+struct store_change {
+	uint64_t seq, index;
+	int hidden;		/* 1 hidden, 0 shown again */
+};
+
+/*
+ * At most limit changes of room with seq > after, oldest first, into a
+ * malloc'd array (free()). Followers (the relay, hook outboxes) keep the
+ * last seq they passed on, as they keep a message index. Returns 0/-1;
+ * an unknown room has no changes.
+ */
+int store_changes(struct store *s, const char *room, uint64_t after, size_t limit,
+		  struct store_change **out, size_t *n, char *err);
+
+/*
+ * The moderation queue (moderation = pre). A queued item is not in the
+ * room: it has an id of its own (1, 2, ... per room, never reused).
+ * add: like store_append, sid (may be NULL) makes it idempotent across
+ * the queue and the room: a sid seen before (queued, approved, rejected,
+ * or appended) stores nothing. Returns 1 queued (*id set), 0 duplicate
+ * (*id = 0), -1 error (unknown room included).
+ */
+int store_queue_add(struct store *s, const char *room, const char *sid,
+		    const char *record, size_t len, uint64_t *id, char *err);
+
+/*
+ * Every queued item of room, oldest first, as store_msg entries whose
+ * index is the queue id (free with store_msgs_free). Returns 0/-1.
+ */
+int store_queue_list(struct store *s, const char *room, struct store_msg **items,
+		     size_t *n, char *err);
+
+/* One queued item: 1 found (*record malloc'd), 0 not, -1. */
+int store_queue_get(struct store *s, const char *room, uint64_t id, char **record,
+		    char *err);
+
+/*
+ * approve: append item id to room at the next index and take it off the
+ * queue, in one transaction (the room's lock first, as store_append: any
+ * number of concurrent approvals and appends stay gapless); its sid now
+ * names the message. reject: drop it (its sid stays known, so a retried
+ * webhook stores nothing). Return 1 done (*index set on approve), 0 no
+ * such item, -1 error.
+ */
+int store_queue_approve(struct store *s, const char *room, uint64_t id,
+			uint64_t *index, char *err);
+int store_queue_reject(struct store *s, const char *room, uint64_t id, char *err);
+
+/*
+ * Moderators of a room (any room; the user and the room must exist).
+ * add/remove: 1 changed, 0 already so, -1. is: 1/0/-1.
+ */
+int store_moderator_add(struct store *s, const char *user, const char *room, char *err);
+int store_moderator_remove(struct store *s, const char *user, const char *room, char *err);
+int store_is_moderator(struct store *s, const char *user, const char *room, char *err);
+
+/*
+ * Blocked senders, by the keyed hash of their full number (64 lowercase
+ * hex digits, HMAC-SHA256: webhook.c); the number itself is never stored.
+ * block: note (what the operator sees, e.g. "USER\tROOM\tINDEX", no
+ * number) is kept beside it; 1 blocked, 0 already, -1. unblock: 1/0/-1.
+ * blocked: 1/0/-1. list: "HASH\tNOTE" lines in hash order (free with
+ * store_strings_free), 0/-1.
+ */
+#define STORE_SENDER_HEX 64
+int store_sender_block(struct store *s, const char *hash, const char *note, char *err);
+int store_sender_unblock(struct store *s, const char *hash, char *err);
+int store_sender_blocked(struct store *s, const char *hash, char *err);
+int store_sender_list(struct store *s, char ***lines, size_t *n, char *err);
+
+/*
+ * Count one post of sender hash to room at time now if the sender is
+ * under limit posts in the last hour (a sliding hour estimated from two
+ * hourly windows). Windows older than the previous hour are deleted as
+ * calls go by, so the table stays bounded by about two hours of senders.
+ * Returns 1 counted (allowed), 0 over the limit (nothing counted), -1.
+ */
+int store_rate_take(struct store *s, const char *room, const char *hash, long limit,
+		    time_t now, char *err);
 
 #endif

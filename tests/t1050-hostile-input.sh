@@ -8,6 +8,8 @@ MEDIA=https%3A%2F%2Fapi.twilio.com%2F2010-04-01%2FAccounts%2FAC1%2FMessages%2FSM
 test_expect_success 'start' '
 	start_bookpics &&
 	admin twilio-token secret123 &&
+	# the webhooks here are texts without pictures too: let them on the wall
+	echo "wall_text = on" >>"$VAR/bookpics.conf" &&
 	admin user add u1 && admin room add chat1 && admin member add u1 chat1
 '
 

@@ -13,25 +13,36 @@ test_expect_code() {
 cat >usage <<'EOF'
 usage: bookpics-admin [--var DIR] COMMAND
 
-  init [--port PORT]          create DIR with its configuration and store
-  user add ID                 create a user
-  user list                   list users
-  room add NAME [--public]    create a room (private unless --public)
-  room list                   list rooms: name, visibility, last index
-  member add ID ROOM          make user ID a member of ROOM
-  member remove ID ROOM       remove user ID from ROOM
-  token ID [--ttl SECONDS]    print a connection token (default 30 days)
-  twilio-token TOKEN          store the Twilio auth token (- : stdin, --file F)
-  twilio-account SID          store the Twilio account SID
-  check                       check the configuration and DIR's owner and modes
-  backup BACKUPDIR            copy store, conf and media, while running
-  restore BACKUPDIR           create DIR (new or empty) from a backup
-  member list ROOM            list the members of ROOM
-  user remove ID              remove a user, its memberships and cursors
-  token revoke ID             refuse every token of ID issued until now
-  connections                 list live connections: id, user, since
-  version                     print the version (also --version)
-  help                        print this help (also --help, -h)
+  init [--port PORT]            create DIR with its configuration and store
+  user add ID                   create a user
+  user list                     list users
+  room add NAME [--public]      create a room (private unless --public)
+  room list                     list rooms: name, visibility, last index
+  member add ID ROOM            make user ID a member of ROOM
+  member remove ID ROOM         remove user ID from ROOM
+  token ID [--ttl SECONDS]      print a connection token (default 30 days)
+  twilio-token TOKEN            store the Twilio auth token (- : stdin, --file F)
+  twilio-account SID            store the Twilio account SID
+  check                         check the configuration and DIR's owner and modes
+  backup BACKUPDIR              copy store, conf and media, while running
+  restore BACKUPDIR             create DIR (new or empty) from a backup
+  member list ROOM              list the members of ROOM
+  user remove ID                remove a user, its memberships and cursors
+  token revoke ID               refuse every token of ID issued until now
+  connections                   list live connections: id, user, since
+  version                       print the version (also --version)
+  message list ROOM [--limit N] newest messages: index, visible|hidden, user, text
+  message hide ROOM INDEX       take a message off every wall
+  message show ROOM INDEX       show a hidden message again
+  queue list ROOM               pictures waiting: id, user, text
+  queue approve ROOM ID         post a queued item (prints its index)
+  queue reject ROOM ID          drop a queued item
+  moderator add USER ROOM       let USER moderate ROOM
+  moderator remove USER ROOM    USER no longer moderates ROOM
+  sender block ROOM INDEX       block the number that sent a message
+  sender unblock ROOM INDEX     unblock it again
+  sender list                   blocked senders: hash, user, room, index
+  help                          print this help (also --help, -h)
 
 DIR defaults to $BOOKPICS_VAR, else ./var.
 EOF

@@ -74,6 +74,8 @@ FORM='MessageSid=SMcheck1&From=%2B15550100&To=%2B15550199&Body=hello&NumMedia=0'
 FORM2='MessageSid=SMcheck2&From=%2B15550100&To=%2B15550199&Body=again&NumMedia=0'
 
 test_expect_success 'a running site keeps serving with a bad conf written under it' '
+	# texts, not pictures, reach the wall with wall_text on (default off)
+	echo "wall_text = on" >>"$CONF" &&
 	start_bookpics &&
 	test "$(tw_post "$FORM")" = 200 &&
 	cp "$CONF" before.conf &&

@@ -207,4 +207,5 @@ test_expect_success 'every program line has the format; no token, signature or p
 	! grep -r -F -e "$TOKEN" -e "$WRONG" -e "$MTOKEN" -e "$sig" -e 14155550100 -e 4155550100 "$VAR/log"
 '
 
+
 test_done

@@ -16,6 +16,8 @@ test_expect_success 'start bookpics and a fake Twilio serving real PNGs' '
 		--sid "$SID" --token secret123 >"$TRASH/fake.out" 2>&1 &
 	echo $! >"$TRASH/fake.driver" &&
 	admin init --port $PORT >/dev/null && admin twilio-token secret123 &&
+	# these webhooks are texts without pictures: let them on the wall
+	echo "wall_text = on" >>"$VAR/bookpics.conf" &&
 	admin twilio-account "$SID" &&
 	sed -i "s|^media_hosts *=.*|media_hosts = http://127.0.0.1:$AUX_PORT|" "$VAR/bookpics.conf" &&
 	start_bookpics &&

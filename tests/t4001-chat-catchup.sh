@@ -134,6 +134,8 @@ test_expect_success 'a cursor moved by resume is not moved backwards in the stor
 '
 
 test_expect_success 'a public room can be resumed too (it acts as subscribe)' '
+	# a text without a picture: let it on the wall
+	echo "wall_text = on" >>"$VAR/bookpics.conf" &&
 	form="MessageSid=SMc1&AccountSid=AC1&From=%2B14155550100&To=%2B18005551212&Body=wall&NumMedia=0" &&
 	test "$(tw_post "$form")" = 200 &&
 	ws "$WS" --send "{\"action\":\"resume\",\"rooms\":{\"books\":0}}" --count 2 >actual &&

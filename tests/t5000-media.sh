@@ -88,7 +88,7 @@ test_expect_success 'first request: Basic auth to Twilio, redirect followed with
 	expect_bytes pic-30000 && cmp expect.bin body &&
 	test "$(header Content-Type)" = image/jpeg &&
 	test "$(header Content-Length)" = 30000 &&
-	test "$(header Cache-Control)" = "public, max-age=31536000, immutable" &&
+	test "$(header Cache-Control)" = "public, max-age=60" &&
 	header ETag | grep -q "^\"[0-9a-f]\{16\}\"\$" &&
 	test "$(header X-Content-Type-Options)" = nosniff &&
 	header Content-Security-Policy | grep -q sandbox &&
@@ -117,7 +117,7 @@ test_expect_success 'later requests: no upstream request, sent by lighttpd from 
 	done &&
 	test "$(wc -l <"$FAKE_LOG")" = "$before" &&
 	test "$(header Content-Type)" = image/jpeg &&
-	test "$(header Cache-Control)" = "public, max-age=31536000, immutable" &&
+	test "$(header Cache-Control)" = "public, max-age=60" &&
 	test -z "$(header X-Sendfile)" &&
 	test -n "$(header Last-Modified)" &&
 	etag=$(header ETag | tr -d "\"") &&
@@ -266,7 +266,7 @@ test_expect_success 'a private room: members only, Cache-Control private' '
 	test "$(seen /Media/pic-777)" = 0 &&
 	test "$(get /media/secret/1/0 -H "Authorization: Bearer $alice")" = 200 &&
 	expect_bytes pic-777 && cmp expect.bin body &&
-	test "$(header Cache-Control)" = "private, max-age=31536000, immutable" &&
+	test "$(header Cache-Control)" = "private, max-age=60" &&
 	test "$(get /media/secret/1/0 -H "Authorization: Bearer $bob")" = 403 &&
 	test "$(get /media/secret/1/0)" = 401 &&
 	test "$(get /media/secret/1/0 -H "Authorization: Bearer $alice")" = 200

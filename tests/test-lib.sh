@@ -221,6 +221,7 @@ driver_stop() {
 
 test_done() {
 	driver_stop
+	stop_fake	# here: the EXIT trap runs after $TRASH (with its pid file) is gone
 	stop_bookpics
 	if ! check_sanitizer_logs; then
 		test_failed=$((test_failed + 1))

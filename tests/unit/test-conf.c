@@ -27,6 +27,8 @@ static void read_masked(const char *path, char *out, size_t len)
 	while (f && fgets(line, sizeof(line), f) && n < len) {
 		if (!strncmp(line, "token_secret = ", 15) && strlen(line) == 15 + 64 + 1)
 			strcpy(line + 15, "SECRET\n");
+		if (!strncmp(line, "sender_secret = ", 16) && strlen(line) == 16 + 64 + 1)
+			strcpy(line + 16, "SECRET\n");
 		snprintf(out + n, len - n, "%s", line);
 		n = strlen(out);
 	}
@@ -180,6 +182,10 @@ int main(void)
 	CHECK_STR(c.twilio_auth_token, "", "no auth token at first");
 	CHECK(strlen(c.token_secret) == 64, "a fresh 256-bit token secret");
 	CHECK(c.media_max_bytes == 5242880 && c.duplicate_connections == CONF_DUP_REFUSE, "defaults");
+	CHECK(strlen(c.sender_secret) == 64 && strcmp(c.sender_secret, c.token_secret),
+	      "a fresh sender secret of its own");
+	CHECK(c.moderation == CONF_MOD_OFF && c.wall_text == CONF_OFF && c.sender_rate == 20 &&
+	      !c.twilio_reply[0] && !c.wall_number[0], "moderation defaults");
 	conf_init(dir, 9999, err);
 	read_masked(path, text, sizeof(text));
 	CHECK_STR(text,
@@ -212,7 +218,19 @@ int main(void)
 		  "# where event hooks are POSTed; empty: no hooks\n"
 		  "hook_url =\n"
 		  "# signs event hooks (X-Bookpics-Signature)\n"
-		  "hook_secret =\n",
+		  "hook_secret =\n"
+		  "# keys the hash blocked senders are kept as; changing it unblocks everyone\n"
+		  "sender_secret = SECRET\n"
+		  "# off: pictures go on the wall at once; pre: they wait for a moderator\n"
+		  "moderation = off\n"
+		  "# on: a text without a picture goes on the wall too\n"
+		  "wall_text = off\n"
+		  "# pictures one sender may post to a room per hour\n"
+		  "sender_rate = 20\n"
+		  "# the SMS that answers an accepted picture; empty: no reply\n"
+		  "twilio_reply =\n"
+		  "# the number the wall asks people to text\n"
+		  "wall_number =\n",
 		  "the first-run file: every key, its comment, its default");
 
 	CHECK(conf_set(dir, "twilio_auth_token", "tok123", err) == 0, "set a key");

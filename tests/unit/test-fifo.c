@@ -69,6 +69,10 @@ static void test_parse(void)
 	      !strcmp(n.name, "books") && n.index == 42, "parse a message notice");
 	CHECK(fifo_parse("u uuid-1\r", 9, &n, err) == 0 && n.kind == FIFO_USER &&
 	      !strcmp(n.name, "uuid-1") && n.index == 0, "parse a user notice; a CR is allowed");
+	CHECK(fifo_parse("c books 7", 9, &n, err) == 0 && n.kind == FIFO_CHANGE &&
+	      !strcmp(n.name, "books") && n.index == 7, "parse a change notice (hide/show)");
+	CHECK(fifo_parse("c books 0", 9, &n, err) == -1 && !strcmp(err, "bad index"),
+	      "a change seq is at least 1");
 	CHECK(fifo_parse("m books 7 ", 10, &n, err) == 0 && n.index == 7, "trailing spaces are allowed");
 	CHECK(fifo_parse("m books 99", 7, &n, err) == -1, "only len bytes count");
 	CHECK_STR(parse(""), "unknown notice", "empty line");

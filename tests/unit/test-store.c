@@ -1,5 +1,6 @@
 /* test-store.c - the Berkeley DB store: rooms, gapless append, sids, pages, members, cursors. */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -31,6 +32,120 @@ static const char *page(struct store *s, const char *room, enum store_dir dir,
 	out = indexes(m, n);
 	store_msgs_free(m, n);
 	return out;
+}
+
+/* Hide/show, changes, the queue, moderators, blocked senders, rates: room "wall". */
+static void moderation(struct store *s)
+{
+	static const char hash1[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	static const char hash2[] = "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100";
+	char err[ERR_LEN], *record, **v;
+	struct store_change *ch;
+	struct store_room room;
+	struct store_msg *m;
+	uint64_t idx, seq, id, i;
+	size_t n;
+	int r;
+
+	CHECK(store_room_add(s, "wall", 1, err) == 1, "moderation: a public room");
+	for (i = 1; i <= 3; i++)
+		store_append(s, "wall", NULL, "{\"chatMessage\":\"hi\"}", 20, &idx, err);
+	CHECK(store_message_hide(s, "wall", 2, 1, &seq, err) == 1 && seq == 1, "hide: change 1");
+	CHECK(store_message_get(s, "wall", 2, &record, err) == 1 &&
+	      !strcmp(record, "{\"chatMessage\":\"hi\",\"hidden\":true}"),
+	      "a hidden record keeps its content and gets the flag");
+	free(record);
+	CHECK(store_message_hide(s, "wall", 2, 1, &seq, err) == 0 && seq == 0,
+	      "hiding it again changes nothing");
+	CHECK(store_message_hide(s, "wall", 2, 0, &seq, err) == 1 && seq == 2, "show: change 2");
+	CHECK(store_message_get(s, "wall", 2, &record, err) == 1 &&
+	      !strcmp(record, "{\"chatMessage\":\"hi\"}"), "shown: the record as it was");
+	free(record);
+	CHECK(store_message_hide(s, "wall", 9, 1, &seq, err) == -1, "no such message: error");
+	CHECK(store_message_hide(s, "wall", 3, 1, &seq, err) == 1 && seq == 3, "hide another");
+	CHECK(store_room_get(s, "wall", &room, err) == 1 && room.last == 3 && room.changes == 3,
+	      "the room counts its changes; indexes unchanged");
+	CHECK(store_changes(s, "wall", 0, 10, &ch, &n, err) == 0 && n == 3 &&
+	      ch[0].seq == 1 && ch[0].index == 2 && ch[0].hidden == 1 &&
+	      ch[1].seq == 2 && ch[1].index == 2 && ch[1].hidden == 0 &&
+	      ch[2].seq == 3 && ch[2].index == 3 && ch[2].hidden == 1, "changes in order");
+	free(ch);
+	CHECK(store_changes(s, "wall", 2, 10, &ch, &n, err) == 0 && n == 1 && ch[0].seq == 3,
+	      "changes after a seq");
+	free(ch);
+	CHECK(store_changes(s, "books", 0, 10, &ch, &n, err) == 0 && n == 0, "another room: none");
+	free(ch);
+
+	CHECK(store_queue_add(s, "wall", "SMq1", "{\"q\":1}", 7, &id, err) == 1 && id == 1,
+	      "queue add: id 1");
+	CHECK(store_queue_add(s, "wall", "SMq2", "{\"q\":2}", 7, &id, err) == 1 && id == 2,
+	      "queue add: id 2");
+	CHECK(store_queue_add(s, "wall", NULL, "{\"q\":3}", 7, &id, err) == 1 && id == 3,
+	      "queue add without a sid");
+	CHECK(store_queue_add(s, "wall", "SMq1", "{}", 2, &id, err) == 0 && id == 0,
+	      "a queued sid again: nothing");
+	CHECK(store_append(s, "wall", "SMq1", "{}", 2, &idx, err) == 0,
+	      "a queued sid is not appended either");
+	CHECK(store_queue_list(s, "wall", &m, &n, err) == 0 && n == 3 && m[0].index == 1 &&
+	      !strcmp(m[0].record, "{\"q\":1}") && m[2].index == 3, "queue list");
+	store_msgs_free(m, n);
+	CHECK(store_room_get(s, "wall", &room, err) == 1 && room.last == 3,
+	      "queued items are not in the room");
+	CHECK(store_queue_approve(s, "wall", 2, &idx, err) == 1 && idx == 4, "approve: next index");
+	CHECK(store_message_get(s, "wall", 4, &record, err) == 1 && !strcmp(record, "{\"q\":2}"),
+	      "the approved record is the message");
+	free(record);
+	CHECK(store_queue_approve(s, "wall", 2, &idx, err) == 0, "approving twice: no such item");
+	CHECK(store_append(s, "wall", "SMq2", "{}", 2, &idx, err) == 0 && idx == 4,
+	      "its sid now names the message");
+	CHECK(store_queue_reject(s, "wall", 1, err) == 1 && store_queue_reject(s, "wall", 1, err) == 0,
+	      "reject, then no such item");
+	CHECK(store_queue_add(s, "wall", "SMq1", "{}", 2, &id, err) == 0,
+	      "a rejected sid is not queued again");
+	CHECK(store_queue_get(s, "wall", 3, &record, err) == 1 && !strcmp(record, "{\"q\":3}"),
+	      "queue get");
+	free(record);
+	CHECK(store_queue_get(s, "wall", 1, &record, err) == 0, "queue get: rejected is gone");
+	CHECK(store_queue_list(s, "wall", &m, &n, err) == 0 && n == 1 && m[0].index == 3,
+	      "what is left");
+	store_msgs_free(m, n);
+	CHECK(store_room_get(s, "wall", &room, err) == 1 && room.last == 4 && room.queued == 3 &&
+	      room.changes == 3, "room: last, queue ids, changes");
+
+	CHECK(store_moderator_add(s, "uuid1", "wall", err) == 1 &&
+	      store_moderator_add(s, "uuid1", "wall", err) == 0, "moderator add");
+	CHECK(store_moderator_add(s, "uuid9", "wall", err) == -1 &&
+	      store_moderator_add(s, "uuid1", "nope", err) == -1, "unknown user or room");
+	CHECK(store_is_moderator(s, "uuid1", "wall", err) == 1 &&
+	      store_is_moderator(s, "uuid1", "books", err) == 0, "is moderator");
+	CHECK(store_moderator_remove(s, "uuid1", "wall", err) == 1 &&
+	      store_moderator_remove(s, "uuid1", "wall", err) == 0 &&
+	      store_is_moderator(s, "uuid1", "wall", err) == 0, "moderator remove");
+
+	CHECK(store_sender_block(s, hash1, "sms:x\twall\t2", err) == 1 &&
+	      store_sender_block(s, hash1, "again", err) == 0, "block a sender");
+	CHECK(store_sender_block(s, "1234", "x", err) == -1, "a hash is 64 hex digits");
+	CHECK(store_sender_blocked(s, hash1, err) == 1 && store_sender_blocked(s, hash2, err) == 0,
+	      "blocked");
+	CHECK(store_sender_list(s, &v, &n, err) == 0 && n == 1 && !strncmp(v[0], hash1, 64) &&
+	      !strcmp(v[0] + 64, "\tsms:x\twall\t2"), "sender list");
+	store_strings_free(v, n);
+	CHECK(store_sender_unblock(s, hash1, err) == 1 && store_sender_unblock(s, hash1, err) == 0 &&
+	      store_sender_blocked(s, hash1, err) == 0, "unblock");
+
+	for (i = 0, r = 1; i < 3 && r == 1; i++)
+		r = store_rate_take(s, "wall", hash1, 3, 7200 + 10, err);
+	CHECK(i == 3 && r == 1, "three posts under a limit of 3");
+	CHECK(store_rate_take(s, "wall", hash1, 3, 7200 + 20, err) == 0, "the fourth is over");
+	CHECK(store_rate_take(s, "wall", hash2, 3, 7200 + 20, err) == 1, "another sender is not");
+	CHECK(store_rate_take(s, "books", hash1, 3, 7200 + 20, err) == 1, "nor another room");
+	CHECK(store_rate_take(s, "wall", hash1, 3, 7200 + 3600 + 60, err) == 1 &&
+	      store_rate_take(s, "wall", hash1, 3, 7200 + 3600 + 61, err) == 0,
+	      "early in the next hour the last hour still counts (2.95 + 1 >= 3)");
+	CHECK(store_rate_take(s, "wall", hash1, 3, 7200 + 3600 + 2400, err) == 1,
+	      "as the hour slides, it counts less");
+	CHECK(store_rate_take(s, "wall", hash1, 3, 7200 + 3 * 3600, err) == 1,
+	      "two hours on: a fresh window");
 }
 
 int main(void)
@@ -146,6 +261,8 @@ int main(void)
 	      store_conn_users(s, &v, &n, err) == 0 && n == 0, "remove and clear");
 	store_strings_free(v, n);
 	CHECK(store_maintain(s, err) == 0, "maintain (failchk, checkpoint)");
+
+	moderation(s);
 
 	store_close(s);
 	s = store_open(dir, err);
