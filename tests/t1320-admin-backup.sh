@@ -33,6 +33,8 @@ status() {
 test_expect_success 'a site with a private room, a token, Twilio setup and a cached picture' '
 	admin init --port $PORT >/dev/null &&
 	admin twilio-token "$TOKEN" && admin twilio-account "$SID" &&
+	# the load posts texts: on the wall only with wall_text on
+	echo "wall_text = on" >>"$VAR/bookpics.conf" &&
 	sed -i "s|^media_hosts *=.*|media_hosts = http://127.0.0.1:$AUX_PORT|" "$VAR/bookpics.conf" &&
 	admin user add alice && admin room add priv && admin member add alice priv &&
 	admin token alice >token && test -s token &&

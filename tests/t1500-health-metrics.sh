@@ -92,6 +92,8 @@ test_expect_success 'a metrics scrape parses as Prometheus text; every family do
 	bookpics_webhooks_total{outcome="refused_signature"}
 	bookpics_webhooks_total{outcome="bad_request"}
 	bookpics_webhooks_total{outcome="error"}
+	bookpics_webhooks_total{outcome="not_posted"}
+	bookpics_webhooks_total{outcome="queued"}
 	bookpics_webhooks_refused_streak
 	bookpics_media_fetches_total{result="ok"}
 	bookpics_media_fetches_total{result="failed"}
