@@ -89,7 +89,7 @@ $(BIN)/api.fcgi: LIBS = $(LIBS_FCGI) $(LIBS_CURL) $(LIBS_DB) $(LIBS_JSON) $(LIBS
 $(BIN)/api.fcgi: $(BUILD)/cgi-bin/api.o $(BUILD)/cgi-bin/route.o $(BUILD)/cgi-bin/media.o \
 		 $(BUILD)/libbookpics.a
 
-$(BIN)/bookpics-admin: LIBS = $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
+$(BIN)/bookpics-admin: LIBS = $(LIBS_DB) $(LIBS_CRYPTO)
 $(BIN)/bookpics-admin: $(BUILD)/admin/admin.o $(BUILD)/libbookpics.a
 
 $(BIN)/bookpics-relay: LIBS = $(LIBS_LWS) $(LIBS_EV) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
