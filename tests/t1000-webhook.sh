@@ -73,7 +73,10 @@ test_expect_success 'a body changed after signing: 403' '
 	sig=$("$BUILD/tools/tw-sign" "$BASE/twilio/sms" secret123 "MessageSid=SM0004&Body=hello") &&
 	status=$(curl -s -o /dev/null -w "%{http_code}" -H "X-Twilio-Signature: $sig" \
 		--data-binary "MessageSid=SM0004&Body=hellO" $BASE/twilio/sms) &&
-	test "$status" = 403
+	test "$status" = 403 &&
+	room_lines books >actual &&
+	echo "1 sms:…0100 picture My favourite!" >expect &&
+	test_cmp expect actual
 '
 
 test_expect_success 'signed for another URL (wrong public_url or path): 403' '
@@ -143,9 +146,14 @@ test_expect_success 'a body over 64 KiB: 413 JSON, nothing stored' '
 
 test_expect_success 'malformed input: no MessageSid (400), GET (405)' '
 	test "$(tw_post "From=%2B15550000004&Body=nosid")" = 400 &&
-	grep -q "MessageSid" response &&
+	printf "\n" >>response &&
+	echo "{\"error\":\"bad_request\",\"message\":\"MessageSid missing or malformed\"}" >expect &&
+	test_cmp expect response &&
 	status=$(curl -s -o response -w "%{http_code}" $BASE/twilio/sms) &&
 	test "$status" = 405 &&
+	printf "\n" >>response &&
+	echo "{\"error\":\"method_not_allowed\",\"message\":\"use POST\"}" >expect &&
+	test_cmp expect response &&
 	room_lines books | wc -l >count && echo 5 >expect && test_cmp expect count
 '
 
@@ -179,8 +187,10 @@ test_expect_success 'twilio_room renamed in the conf: a new public room, and bac
 	test_cmp expect actual &&
 	room_lines books | tail -n 1 | cut -d" " -f1,4- >actual &&
 	echo "7 message back" >expect && test_cmp expect actual &&
-	"$BIN/bookpics-admin" --var "$VAR" room list | grep "^shelf" >actual &&
-	grep -q public actual
+	admin room list >rooms &&
+	grep "^shelf" rooms >actual &&
+	printf "shelf\tpublic\t7\n" >expect &&
+	test_cmp expect actual
 '
 
 test_done

@@ -80,12 +80,19 @@ test_expect_success 'a member posts: 201 with the index, then reads it back' '
 '
 
 test_expect_success 'private room reads: no token 401, non-member 403, bad token 401' '
-	test "$(curl -s -o response -w "%{http_code}" "$BASE/api/rooms/uuidroom1/messages")" = 401 &&
-	grep -q "\"error\":\"unauthorized\"" response &&
-	test "$(curl -s -o response -w "%{http_code}" -H "Authorization: Bearer $(cat tok2)" "$BASE/api/rooms/uuidroom1/messages")" = 403 &&
-	grep -q "\"error\":\"not_member\"" response &&
-	test "$(curl -s -o response -w "%{http_code}" -H "Authorization: Bearer $(cat tok1)x" "$BASE/api/rooms/uuidroom1/messages")" = 401 &&
-	test "$(curl -s -o response -w "%{http_code}" -H "Authorization: Basic abc" "$BASE/api/rooms/uuidroom1/messages")" = 401
+	: >actual &&
+	for t in "" "Bearer $(cat tok2)" "Bearer $(cat tok1)x" "Basic abc"; do
+		curl -s -o response -w "%{http_code} " ${t:+-H "Authorization: $t"} \
+			"$BASE/api/rooms/uuidroom1/messages" >>actual &&
+		cat response >>actual && echo >>actual || return 1
+	done &&
+	cat >expect <<-\EOF &&
+	401 {"error":"unauthorized","message":"room '"'"'uuidroom1'"'"' is private: a Bearer token is required"}
+	403 {"error":"not_member","message":"user '"'"'uuid2'"'"' is not a member of '"'"'uuidroom1'"'"'"}
+	401 {"error":"unauthorized","message":"bad signature"}
+	401 {"error":"unauthorized","message":"Authorization must be '"'"'Bearer TOKEN'"'"'"}
+	EOF
+	test_cmp expect actual
 '
 
 test_expect_success 'sending errors store nothing' '
@@ -117,11 +124,11 @@ test_expect_success 'an expired token is refused' '
 '
 
 test_expect_success 'bookpics-admin refuses bad input clearly' '
-	! admin member add uuid9 uuidroom1 2>err && grep -q "no such user" err &&
-	! admin member add uuid1 books 2>err && grep -q "is public" err &&
-	! admin room add "bad room" 2>err && grep -q "invalid room name" err &&
-	! admin token nobody 2>err && grep -q "no such user" err &&
-	! admin frobnicate 2>err && grep -q "^usage:" err
+	test_must_fail admin member add uuid9 uuidroom1 2>err && grep -q "no such user" err &&
+	test_must_fail admin member add uuid1 books 2>err && grep -q "is public" err &&
+	test_must_fail admin room add "bad room" 2>err && grep -q "invalid room name" err &&
+	test_must_fail admin token nobody 2>err && grep -q "no such user" err &&
+	test_must_fail admin frobnicate 2>err && grep -q "^usage:" err
 '
 
 test_done

@@ -2,6 +2,11 @@
 test_description='the picture wall in headless Chromium: history, live pictures, relay restart'
 . ./test-lib.sh
 
+if ! test_have_prereq CHROMIUM; then
+	skip_all='no Chromium (or playwright-core) to drive'
+	test_done
+fi
+
 SID=AC0000000000000000000000000000wall
 TW=http://127.0.0.1:$AUX_PORT/2010-04-01/Accounts/$SID/Messages
 

@@ -2,6 +2,11 @@
 test_description='chat in headless Chromium: two users in a shared room, text never becomes HTML'
 . ./test-lib.sh
 
+if ! test_have_prereq CHROMIUM; then
+	skip_all='no Chromium (or playwright-core) to drive'
+	test_done
+fi
+
 test_expect_success 'start with two users sharing uuidroom2' '
 	admin init --port $PORT >/dev/null &&
 	start_bookpics &&

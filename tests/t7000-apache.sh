@@ -3,6 +3,15 @@ test_description='behind Apache 2.4: apache.conf as checked in, mod_fcgid progra
 . ./test-lib.sh
 . "$TEST_DIR/lib-ws.sh"
 
+if ! test_have_prereq ROOT; then
+	skip_all='not root: cannot run Apache and the programs as www-data'
+	test_done
+fi
+if ! test_have_prereq APACHE; then
+	skip_all='no apache2 with mod_fcgid, runuser and www-data'
+	test_done
+fi
+
 # Everything here is on 127.0.0.1: no proxy may get in the way.
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 

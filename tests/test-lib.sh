@@ -7,6 +7,12 @@
 #   '
 #   test_done
 #
+# test_expect_success PREREQ 'title' '...' runs only where every prerequisite
+# in the comma-separated PREREQ holds (else "ok N # skip"); a script that
+# cannot run at all without one says so first, as git's t/ does:
+#   if ! test_have_prereq CHROMIUM; then skip_all='no Chromium'; test_done; fi
+# Prerequisites known here: CHROMIUM, ROOT, APACHE; test_set_prereq adds more.
+#
 # Each script runs in its own scratch directory tests/trash.tNNNN (removed
 # when every test passed), with its own ports derived from NNNN: $PORT for
 # lighttpd, $RELAY_PORT = PORT+1, $AUX_PORT = PORT+2 for fake upstreams.
@@ -34,10 +40,16 @@ export VAR
 BASE=http://127.0.0.1:$PORT
 # Sanitizer reports fail the run; the programs' stderr lands in $VAR/log.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# abort_on_error: a sanitizer report is death by SIGABRT, which test_must_fail
+# tells apart from an ordinary failure.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:abort_on_error=1}
 
 test_count=0
 test_failed=0
+test_skipped=0
+skip_all=
+prereqs_set=" "
+prereqs_probed=" "
 
 rm -rf "$TRASH"
 mkdir -p "$TRASH"
@@ -45,7 +57,54 @@ cd "$TRASH" || exit 1
 
 say() { printf '%s\n' "$*"; }
 
+# test_set_prereq NAME: NAME holds from now on.
+test_set_prereq() {
+	prereqs_set="$prereqs_set$1 "
+}
+
+# Probe a known prerequisite once, on first use.
+prereq_probe() {
+	case $prereqs_probed in *" $1 "*) return ;; esac
+	prereqs_probed="$prereqs_probed$1 "
+	case $1 in
+	CHROMIUM)
+		# the browser and the driver library the tests/browser scripts use
+		test -x "${CHROMIUM:-/usr/bin/chromium}" &&
+		test -d "$TOP/node_modules/playwright-core" && test_set_prereq CHROMIUM ;;
+	ROOT)
+		test "$(id -u)" = 0 && test_set_prereq ROOT ;;
+	APACHE)
+		command -v apache2 >/dev/null 2>&1 &&
+		test -f /usr/lib/apache2/modules/mod_fcgid.so &&
+		command -v runuser >/dev/null 2>&1 &&
+		id www-data >/dev/null 2>&1 && test_set_prereq APACHE ;;
+	esac
+}
+
+# test_have_prereq P1,P2,...: every one holds ("!P": P must not hold).
+test_have_prereq() {
+	_ifs=$IFS; IFS=,; set -- $*; IFS=$_ifs
+	for _p; do
+		_want=yes
+		case $_p in !*) _want=no; _p=${_p#!} ;; esac
+		prereq_probe "$_p"
+		case $prereqs_set in *" $_p "*) _have=yes ;; *) _have=no ;; esac
+		[ $_have = $_want ] || { missing_prereq=$_p; return 1; }
+	done
+	return 0
+}
+
+# test_expect_success [PREREQ] 'title' 'script'
 test_expect_success() {
+	if [ $# = 3 ]; then
+		if ! test_have_prereq "$1"; then
+			test_count=$((test_count + 1))
+			test_skipped=$((test_skipped + 1))
+			say "ok $test_count # skip $2 (missing $missing_prereq)"
+			return 0
+		fi
+		shift
+	fi
 	test_count=$((test_count + 1))
 	if (set -e; eval "$2") >"$TRASH/out.$test_count" 2>&1; then
 		say "ok $test_count - $1"
@@ -55,6 +114,25 @@ test_expect_success() {
 		sed 's/^/#	/' "$TRASH/out.$test_count"
 		printf '%s\n' "$2" | sed 's/^/#	> /'
 	fi
+}
+
+# test_must_fail CMD...: CMD must fail the ordinary way. Success fails the
+# test, and so does death by a signal (exit > 128: a crash, a sanitizer's
+# abort) or a command that could not run (126, 127), as in git's t/.
+test_must_fail() {
+	"$@"
+	_code=$?
+	if [ $_code = 0 ]; then
+		echo >&2 "test_must_fail: command succeeded: $*"
+		return 1
+	elif [ $_code -gt 128 ]; then
+		echo >&2 "test_must_fail: died by signal $((_code - 128)): $*"
+		return 1
+	elif [ $_code = 126 ] || [ $_code = 127 ]; then
+		echo >&2 "test_must_fail: could not run ($_code): $*"
+		return 1
+	fi
+	return 0
 }
 
 # test_cmp EXPECTED ACTUAL: files must be identical (diff shown otherwise).
@@ -220,6 +298,12 @@ driver_stop() {
 }
 
 test_done() {
+	if [ -n "$skip_all" ]; then
+		say "1..0 # SKIP $skip_all"
+		cd "$TEST_DIR" || exit 1
+		[ -n "$KEEP_TRASH" ] || rm -rf "$TRASH"
+		exit 0
+	fi
 	driver_stop
 	stop_fake	# here: the EXIT trap runs after $TRASH (with its pid file) is gone
 	stop_bookpics
@@ -229,7 +313,9 @@ test_done() {
 	if [ $test_failed -gt 0 ]; then
 		show_logs
 	fi
-	say "# $TEST_NAME: $((test_count - test_failed))/$test_count passed"
+	_skips=
+	[ $test_skipped = 0 ] || _skips=", $test_skipped skipped"
+	say "# $TEST_NAME: $((test_count - test_failed - test_skipped))/$test_count passed$_skips"
 	say "1..$test_count"
 	cd "$TEST_DIR" || exit 1
 	if [ $test_failed -eq 0 ]; then
