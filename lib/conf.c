@@ -100,6 +100,9 @@ static const char *const dup_choices[] = {
 	[CONF_DUP_ALLOW] = "allow", NULL
 };
 
+static const char *const onoff_choices[] = { [CONF_OFF] = "off", [CONF_ON] = "on", NULL };
+
+_Static_assert(sizeof(enum conf_onoff) == sizeof(int), "CONF_ENUM fields are int-sized");
 _Static_assert(sizeof(enum conf_dup) == sizeof(int), "CONF_ENUM fields are int-sized");
 
 #define F(field) #field, offsetof(struct conf, field)
@@ -126,6 +129,8 @@ static const struct conf_key keys[] = {
 	       "where media may come from: host names (https) or origins, comma separated"),
 	LONG(media_max_bytes, "5242880", 1,
 	     "largest media file fetched, in bytes"),
+	ENUM(media_prefetch, "on", onoff_choices,
+	     "on: pictures are fetched and cleaned as soon as their webhook is answered"),
 	ENUM(duplicate_connections, "refuse", dup_choices,
 	     "a second connection of a connected user: refuse, replace or allow"),
 };

@@ -9,6 +9,7 @@
 #define CONF_VAL_MAX 512
 
 enum conf_dup { CONF_DUP_REFUSE, CONF_DUP_REPLACE, CONF_DUP_ALLOW };
+enum conf_onoff { CONF_OFF, CONF_ON };
 
 struct conf {
 	char var[CONF_PATH_MAX];	/* the data directory ($VAR) */
@@ -19,6 +20,7 @@ struct conf {
 	char token_secret[CONF_VAL_MAX];
 	char media_hosts[CONF_VAL_MAX];	/* comma or space separated */
 	long media_max_bytes;
+	enum conf_onoff media_prefetch;	/* webhook.fcgi fetches and cleans right after answering */
 	enum conf_dup duplicate_connections;
 	struct timespec mtime;		/* of the file when loaded */
 };
