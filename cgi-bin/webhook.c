@@ -192,14 +192,21 @@ static void prefetch_run(void *arg)
 		t.conf = &p->app->conf;
 		t.src = p->src[i];
 		mr = mirror_fetch(&m, 0, mirror_twilio_fetch, &t, err);
-		for (w = 0; mr == MIRROR_OK && w < sizeof(widths) / sizeof(widths[0]); w++)
+		if (mr != MIRROR_OK) {
+			if (mr != MIRROR_BUSY)	/* busy: a viewer is fetching it */
+				fprintf(stderr, "prefetch: %s/%llu/%zu: %s\n", p->room,
+					(unsigned long long)p->index, i, err);
+			continue;
+		}
+		/* a variant being made by a viewer (busy) is theirs: on to the next */
+		for (w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
 			mr = mirror_variant(&m, widths[w], 0, err);
-		if (mr == MIRROR_OK)
-			fprintf(stderr, "prefetch: %s/%llu/%zu: ready in %lld ms\n", p->room,
-				(unsigned long long)p->index, i, clock_ms() - start);
-		else if (mr != MIRROR_BUSY)
-			fprintf(stderr, "prefetch: %s/%llu/%zu: %s\n", p->room,
-				(unsigned long long)p->index, i, err);
+			if (mr != MIRROR_OK && mr != MIRROR_BUSY)
+				fprintf(stderr, "prefetch: %s/%llu/%zu: %s\n", p->room,
+					(unsigned long long)p->index, i, err);
+		}
+		fprintf(stderr, "prefetch: %s/%llu/%zu: ready in %lld ms\n", p->room,
+			(unsigned long long)p->index, i, clock_ms() - start);
 	}
 }
 

@@ -189,7 +189,7 @@ const server = http.createServer((req, res) => {
 	const auth = req.headers.authorization || '-';
 	fs.appendFileSync(log, `${req.method} ${req.url} host=${req.headers.host} auth=${auth}\n`);
 	res.on('error', () => {});
-	const api = /^\/2010-04-01\/Accounts\/AC[^/]*\/Messages\/MM[^/]*\/Media\/([A-Za-z0-9_-]+)$/.exec(req.url);
+	const api = /^\/2010-04-01\/Accounts\/AC[^/]*\/Messages\/MM[^/]*\/Media\/([A-Za-z0-9_.-]+)$/.exec(req.url);
 	if (api) {
 		const want = 'Basic ' + Buffer.from(`${args.sid}:${args.token}`).toString('base64');
 		if (args.sid !== undefined && auth !== want)
@@ -198,7 +198,7 @@ const server = http.createServer((req, res) => {
 		if (api[1] === 'api500') return res.writeHead(500).end('oops');
 		return res.writeHead(307, { Location: `http://localhost:${port}/cdn/${api[1]}` }).end();
 	}
-	const c = /^\/cdn\/([A-Za-z0-9_-]+)$/.exec(req.url);
+	const c = /^\/cdn\/([A-Za-z0-9_.-]+)$/.exec(req.url);
 	if (c) return cdn(req, res, c[1]);
 	res.writeHead(404).end('no such path');
 });
