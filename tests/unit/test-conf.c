@@ -76,6 +76,10 @@ static void test_keys(const char *dir, const char *path)
 	CHECK_STR(load_with(dir, path, "duplicate_connections = sometimes", &c),
 		  "conf duplicate_connections: refuse, replace or allow, not 'sometimes'",
 		  "duplicate_connections names its choices");
+	CHECK_STR(load_with(dir, path, "media_prefetch = yes", &c),
+		  "conf media_prefetch: off or on, not 'yes'", "media_prefetch is on or off");
+	CHECK(!strcmp(load_with(dir, path, "media_prefetch = off", &c), "") &&
+	      c.media_prefetch == CONF_OFF, "media_prefetch = off");
 	CHECK(!strcmp(load_with(dir, path, "duplicate_connections = allow", &c), "") &&
 	      c.duplicate_connections == CONF_DUP_ALLOW, "duplicate_connections = allow");
 	memset(big, 'x', sizeof(big) - 1);
@@ -103,7 +107,8 @@ int main(void)
 	CHECK_STR(c.twilio_room, "books", "default room");
 	CHECK_STR(c.twilio_auth_token, "", "no auth token at first");
 	CHECK(strlen(c.token_secret) == 64, "a fresh 256-bit token secret");
-	CHECK(c.media_max_bytes == 5242880 && c.duplicate_connections == CONF_DUP_REFUSE, "defaults");
+	CHECK(c.media_max_bytes == 5242880 && c.duplicate_connections == CONF_DUP_REFUSE &&
+	      c.media_prefetch == CONF_ON, "defaults");
 	conf_init(dir, 9999, err);
 	read_masked(path, text, sizeof(text));
 	CHECK_STR(text,
@@ -123,6 +128,8 @@ int main(void)
 		  "media_hosts = api.twilio.com\n"
 		  "# largest media file fetched, in bytes\n"
 		  "media_max_bytes = 5242880\n"
+		  "# on: pictures are fetched and cleaned as soon as their webhook is answered\n"
+		  "media_prefetch = on\n"
 		  "# a second connection of a connected user: refuse, replace or allow\n"
 		  "duplicate_connections = refuse\n",
 		  "the first-run file: every key, its comment, its default");
