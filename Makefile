@@ -100,10 +100,11 @@ $(BUILD)/libbookpics.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BIN)/webhook.fcgi: LIBS = $(LIBS_FCGI) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
+# Both fetch and clean pictures (lib/mirror.c: picture.c, fetch.c).
+$(BIN)/webhook.fcgi: LIBS = $(LIBS_FCGI) $(LIBS_VIPS) $(LIBS_CURL) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BIN)/webhook.fcgi: $(BUILD)/cgi-bin/webhook.o $(BUILD)/libbookpics.a
 
-$(BIN)/api.fcgi: LIBS = $(LIBS_FCGI) $(LIBS_CURL) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
+$(BIN)/api.fcgi: LIBS = $(LIBS_FCGI) $(LIBS_VIPS) $(LIBS_CURL) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BIN)/api.fcgi: $(BUILD)/cgi-bin/api.o $(BUILD)/cgi-bin/route.o $(BUILD)/cgi-bin/media.o \
 		 $(BUILD)/cgi-bin/admin-api.o \
 		 $(BUILD)/libbookpics.a
@@ -125,6 +126,7 @@ $(PROGRAMS): $(BUILD)/FLAGS
 # object (so -MMD tracks their headers), linked with what they use.
 $(BUILD)/tests/unit/test-picture.o: CPPFLAGS_ALL += $(CFLAGS_VIPS)
 $(BUILD)/unit/test-picture: LIBS = $(LIBS_VIPS) $(LIBS_LIB)
+$(BUILD)/unit/test-mirror: LIBS = $(LIBS_VIPS) $(LIBS_CURL) $(LIBS_LIB)
 $(BUILD)/unit/%: LIBS = $(LIBS_LIB)
 $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)

@@ -1,4 +1,4 @@
-/* media.c - /media/{room}/{index}/{n}: the HTTP face of the mirror (mirror.h): check, fetch once, let lighttpd send it. */
+/* media.c - /media/{room}/{index}/{n}[/{w}]: the HTTP face of the mirror (mirror.h): check, fetch and clean once, let lighttpd send it. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,26 +35,15 @@ struct media_item {
 	uint64_t index;		/* the message's, or the queue id when queued */
 	int queued;		/* /media/ROOM/qID/N: a queued item (moderators only) */
 	unsigned n;
+	int width;		/* 0: the clean picture; else its WebP variant */
 	char src[MEDIA_SRC_MAX];
-	char ctype[64];
+	char ctype[64];		/* as the message record declares it */
 	struct mirror_item mirror;
+	/* what is served: the clean file or the variant, its tag and type */
+	char path[MIRROR_PATH_MAX];
+	char etag[MIRROR_ETAG_LEN + 8];
+	const char *type;
 };
-
-/* Fetch one item with fetch_to_fd: the mirror's callback. */
-struct media_fetch {
-	const struct conf *conf;
-	const char *src;
-};
-
-static int media_fetch_fn(void *ctx, int fd, char *err)
-{
-	const struct media_fetch *f = ctx;
-	struct fetch_opts o;
-
-	fetch_opts_init(&o, f->conf->twilio_account_sid, f->conf->twilio_auth_token,
-			f->conf->media_max_bytes);
-	return fetch_to_fd(f->src, &o, fd, NULL, err);
-}
 
 /* Digits only, no sign, no leading zero (one spelling per number), <= max. */
 static int parse_number(const char *s, size_t len, uint64_t max, uint64_t *v)
@@ -78,14 +67,15 @@ static int parse_number(const char *s, size_t len, uint64_t max, uint64_t *v)
 }
 
 /*
- * Split the raw request target (before '?') "/media/ROOM/INDEX/N" into
- * c->room, m->index and m->n. Percent escapes, dot segments, extra or empty
- * segments are not a media path: 0. Returns 1 when it is one.
+ * Split the raw request target (before '?') "/media/ROOM/INDEX/N[/W]" into
+ * c->room, m->index, m->n and m->width (0 without W; W must be one of
+ * MIRROR_WIDTHS). Percent escapes, dot segments, extra or empty segments
+ * are not a media path: 0. Returns 1 when it is one.
  */
 static int parse_path(const char *uri, struct route_ctx *c, struct media_item *m)
 {
-	const char *p, *end, *s1, *s2;
-	uint64_t n;
+	const char *p, *end, *s1, *s2, *s3;
+	uint64_t n, w = 0;
 
 	if (strncmp(uri, "/media/", 7))
 		return 0;
@@ -99,14 +89,20 @@ static int parse_path(const char *uri, struct route_ctx *c, struct media_item *m
 	if (!store_name_ok(c->room))
 		return 0;
 	s2 = memchr(s1 + 1, '/', (size_t)(end - s1 - 1));
-	m->queued = s2 && s1[1] == 'q';
+	if (!s2)
+		return 0;
+	m->queued = s1[1] == 'q';
 	if (m->queued)
 		s1++;
-	if (!s2 || !parse_number(s1 + 1, (size_t)(s2 - s1 - 1), UINT64_MAX, &m->index) ||
+	s3 = memchr(s2 + 1, '/', (size_t)(end - s2 - 1));
+	if (!parse_number(s1 + 1, (size_t)(s2 - s1 - 1), UINT64_MAX, &m->index) ||
 	    m->index == 0 ||
-	    !parse_number(s2 + 1, (size_t)(end - s2 - 1), MSG_MEDIA_MAX - 1, &n))
+	    !parse_number(s2 + 1, (size_t)((s3 ? s3 : end) - s2 - 1), MSG_MEDIA_MAX - 1, &n) ||
+	    (s3 && (!parse_number(s3 + 1, (size_t)(end - s3 - 1), 100000, &w) ||
+		    !mirror_width_ok((long)w))))
 		return 0;
 	m->n = (unsigned)n;
+	m->width = (int)w;
 	return 1;
 }
 
@@ -183,26 +179,26 @@ static int behind_lighttpd(const struct route_ctx *c)
 	return sw && !strncmp(sw, "lighttpd/", 9);
 }
 
-/* 200 with the file: X-Sendfile for lighttpd, else the bytes. */
+/* 200 with m->path: X-Sendfile for lighttpd, else the bytes. */
 static void serve(struct route_ctx *c, const struct media_item *m)
 {
 	char value[1024], err[ERR_LEN];
 	size_t left;
 
-	http_body(c->resp, 200, m->ctype, "", 0);
+	http_body(c->resp, 200, m->type, "", 0);
 	http_header(c->resp, "Cache-Control: %s", c->info.is_public && !m->queued ? MEDIA_CACHE_PUBLIC : MEDIA_CACHE_PRIVATE);
-	http_header(c->resp, "ETag: \"%s\"", m->mirror.etag);
+	http_header(c->resp, "ETag: \"%s\"", m->etag);
 	http_header(c->resp, "X-Content-Type-Options: nosniff");
 	http_header(c->resp, "Content-Security-Policy: %s", MEDIA_CSP);
 	if (!behind_lighttpd(c)) {
-		if (body_from_file(c->resp, m->mirror.file, err)) {
+		if (body_from_file(c->resp, m->path, err)) {
 			c->resp->headers[0] = '\0';
 			http_error(c->resp, 500, "internal", "%s", err);
 		}
 		return;
 	}
 	left = sizeof(c->resp->headers) - strlen(c->resp->headers) - sizeof("X-Sendfile: \r\n");
-	if (sendfile_value(m->mirror.file, value, left < sizeof(value) ? left : sizeof(value))) {
+	if (sendfile_value(m->path, value, left < sizeof(value) ? left : sizeof(value))) {
 		c->resp->headers[0] = '\0';
 		http_error(c->resp, 500, "internal", "media path too long for X-Sendfile");
 		return;
@@ -214,19 +210,93 @@ static void serve(struct route_ctx *c, const struct media_item *m)
 static int not_modified(const struct route_ctx *c, const struct media_item *m)
 {
 	const char *inm = http_param(c->req, "HTTP_IF_NONE_MATCH");
-	char quoted[24];
+	char quoted[sizeof(m->etag) + 2];
 
 	if (!inm)
 		return 0;
-	snprintf(quoted, sizeof(quoted), "\"%s\"", m->mirror.etag);
+	snprintf(quoted, sizeof(quoted), "\"%s\"", m->etag);
 	return strstr(inm, quoted) || !strcmp(inm, "*");
+}
+
+/*
+ * Non-image media (video, vCard, PDF, audio...) are not shown on the wall,
+ * so they are never fetched or served: only what the message declares as
+ * an image/ type goes to the mirror, which then trusts the bytes, not the
+ * declaration (picture_clean accepts JPEG, PNG, GIF and WebP only).
+ */
+static int media_is_picture(const char *ctype)
+{
+	return !strncmp(ctype, "image/", 6);
+}
+
+/* Answer a mirror failure: 502 upstream or not a picture, 503 busy, else 500. */
+static void media_failed(struct route_ctx *c, const struct media_item *m,
+			 enum mirror_result mr, const char *err)
+{
+	fprintf(stderr, "media: %s/%llu/%u: %s\n", c->room, (unsigned long long)m->index, m->n, err);
+	if (mr == MIRROR_UPSTREAM)
+		http_error(c->resp, 502, "bad_gateway", "could not fetch the media: %s", err);
+	else if (mr == MIRROR_BAD)
+		/* err names local paths: the log has it, the public a summary */
+		http_error(c->resp, 502, "bad_gateway", "the media is not a picture that can be shown "
+			   "(undecodable, not JPEG, PNG, GIF or WebP, or over 50 megapixels)");
+	else if (mr == MIRROR_BUSY)
+		http_error(c->resp, 503, "unavailable", "the media is still being fetched: try again");
+	else
+		http_error(c->resp, 500, "internal", "could not keep the media");
+}
+
+/*
+ * Make what m names exist (the clean picture, fetched once; then the
+ * variant, made once) and fill m->path and m->type. Returns 0, or -1 with
+ * the error answered.
+ */
+static int media_make(struct route_ctx *c, struct media_item *m)
+{
+	struct mirror_twilio t = { &c->app->conf, m->src };
+	enum mirror_result mr;
+	char err[ERR_LEN];
+
+	if (mirror_has(&m->mirror)) {
+		stats_add(app_stats(c->app, c->app->conf.var), STATS_MEDIA_HITS, 1);
+	} else {
+		/* media_hosts may have changed since the webhook stored the URL */
+		if (!conf_media_allowed(&c->app->conf, m->src)) {
+			fprintf(stderr, "media: %s/%llu/%u: host no longer in media_hosts\n",
+				c->room, (unsigned long long)m->index, m->n);
+			http_error(c->resp, 502, "bad_gateway", "the media host is not in media_hosts");
+			return -1;
+		}
+		mr = mirror_fetch(&m->mirror, MEDIA_LOCK_WAIT_MS, mirror_twilio_fetch, &t, err);
+		stats_add(app_stats(c->app, c->app->conf.var), STATS_MEDIA_FETCHES, 1);
+		if (mr != MIRROR_OK) {
+			stats_add(app_stats(c->app, c->app->conf.var), STATS_MEDIA_FETCH_FAILED, 1);
+			media_failed(c, m, mr, err);
+			return -1;
+		}
+	}
+	if (!m->width) {
+		snprintf(m->path, sizeof(m->path), "%s", m->mirror.file);
+		m->type = mirror_type(&m->mirror);
+		if (!m->type) {
+			http_error(c->resp, 500, "internal", "the kept picture is of no known type");
+			return -1;
+		}
+		return 0;
+	}
+	mr = mirror_variant(&m->mirror, m->width, MEDIA_LOCK_WAIT_MS, err);
+	if (mr != MIRROR_OK) {
+		media_failed(c, m, mr, err);
+		return -1;
+	}
+	mirror_variant_path(&m->mirror, m->width, m->path, sizeof(m->path));
+	m->type = "image/webp";
+	return 0;
 }
 
 void media_get(struct route_ctx *c)
 {
 	struct media_item m;
-	struct media_fetch f;
-	enum mirror_result mr;
 	char err[ERR_LEN], *record = NULL, mroom[STORE_NAME_MAX + 8];
 	struct msg_fields mf;
 	int r;
@@ -286,38 +356,23 @@ void media_get(struct route_ctx *c)
 		http_error(c->resp, 500, "internal", "media path or URL too long");
 		return;
 	}
+	if (!media_is_picture(m.ctype)) {
+		http_error(c->resp, 404, "not_found",
+			   "media item %u of message %llu is not a picture: not shown",
+			   m.n, (unsigned long long)m.index);
+		return;
+	}
+	if (m.width)
+		snprintf(m.etag, sizeof(m.etag), "%s-%d", m.mirror.etag, m.width);
+	else
+		snprintf(m.etag, sizeof(m.etag), "%s", m.mirror.etag);
 	if (not_modified(c, &m)) {
-		http_body(c->resp, 304, m.ctype, "", 0);
-		http_header(c->resp, "ETag: \"%s\"", m.mirror.etag);
+		http_body(c->resp, 304, m.width ? "image/webp" : "application/octet-stream", "", 0);
+		http_header(c->resp, "ETag: \"%s\"", m.etag);
 		http_header(c->resp, "Cache-Control: %s", c->info.is_public && !m.queued ? MEDIA_CACHE_PUBLIC : MEDIA_CACHE_PRIVATE);
 		return;
 	}
-	if (mirror_has(&m.mirror)) {
-		stats_add(app_stats(c->app, c->app->conf.var), STATS_MEDIA_HITS, 1);
-	} else {
-		/* media_hosts may have changed since the webhook stored the URL */
-		if (!conf_media_allowed(&c->app->conf, m.src)) {
-			fprintf(stderr, "media: %s/%llu/%u: host no longer in media_hosts\n",
-				c->room, (unsigned long long)m.index, m.n);
-			http_error(c->resp, 502, "bad_gateway", "the media host is not in media_hosts");
-			return;
-		}
-		f.conf = &c->app->conf;
-		f.src = m.src;
-		mr = mirror_fetch(&m.mirror, MEDIA_LOCK_WAIT_MS, media_fetch_fn, &f, err);
-		stats_add(app_stats(c->app, c->app->conf.var), STATS_MEDIA_FETCHES, 1);
-		if (mr != MIRROR_OK) {
-			stats_add(app_stats(c->app, c->app->conf.var), STATS_MEDIA_FETCH_FAILED, 1);
-			fprintf(stderr, "media: %s/%llu/%u: %s\n", c->room,
-				(unsigned long long)m.index, m.n, err);
-			if (mr == MIRROR_UPSTREAM)
-				http_error(c->resp, 502, "bad_gateway", "could not fetch the media: %s", err);
-			else if (mr == MIRROR_BUSY)
-				http_error(c->resp, 503, "unavailable", "the media is still being fetched: try again");
-			else
-				http_error(c->resp, 500, "internal", "could not keep the media");
-			return;
-		}
-	}
+	if (media_make(c, &m))
+		return;
 	serve(c, &m);
 }

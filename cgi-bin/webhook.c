@@ -10,11 +10,13 @@
 #include <openssl/hmac.h>
 
 #include "app.h"
+#include "clock.h"
 #include "err.h"
 #include "fifo.h"
 #include "form.h"
 #include "http.h"
 #include "log.h"
+#include "mirror.h"
 #include "msg.h"
 #include "twsig.h"
 #include "version.h"
@@ -243,6 +245,97 @@ static void refuse(const struct http_req *req, struct app *app, enum stats_count
 		  detail ? "detail" : NULL, detail, NULL);
 }
 
+/*
+ * Prefetch: the first viewer of a new picture must not wait for Twilio and
+ * libvips, so this process fetches, cleans and makes every variant of the
+ * message's pictures itself, right after Twilio has its 200 (http.h's
+ * resp->after runs once FCGX_Finish_r handed the answer over) and before
+ * it takes the next request. No worker process to run and supervise: the
+ * web server already keeps several webhook processes (lighttpd max-procs,
+ * mod_fcgid), so a busy one only means the next webhook goes to another.
+ * Bounded: no item is started after PREFETCH_BUDGET_MS (each fetch is
+ * bounded by fetch.h's timeouts, each clean by the pixel limit), and an item
+ * whose lock is held (a viewer got there first) is left to that viewer.
+ * A failed prefetch is only logged: the first /media request tries again.
+ */
+#define PREFETCH_BUDGET_MS 30000L
+
+static struct prefetch {
+	struct app *app;
+	char room[CONF_VAL_MAX];
+	uint64_t index;
+	size_t n;
+	char src[MSG_MEDIA_MAX][MEDIA_URL_MAX + 1];
+	char ctype[MSG_MEDIA_MAX][128];
+} prefetch_job;
+
+static void prefetch_run(void *arg)
+{
+	static const int widths[] = MIRROR_WIDTHS;
+	const struct prefetch *p = arg;
+	long long start = clock_ms();
+	struct mirror_item m;
+	struct mirror_twilio t;
+	enum mirror_result mr;
+	char err[ERR_LEN];
+	size_t i, w;
+
+	for (i = 0; i < p->n; i++) {
+		if (clock_ms() - start > PREFETCH_BUDGET_MS) {
+			fprintf(stderr, "prefetch: %s/%llu: over %ld ms, the rest is left to viewers\n",
+				p->room, (unsigned long long)p->index, PREFETCH_BUDGET_MS);
+			break;
+		}
+		/* what media.c would refuse to fetch is not fetched here either */
+		if (strncmp(p->ctype[i], "image/", 6) || !conf_media_allowed(&p->app->conf, p->src[i]) ||
+		    mirror_item_init(&m, p->app->conf.var, p->room, p->index, (unsigned)i, p->src[i], err))
+			continue;
+		t.conf = &p->app->conf;
+		t.src = p->src[i];
+		mr = mirror_fetch(&m, 0, mirror_twilio_fetch, &t, err);
+		if (mr != MIRROR_BUSY)	/* busy: a viewer is fetching it, and counts it */
+			stats_add(app_stats(p->app, p->app->conf.var), STATS_MEDIA_FETCHES, 1);
+		if (mr != MIRROR_OK && mr != MIRROR_BUSY)
+			stats_add(app_stats(p->app, p->app->conf.var), STATS_MEDIA_FETCH_FAILED, 1);
+		if (mr != MIRROR_OK) {
+			if (mr != MIRROR_BUSY)
+				fprintf(stderr, "prefetch: %s/%llu/%zu: %s\n", p->room,
+					(unsigned long long)p->index, i, err);
+			continue;
+		}
+		/* a variant being made by a viewer (busy) is theirs: on to the next */
+		for (w = 0; w < sizeof(widths) / sizeof(widths[0]); w++) {
+			mr = mirror_variant(&m, widths[w], 0, err);
+			if (mr != MIRROR_OK && mr != MIRROR_BUSY)
+				fprintf(stderr, "prefetch: %s/%llu/%zu: %s\n", p->room,
+					(unsigned long long)p->index, i, err);
+		}
+		fprintf(stderr, "prefetch: %s/%llu/%zu: ready in %lld ms\n", p->room,
+			(unsigned long long)p->index, i, clock_ms() - start);
+	}
+}
+
+/* Plan the prefetch of message index in room (its media as stored) for after the answer. */
+static void prefetch_plan(struct app *app, struct http_resp *resp, const char *room,
+			  uint64_t index, const struct msg_media *media, size_t n)
+{
+	struct prefetch *p = &prefetch_job;
+	size_t i;
+
+	if (app->conf.media_prefetch != CONF_ON || !n)
+		return;
+	p->app = app;
+	snprintf(p->room, sizeof(p->room), "%s", room);
+	p->index = index;
+	p->n = n;
+	for (i = 0; i < n; i++) {
+		snprintf(p->src[i], sizeof(p->src[i]), "%s", media[i].src);
+		snprintf(p->ctype[i], sizeof(p->ctype[i]), "%s", media[i].content_type);
+	}
+	resp->after = prefetch_run;
+	resp->after_arg = p;
+}
+
 static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 {
 	struct app *app = ctx;
@@ -362,6 +455,9 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 	log_event(LOG_INFO, r == 0 ? "duplicate" : app->conf.moderation == CONF_MOD_PRE ? "queued" : "stored",
 		  "room", app->conf.twilio_room, app->conf.moderation == CONF_MOD_PRE ? "queue_id" : "index",
 		  num, "sid", sid, "from", sender, NULL);
+	/* a new picture on the wall: ready before its first viewer asks */
+	if (r == 1 && app->conf.moderation != CONF_MOD_PRE)
+		prefetch_plan(app, resp, app->conf.twilio_room, index, media, nmedia);
 	if (nmedia && app->conf.twilio_reply[0]) {
 		reply = twiml_message(app->conf.twilio_reply);
 		if (!reply) {

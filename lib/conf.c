@@ -173,6 +173,7 @@ static const char *const onoff_choices[] = {
 	[CONF_OFF] = "off", [CONF_ON] = "on", NULL
 };
 
+_Static_assert(sizeof(enum conf_onoff) == sizeof(int), "CONF_ENUM fields are int-sized");
 _Static_assert(sizeof(enum conf_dup) == sizeof(int), "CONF_ENUM fields are int-sized");
 _Static_assert(sizeof(enum conf_moderation) == sizeof(int), "CONF_ENUM fields are int-sized");
 _Static_assert(sizeof(enum conf_onoff) == sizeof(int), "CONF_ENUM fields are int-sized");
@@ -201,6 +202,8 @@ static const struct conf_key keys[] = {
 	       "where media may come from: host names (https) or origins, comma separated"),
 	LONG(media_max_bytes, "5242880", 1,
 	     "largest media file fetched, in bytes"),
+	ENUM(media_prefetch, "on", onoff_choices,
+	     "on: pictures are fetched and cleaned as soon as their webhook is answered"),
 	ENUM(duplicate_connections, "refuse", dup_choices,
 	     "a second connection of a connected user: refuse, replace or allow"),
 	STRING(metrics_token, "", NULL, CONF_FRESH_DEFAULT,

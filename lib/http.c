@@ -277,9 +277,12 @@ int http_serve(http_handler handler, void *ctx, size_t max_body)
 		resp_text(&resp, head, sizeof(head));
 		fputs(head, stdout);
 		fwrite(resp.body, 1, resp.len, stdout);
-		fflush(stdout);
+		/* closed, so the server has the whole answer before resp.after */
+		fclose(stdout);
 		free(req.body);
 		free(resp.body);
+		if (resp.after)
+			resp.after(resp.after_arg);
 		return 0;
 	}
 	if (FCGX_Init() || FCGX_InitRequest(&r, 0, 0))
@@ -290,9 +293,11 @@ int http_serve(http_handler handler, void *ctx, size_t max_body)
 		resp_text(&resp, head, sizeof(head));
 		FCGX_PutS(head, r.out);
 		FCGX_PutStr(resp.body, (int)resp.len, r.out);
-		FCGX_Finish_r(&r);
+		FCGX_Finish_r(&r);	/* the answer is the web server's now */
 		free(req.body);
 		free(resp.body);
+		if (resp.after)
+			resp.after(resp.after_arg);
 	}
 	return 0;
 }

@@ -24,6 +24,14 @@ struct http_resp {
 	char headers[1024];	/* extra header lines, each ending in \r\n */
 	char *body;		/* malloc'd, owned by the response */
 	size_t len;
+	/*
+	 * Work for after the answer: http_serve calls after(after_arg) once
+	 * the response is complete and handed to the web server (FastCGI:
+	 * FCGX_Finish_r; CGI: stdout closed), before the next request.
+	 * Whatever it uses must outlive the handler. NULL: none.
+	 */
+	void (*after)(void *arg);
+	void *after_arg;
 };
 
 /* Handle one request: fill resp. Never fails: errors are responses. */

@@ -1,4 +1,4 @@
-/* mirror.c - the fetch-once file mirror: lock, part file, store step, see mirror.h. */
+/* mirror.c - the fetch-once picture mirror: lock, part file, clean, variants, see mirror.h. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,7 +12,9 @@
 
 #include "clock.h"
 #include "err.h"
+#include "fetch.h"
 #include "mirror.h"
+#include "picture.h"
 
 /* 16 hex digits of SHA-256 of s into hex (MIRROR_ETAG_LEN + 1 bytes). */
 static void etag_of(const char *s, char *hex)
@@ -35,6 +37,7 @@ int mirror_item_init(struct mirror_item *m, const char *var, const char *room,
 	if ((size_t)snprintf(m->file, len, "%s/media/%s/%llu-%u-%s", var, room, ix, n, m->etag) >= len ||
 	    (size_t)snprintf(m->part, len, "%s/media/tmp/%s.%llu.%u.part", var, room, ix, n) >= len ||
 	    (size_t)snprintf(m->lock, len, "%s/media/tmp/%s.%llu.%u.lock", var, room, ix, n) >= len ||
+	    (size_t)snprintf(m->bad, len, "%s/media/tmp/%s.%llu.%u.bad", var, room, ix, n) >= len ||
 	    (size_t)snprintf(m->dirs[0], len, "%s/media", var) >= len ||
 	    (size_t)snprintf(m->dirs[1], len, "%s/media/tmp", var) >= len ||
 	    (size_t)snprintf(m->dirs[2], len, "%s/media/%s", var, room) >= len)
@@ -52,6 +55,41 @@ static int is_file(const char *path)
 int mirror_has(const struct mirror_item *m)
 {
 	return is_file(m->file);
+}
+
+int mirror_width_ok(long width)
+{
+	static const int widths[] = MIRROR_WIDTHS;
+	size_t i;
+
+	for (i = 0; i < sizeof(widths) / sizeof(widths[0]); i++)
+		if (width == widths[i])
+			return 1;
+	return 0;
+}
+
+const char *mirror_type(const struct mirror_item *m)
+{
+	unsigned char b[12];
+	int fd = open(m->file, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, b, sizeof(b));
+	close(fd);
+	if (n == (ssize_t)sizeof(b) && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
+		return "image/jpeg";
+	if (n == (ssize_t)sizeof(b) && !memcmp(b, "\x89PNG\r\n\x1a\n", 8))
+		return "image/png";
+	if (n == (ssize_t)sizeof(b) && !memcmp(b, "RIFF", 4) && !memcmp(b + 8, "WEBP", 4))
+		return "image/webp";
+	return NULL;
+}
+
+int mirror_variant_path(const struct mirror_item *m, int width, char *buf, size_t len)
+{
+	return (size_t)snprintf(buf, len, "%s-%d.webp", m->file, width) >= len ? -1 : 0;
 }
 
 /* mkdir that is content with an existing directory. */
@@ -108,18 +146,69 @@ static void lock_drop(const char *path, int fd)
 }
 
 /*
- * The store step: turn the fetched part file (complete, on disk, closed)
- * into the file that is served forever. Today the bytes are served as
- * fetched, so it is a rename; whatever the mirror does to the bytes before
- * serving them (image processing) belongs here, writing its own output and
- * leaving nothing at m->file unless it is complete. Returns 0, or -1 with
- * err (the caller removes the part file).
+ * Was the item found bad less than MIRROR_BAD_TTL_S ago? 1 with err set to
+ * the reason kept in the marker; 0 (a stale marker is removed).
  */
-static int store_step(const struct mirror_item *m, char *err)
+static int bad_fresh(const struct mirror_item *m, char *err)
 {
-	if (rename(m->part, m->file))
-		return err_set(err, "rename %s: %s", m->file, strerror(errno));
-	return 0;
+	char why[ERR_LEN] = "";
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (stat(m->bad, &st))
+		return 0;
+	if (st.st_mtime + MIRROR_BAD_TTL_S <= time(NULL) || st.st_mtime > time(NULL) + 60) {
+		unlink(m->bad);
+		return 0;
+	}
+	fd = open(m->bad, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		n = read(fd, why, sizeof(why) - 1);
+		why[n > 0 ? n : 0] = '\0';
+		close(fd);
+	}
+	err_set(err, "%s (remembered for %d s)", why[0] ? why : "not a picture", MIRROR_BAD_TTL_S);
+	return 1;
+}
+
+/* Remember that the item is bad: the marker holds why. Best effort. */
+static void bad_mark(const struct mirror_item *m, const char *why)
+{
+	int fd = open(m->bad, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return;
+	if (write(fd, why, strlen(why)) < 0)
+		fprintf(stderr, "mirror: write %s: %s\n", m->bad, strerror(errno));
+	close(fd);
+}
+
+/*
+ * The store step: turn the fetched part file (complete, closed) into the
+ * file that is served forever: picture_clean decodes it and writes the
+ * only version a browser will get (synced, renamed into place by
+ * picture_clean itself). The upstream bytes are deleted whatever happens.
+ * Returns MIRROR_OK, MIRROR_BAD (not a picture we show: marked) or
+ * MIRROR_LOCAL, with err.
+ */
+static enum mirror_result store_step(const struct mirror_item *m, char *err)
+{
+	enum mirror_result ret = MIRROR_LOCAL;
+	int r;
+
+	if (picture_init(err))
+		goto out;
+	r = picture_clean(m->part, m->file, NULL, err);
+	if (r == PICTURE_OK) {
+		ret = MIRROR_OK;
+	} else if (r == PICTURE_ERR_DECODE || r == PICTURE_ERR_TOO_LARGE) {
+		bad_mark(m, err);
+		ret = MIRROR_BAD;
+	}
+out:
+	unlink(m->part);
+	return ret;
 }
 
 enum mirror_result mirror_fetch(const struct mirror_item *m, long wait_ms,
@@ -138,6 +227,10 @@ enum mirror_result mirror_fetch(const struct mirror_item *m, long wait_ms,
 		ret = MIRROR_OK;
 		goto out;
 	}
+	if (bad_fresh(m, err)) {
+		ret = MIRROR_BAD;
+		goto out;
+	}
 	fd = open(m->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err_set(err, "open %s: %s", m->part, strerror(errno));
@@ -147,20 +240,15 @@ enum mirror_result mirror_fetch(const struct mirror_item *m, long wait_ms,
 		ret = MIRROR_UPSTREAM;
 		goto out;
 	}
-	/* the file is served as is forever: on disk before it has its name */
-	if (fdatasync(fd)) {
-		err_set(err, "fdatasync %s: %s", m->part, strerror(errno));
-		goto out;
-	}
+	/* no fdatasync: the part file is read once and deleted; what is kept
+	 * is picture_clean's output, which it syncs before renaming */
 	if (close(fd)) {
 		fd = -1;
 		err_set(err, "close %s: %s", m->part, strerror(errno));
 		goto out;
 	}
 	fd = -1;
-	if (store_step(m, err))
-		goto out;
-	ret = MIRROR_OK;
+	ret = store_step(m, err);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -168,4 +256,48 @@ out:
 		unlink(m->part);
 	lock_drop(m->lock, lock);
 	return ret;
+}
+
+enum mirror_result mirror_variant(const struct mirror_item *m, int width, long wait_ms,
+				  char *err)
+{
+	enum mirror_result ret = MIRROR_LOCAL;
+	char out[MIRROR_PATH_MAX], lock_path[MIRROR_PATH_MAX + 16];
+	int lock, busy, r;
+
+	if (!mirror_width_ok(width) || mirror_variant_path(m, width, out, sizeof(out)) ||
+	    (size_t)snprintf(lock_path, sizeof(lock_path), "%.*s.%d.lock",
+			     (int)(strlen(m->lock) - strlen(".lock")), m->lock, width) >= sizeof(lock_path)) {
+		err_set(err, "mirror: no variant %d px wide, or its path is too long", width);
+		return MIRROR_LOCAL;
+	}
+	if (is_file(out))
+		return MIRROR_OK;
+	lock = lock_take(lock_path, wait_ms, &busy, err);
+	if (lock < 0)
+		return busy ? MIRROR_BUSY : MIRROR_LOCAL;
+	if (is_file(out)) {
+		ret = MIRROR_OK;
+		goto out;
+	}
+	if (picture_init(err))
+		goto out;
+	r = picture_variant(m->file, width, out, err);
+	if (r == PICTURE_OK)
+		ret = MIRROR_OK;
+	else if (r == PICTURE_ERR_DECODE || r == PICTURE_ERR_TOO_LARGE)
+		ret = MIRROR_BAD;
+out:
+	lock_drop(lock_path, lock);
+	return ret;
+}
+
+int mirror_twilio_fetch(void *ctx, int fd, char *err)
+{
+	const struct mirror_twilio *t = ctx;
+	struct fetch_opts o;
+
+	fetch_opts_init(&o, t->conf->twilio_account_sid, t->conf->twilio_auth_token,
+			t->conf->media_max_bytes);
+	return fetch_to_fd(t->src, &o, fd, NULL, err);
 }

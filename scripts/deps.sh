@@ -9,10 +9,11 @@ cd "$(dirname "$0")/.."
 # apache2 and libapache2-mod-fcgid are for t7000 (apache.conf); their install
 # may start a system Apache on port 80 (not in containers without an init),
 # which nothing here uses: the test runs its own on its own port.
+# libvips-tools: the `vips` command the media tests make their fixtures with.
 PKGS="build-essential pkg-config lighttpd libfcgi-dev libwebsockets-dev libdb-dev
 db5.3-util libjson-c-dev libssl-dev libcurl4-openssl-dev chromium curl
 libev-dev libwebsockets-evlib-ev apache2 libapache2-mod-fcgid clang libclang-rt-14-dev
-libvips-dev"
+libvips-dev libvips-tools"
 
 missing=
 for p in $PKGS; do

@@ -42,6 +42,8 @@ test_expect_success 'a site with a private room, a token, Twilio setup and a cac
 	test "$(tw_post "MessageSid=MM1&AccountSid=$SID&From=%2B14155550100&To=%2B18005551212&Body=pic&NumMedia=1&MediaContentType0=image%2Fjpeg&MediaUrl0=$TW/MM1/Media/pic-30000")" = 200 &&
 	curl -s -o pic.bin -w "%{http_code}\n" "$BASE/media/books/1/0" >code &&
 	echo 200 >expect && test_cmp expect code &&
+	# the clean picture and its three variants (made after the webhook answered)
+	wait_for "test \$(find \"$VAR/media/books\" -type f | wc -l) = 4" 20 &&
 	test "$(status /api/rooms/priv/messages "$(cat token)")" = 200 &&
 	stop_fake
 '
@@ -57,7 +59,7 @@ test_expect_success 'backup while signed webhooks keep coming' '
 	cat >expect <<-EOF &&
 	conf: $TRASH/backup/bookpics.conf (secrets: keep it private)
 	store: $TRASH/backup/db
-	media: $TRASH/backup/media (1 files)
+	media: $TRASH/backup/media (4 files)
 	EOF
 	test_cmp expect out &&
 	test "$(stat -c %a backup/bookpics.conf)" = 600 &&
@@ -82,7 +84,7 @@ test_expect_success 'restore into a new $VAR' '
 	"$BIN/bookpics-admin" --var "$NEWVAR" restore "$TRASH/backup" >out &&
 	cat >expect <<-EOF &&
 	store: $NEWVAR/db (recovered)
-	media: $NEWVAR/media (1 files)
+	media: $NEWVAR/media (4 files)
 	EOF
 	test_cmp expect out &&
 	cmp "$OLDVAR/bookpics.conf" "$NEWVAR/bookpics.conf" &&

@@ -107,7 +107,16 @@ for await (const line of commands()) {
     if (!img) { out(`img ${arg} none`); continue }
     await img.scrollIntoViewIfNeeded().catch(() => {})
     await until(() => img.evaluate(i => i.complete), TIMEOUT)
-    const [w, h] = await img.evaluate(i => [i.naturalWidth, i.naturalHeight])
+    // The pixels of the file the browser chose from srcset: naturalWidth is
+    // scaled by the chosen candidate's density (a 160 px picture listed as
+    // 320w reads 100 at sizes 200px), so load currentSrc alone.
+    const [w, h] = await img.evaluate(i => new Promise(resolve => {
+      if (!i.naturalWidth) return resolve([0, 0])
+      const x = new Image()
+      x.onload = () => resolve([x.naturalWidth, x.naturalHeight])
+      x.onerror = () => resolve([0, 0])
+      x.src = i.currentSrc || i.src
+    }))
     out(w > 0 ? `img ${arg} ${w}x${h}` : `img ${arg} broken`)
     await page.evaluate(() => window.scrollTo(0, 0))
   } else if (cmd === 'sockets') {

@@ -14,20 +14,28 @@
 // SID api404 / api500 answer 404 / 500 at the API itself.
 //
 // /cdn/NAME serves by NAME:
-//   pic-N        N bytes with Content-Length, image/jpeg
+//   pic-N        a real JPEG of exactly N bytes with Content-Length, image/jpeg:
+//                a 24x16 noise picture (libvips's `vips`, seeded by NAME) padded
+//                with COM segments (so N >= 500)
+//   fx-FILE      the file FILE of --dir DIR (a test's own fixtures), sent as
+//                image/png whatever it is (bookpics must trust the bytes only)
 //   png-WxH      a real W x H PNG (a colour gradient), image/png, for browsers
-//   chunked-N    N bytes chunked (no Content-Length)
+//   chunked-N    the JPEG of pic-N, chunked (no Content-Length)
 //   truncated-N  claims N bytes, sends half, closes the connection
 //   slow         answers nothing for 60 s (the client's timeout must fire)
 //   trickle      Content-Length 60000, 10 bytes every 200 ms
 //   missing      404; boom: 500
 //   loop         307 to itself, forever
 //   file         307 to file:///etc/passwd
-//   back         307 to /cdn/pic-64 on 127.0.0.1 (the API's host again)
-//   relative     307 to the relative Location /cdn/pic-100
+//   back         307 to /cdn/pic-640 on 127.0.0.1 (the API's host again)
+//   relative     307 to the relative Location /cdn/pic-1000
 import http from 'node:http';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import zlib from 'node:zlib';
+import { execFileSync } from 'node:child_process';
+import { pad } from './img.mjs';
 
 const args = {};
 for (let i = 2; i < process.argv.length; i += 2)
@@ -83,10 +91,37 @@ function png(w, h) {
 	]);
 }
 
-// png-WxH names a PNG, anything else the pattern bytes.
+// A small real JPEG, different for every name (the noise is seeded by it).
+function jpeg(name) {
+	let seed = 0;
+	for (const ch of name) seed = (seed * 31 + ch.charCodeAt(0)) % 1000003;
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-twilio-'));
+	try {
+		execFileSync('vips', ['gaussnoise', path.join(dir, 'n.v'), '24', '16', '--seed', String(seed)]);
+		execFileSync('vips', ['jpegsave', path.join(dir, 'n.v'), path.join(dir, 'n.jpg'), '--Q', '60', '--strip']);
+		return fs.readFileSync(path.join(dir, 'n.jpg'));
+	} finally {
+		fs.rmSync(dir, { recursive: true, force: true });
+	}
+}
+
+const made = new Map();
+
+// png-WxH names a PNG, pic-N (and chunked-N, truncated-N) a JPEG of N
+// bytes, fx-FILE a file of --dir, anything else the pattern bytes.
 function content(name) {
 	const p = /^png-(\d{1,4})x(\d{1,4})$/.exec(name);
 	if (p && +p[1] > 0 && +p[2] > 0) return png(+p[1], +p[2]);
+	const j = /^(?:pic|chunked|truncated)-(\d+)$/.exec(name);
+	if (j) {
+		const key = 'pic-' + j[1];
+		if (!made.has(key)) made.set(key, pad(jpeg(key), Number(j[1])));
+		return made.get(key);
+	}
+	const fx = /^fx-([A-Za-z0-9._-]+)$/.exec(name);
+	if (fx && args.dir && !fx[1].startsWith('.')) {
+		try { return fs.readFileSync(path.join(args.dir, fx[1])); } catch { return Buffer.alloc(0); }
+	}
 	return bytes(name, sizeOf(name));
 }
 
@@ -116,8 +151,8 @@ function cdn(req, res, name) {
 	if (name === 'boom') return res.writeHead(500).end('boom');
 	if (name === 'loop') return res.writeHead(307, { Location: cdnBase + 'loop' }).end();
 	if (name === 'file') return res.writeHead(307, { Location: 'file:///etc/passwd' }).end();
-	if (name === 'back') return res.writeHead(307, { Location: `http://127.0.0.1:${port}/cdn/pic-64` }).end();
-	if (name === 'relative') return res.writeHead(307, { Location: '/cdn/pic-100' }).end();
+	if (name === 'back') return res.writeHead(307, { Location: `http://127.0.0.1:${port}/cdn/pic-640` }).end();
+	if (name === 'relative') return res.writeHead(307, { Location: '/cdn/pic-1000' }).end();
 	if (name === 'slow') {
 		const t = later(60000, () => res.writeHead(200).end('late'));
 		res.on('close', () => { clearTimeout(t); timers.delete(t); });
@@ -134,7 +169,7 @@ function cdn(req, res, name) {
 	if (name.startsWith('pic-')) {
 		return res.writeHead(200, { 'Content-Type': 'image/jpeg', 'Content-Length': body.length }).end(body);
 	}
-	if (/^png-\d+x\d+$/.test(name) && body.length) {
+	if ((/^png-\d+x\d+$/.test(name) || name.startsWith('fx-')) && body.length) {
 		return res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': body.length }).end(body);
 	}
 	if (name.startsWith('chunked-')) {
@@ -154,7 +189,7 @@ const server = http.createServer((req, res) => {
 	const auth = req.headers.authorization || '-';
 	fs.appendFileSync(log, `${req.method} ${req.url} host=${req.headers.host} auth=${auth}\n`);
 	res.on('error', () => {});
-	const api = /^\/2010-04-01\/Accounts\/AC[^/]*\/Messages\/MM[^/]*\/Media\/([A-Za-z0-9_-]+)$/.exec(req.url);
+	const api = /^\/2010-04-01\/Accounts\/AC[^/]*\/Messages\/MM[^/]*\/Media\/([A-Za-z0-9_.-]+)$/.exec(req.url);
 	if (api) {
 		const want = 'Basic ' + Buffer.from(`${args.sid}:${args.token}`).toString('base64');
 		if (args.sid !== undefined && auth !== want)
@@ -163,7 +198,7 @@ const server = http.createServer((req, res) => {
 		if (api[1] === 'api500') return res.writeHead(500).end('oops');
 		return res.writeHead(307, { Location: `http://localhost:${port}/cdn/${api[1]}` }).end();
 	}
-	const c = /^\/cdn\/([A-Za-z0-9_-]+)$/.exec(req.url);
+	const c = /^\/cdn\/([A-Za-z0-9_.-]+)$/.exec(req.url);
 	if (c) return cdn(req, res, c[1]);
 	res.writeHead(404).end('no such path');
 });

@@ -83,6 +83,10 @@ static void test_keys(const char *dir, const char *path)
 	CHECK_STR(load_with(dir, path, "duplicate_connections = sometimes", &c),
 		  "2: duplicate_connections: refuse, replace or allow, not 'sometimes'",
 		  "duplicate_connections names its choices");
+	CHECK_STR(load_with(dir, path, "media_prefetch = yes", &c),
+		  "2: media_prefetch: off or on, not 'yes'", "media_prefetch is on or off");
+	CHECK(!strcmp(load_with(dir, path, "media_prefetch = off", &c), "") &&
+	      c.media_prefetch == CONF_OFF, "media_prefetch = off");
 	CHECK(!strcmp(load_with(dir, path, "duplicate_connections = allow", &c), "") &&
 	      c.duplicate_connections == CONF_DUP_ALLOW, "duplicate_connections = allow");
 	memset(big, 'x', sizeof(big) - 1);
@@ -181,7 +185,8 @@ int main(void)
 	CHECK_STR(c.twilio_room, "books", "default room");
 	CHECK_STR(c.twilio_auth_token, "", "no auth token at first");
 	CHECK(strlen(c.token_secret) == 64, "a fresh 256-bit token secret");
-	CHECK(c.media_max_bytes == 5242880 && c.duplicate_connections == CONF_DUP_REFUSE, "defaults");
+	CHECK(c.media_max_bytes == 5242880 && c.duplicate_connections == CONF_DUP_REFUSE &&
+	      c.media_prefetch == CONF_ON, "defaults");
 	CHECK(strlen(c.sender_secret) == 64 && strcmp(c.sender_secret, c.token_secret),
 	      "a fresh sender secret of its own");
 	CHECK(c.moderation == CONF_MOD_OFF && c.wall_text == CONF_OFF && c.sender_rate == 20 &&
@@ -205,6 +210,8 @@ int main(void)
 		  "media_hosts = api.twilio.com\n"
 		  "# largest media file fetched, in bytes\n"
 		  "media_max_bytes = 5242880\n"
+		  "# on: pictures are fetched and cleaned as soon as their webhook is answered\n"
+		  "media_prefetch = on\n"
 		  "# a second connection of a connected user: refuse, replace or allow\n"
 		  "duplicate_connections = refuse\n"
 		  "# lets /api/metrics answer Authorization: Bearer TOKEN; empty: 127.0.0.1 only\n"

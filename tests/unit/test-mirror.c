@@ -1,6 +1,7 @@
 /*
  * test-mirror.c - the mirror's lock/part/store protocol: concurrent takers
- * fetch once, a failed fetch leaves nothing, a held lock is a timeout, the tag.
+ * fetch once, a failed fetch leaves nothing, a held lock is a timeout, the
+ * tag; what is kept is the cleaned picture, a non-picture is remembered.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include "err.h"
 #include "mirror.h"
@@ -20,11 +22,24 @@
 #define TAKERS 6
 #define SRC "https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1"
 
+/* A 2x2 black PNG (vips black + pngsave): the smallest real picture. */
+static const unsigned char png2x2[] = {
+	0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d,
+	0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x02,
+	0x08, 0x00, 0x00, 0x00, 0x00, 0x57, 0xdd, 0x52, 0xf8, 0x00, 0x00, 0x00,
+	0x09, 0x70, 0x48, 0x59, 0x73, 0x00, 0x00, 0x03, 0xe8, 0x00, 0x00, 0x03,
+	0xe8, 0x01, 0xb5, 0x7b, 0x52, 0x6b, 0x00, 0x00, 0x00, 0x0b, 0x49, 0x44,
+	0x41, 0x54, 0x08, 0xd7, 0x63, 0x60, 0x00, 0x01, 0x00, 0x00, 0x06, 0x00,
+	0x01, 0x66, 0xf4, 0xc9, 0x6c, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e,
+	0x44, 0xae, 0x42, 0x60, 0x82
+};
+
 /* What a fetch callback does: append a line to a log, write, maybe fail. */
 struct fake {
 	const char *log;	/* one line per call, O_APPEND: calls across processes */
 	int fail;		/* write half the bytes, then fail */
 	long sleep_ms;		/* hold the lock this long, so the others must wait */
+	int junk;		/* write bytes that are no picture */
 };
 
 static int fake_fetch(void *ctx, int fd, char *err)
@@ -37,11 +52,13 @@ static int fake_fetch(void *ctx, int fd, char *err)
 		return err_set(err, "fake: log");
 	close(log);
 	nanosleep(&ts, NULL);
-	if (write(fd, "JPEG", 4) != 4)
+	if (f->junk)
+		return write(fd, "JPEGDATA", 8) == 8 ? 0 : err_set(err, "fake: write");
+	if (write(fd, png2x2, 40) != 40)
 		return err_set(err, "fake: write");
 	if (f->fail)
 		return err_set(err, "fake: upstream said 500");
-	if (write(fd, "DATA", 4) != 4)
+	if (write(fd, png2x2 + 40, sizeof(png2x2) - 40) != (ssize_t)(sizeof(png2x2) - 40))
 		return err_set(err, "fake: write");
 	return 0;
 }
@@ -81,7 +98,7 @@ int main(void)
 {
 	char dir[] = "/tmp/bookpics-test-mirror.XXXXXX", log[1100], err[ERR_LEN], buf[64];
 	struct mirror_item m, bad, held;
-	struct fake f = { log, 0, 300 };
+	struct fake f = { log, 0, 300, 0 };
 	int i, status, ok, lock;
 	pid_t pid;
 
@@ -107,9 +124,8 @@ int main(void)
 		ok += wait(&status) > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 	CHECK(ok == TAKERS, "every concurrent taker gets MIRROR_OK and the file");
 	CHECK(lines(log) == 1, "exactly one of them fetched");
-	slurp(m.file, buf, sizeof(buf));
-	CHECK_STR(buf, "JPEGDATA", "the file holds the fetched bytes");
-	CHECK(!exists(m.part) && !exists(m.lock), "no part file and no lock file left");
+	CHECK(mirror_type(&m) && !strcmp(mirror_type(&m), "image/png"), "the file is the clean picture, a PNG");
+	CHECK(!exists(m.part) && !exists(m.lock), "no part file (the upstream bytes) and no lock file left");
 	CHECK(mirror_fetch(&m, 10000, fake_fetch, &f, err) == MIRROR_OK && lines(log) == 1,
 	      "once there, never fetched again");
 
@@ -135,6 +151,40 @@ int main(void)
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a waiter gives up with MIRROR_BUSY");
 	CHECK(lines(log) == 2 && !exists(held.file), "without fetching");
 	close(lock);
+
+	/* bytes that are no picture: MIRROR_BAD, remembered, then forgotten */
+	{
+		struct mirror_item junk;
+		char why[ERR_LEN];
+		struct utimbuf old = { time(NULL) - MIRROR_BAD_TTL_S - 1, time(NULL) - MIRROR_BAD_TTL_S - 1 };
+
+		f.junk = 1;
+		CHECK(mirror_item_init(&junk, dir, "books", 10, 0, SRC "z", err) == 0, "a fourth item");
+		CHECK(mirror_fetch(&junk, 1000, fake_fetch, &f, err) == MIRROR_BAD, "undecodable bytes are MIRROR_BAD");
+		CHECK(!exists(junk.file) && !exists(junk.part) && exists(junk.bad), "nothing kept but the marker");
+		slurp(junk.bad, why, sizeof(why));
+		CHECK(strstr(why, "not a jpeg, png, gif or webp") != NULL, "the marker says why");
+		CHECK(mirror_fetch(&junk, 1000, fake_fetch, &f, err) == MIRROR_BAD && lines(log) == 3 &&
+		      strstr(err, "remembered") != NULL, "asked again: MIRROR_BAD without fetching");
+		CHECK(utime(junk.bad, &old) == 0 && mirror_fetch(&junk, 1000, fake_fetch, &f, err) == MIRROR_BAD &&
+		      lines(log) == 4, "after MIRROR_BAD_TTL_S it is fetched again");
+		f.junk = 0;
+	}
+
+	/* a variant: made once from the clean file, WebP */
+	{
+		char path[MIRROR_PATH_MAX];
+
+		CHECK(mirror_width_ok(320) && mirror_width_ok(640) && mirror_width_ok(1280) &&
+		      !mirror_width_ok(300) && !mirror_width_ok(0), "the widths are 320, 640, 1280");
+		CHECK(mirror_variant_path(&m, 640, path, sizeof(path)) == 0 &&
+		      !strcmp(path + strlen(m.file), "-640.webp"), "a variant is FILE-W.webp");
+		CHECK(mirror_variant(&m, 640, 1000, err) == MIRROR_OK && exists(path), "variant 640 made");
+		slurp(path, buf, 13);
+		CHECK(!memcmp(buf, "RIFF", 4) && !memcmp(buf + 8, "WEBP", 4), "it is WebP");
+		CHECK(mirror_variant(&m, 300, 1000, err) == MIRROR_LOCAL, "no variant of another width");
+		CHECK(!exists(held.dirs[1]) || !exists(m.lock), "no lock left");
+	}
 
 	/* a path that cannot fit is an error, not a cut path */
 	{

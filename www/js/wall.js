@@ -31,9 +31,10 @@ export default {
         :data-index="m.index" :data-user="m.userId">
       <div v-if="m.media.length" class="media" :class="m.media.length > 1 ? 'multi m' + Math.min(m.media.length, 3) : ''">
         <template v-for="(md, i) in m.media" :key="i">
-          <video v-if="isVideo(md)" :src="md.url" controls preload="metadata"></video>
-          <a v-else :href="md.url" target="_blank" rel="noopener" class="pic">
-            <img :src="md.url" loading="lazy" :alt="m.chatMessage || 'book picture'"
+          <!-- non-image media (video, vCard...) are not shown: /media answers 404 -->
+          <a v-if="isPicture(md)" :href="md.url" target="_blank" rel="noopener" class="pic">
+            <img :src="md.url + '/640'" :srcset="srcset(md)" :sizes="m.media.length > 1 ? sizesMulti : sizesOne"
+                 loading="lazy" :alt="m.chatMessage || 'book picture'"
                  :class="{ broken: broken[md.url] }" @error="broken[md.url] = true">
             <span v-if="broken[md.url]" class="img-broken">picture unavailable</span>
           </a>
@@ -87,7 +88,13 @@ export default {
       ? 'New pictures appear here as they arrive'
       : 'Connection lost: trying again; no picture will be missed')
 
-    function isVideo (md) { return /^video\//.test(md.contentType || '') }
+    function isPicture (md) { return /^image\//.test(md.contentType || '') }
+    // The WebP variants /media serves (320, 640, 1280 px wide, never
+    // enlarged); the browser picks by the card's width and the screen's density.
+    function srcset (md) { return [320, 640, 1280].map(w => `${md.url}/${w} ${w}w`).join(', ') }
+    // A card is the whole width on a phone, at most ~400 px in the grid; two pictures share it.
+    const sizesOne = '(max-width: 540px) 100vw, 400px'
+    const sizesMulti = '(max-width: 540px) 50vw, 200px'
 
     // Keep what the API sends and what the page needs.
     function norm (m) {
@@ -223,7 +230,7 @@ export default {
     return {
       room, pictures, broken, fresh, loaded, loadError, loadingOlder, olderError, exhausted,
       bannerKey, sentinel, connLabel, connClass, connTitle,
-      isVideo, loadFirst, loadOlder, toTop, friendlyTime, fullTime
+      isPicture, srcset, sizesOne, sizesMulti, loadFirst, loadOlder, toTop, friendlyTime, fullTime
     }
   }
 }
