@@ -1,0 +1,267 @@
+/* admit.c - who may connect: the handshake check, the user index, duplicate connections, hello. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "clock.h"
+#include "err.h"
+#include "hash.h"
+#include "msg.h"
+#include "session.h"
+
+#define QUERY_ARG_MAX 2048
+
+/* ---- users: every live connection of a user ---- */
+
+static size_t user_bucket(const char *user)
+{
+	return hash_fnv1a(user) % USER_BUCKETS;
+}
+
+struct session *admit_user_next(struct vhd *v, const char *user, struct session *from)
+{
+	struct session *ss = from ? from->unext : v->users[user_bucket(user)];
+
+	for (; ss; ss = ss->unext)
+		if (!strcmp(ss->user, user))
+			return ss;
+	return NULL;
+}
+
+static void users_add(struct vhd *v, struct session *ss)
+{
+	size_t b = user_bucket(ss->user);
+
+	ss->unext = v->users[b];
+	v->users[b] = ss;
+	ss->in_users = 1;
+}
+
+static void users_remove(struct vhd *v, struct session *ss)
+{
+	struct session **pp;
+
+	if (!ss->in_users)
+		return;
+	for (pp = &v->users[user_bucket(ss->user)]; *pp; pp = &(*pp)->unext) {
+		if (*pp == ss) {
+			*pp = ss->unext;
+			break;
+		}
+	}
+	ss->unext = NULL;
+	ss->in_users = 0;
+}
+
+/* ---- the handshake ---- */
+
+int admit_check(struct vhd *v, struct lws *wsi, char *user, const char **code,
+		char *msg, size_t msglen)
+{
+	char path[64], arg[QUERY_ARG_MAX], err[ERR_LEN];
+	const char *token = NULL;
+	int n;
+
+	user[0] = '\0';
+	/* admins change duplicate_connections and secrets live */
+	if (conf_refresh(&v->app.conf, err) < 0)
+		lwsl_warn("relay: %s (keeping the old configuration)\n", err);
+	if (lws_hdr_copy(wsi, path, sizeof(path), WSI_TOKEN_GET_URI) <= 0 ||
+	    strcmp(path, "/ws")) {
+		*code = "not_found";
+		snprintf(msg, msglen, "the WebSocket endpoint is /ws");
+		return 404;
+	}
+	for (n = 0; lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, n) > 0; n++) {
+		if (lws_hdr_copy_fragment(wsi, arg, sizeof(arg), WSI_TOKEN_HTTP_URI_ARGS, n) < 0) {
+			*code = "bad_request";
+			snprintf(msg, msglen, "query argument too long");
+			return 400;
+		}
+		if (!strncmp(arg, "token=", 6)) {
+			token = arg + 6;
+			break;
+		}
+	}
+	if (!token)
+		return 0;	/* anonymous; ?userId= grants nothing */
+	switch (app_token_user(&v->app, token, user, err)) {
+	case APP_TOKEN_USER:
+		break;
+	case APP_TOKEN_REJECTED:
+		*code = "unauthorized";
+		snprintf(msg, msglen, "%s", err);
+		return 401;
+	case APP_TOKEN_STORE_FAILED:
+		lwsl_err("relay: %s\n", err);
+		*code = "internal";
+		snprintf(msg, msglen, "%s", "the store failed; try again");
+		return 503;
+	}
+	if (v->app.conf.duplicate_connections == CONF_DUP_REFUSE && admit_user_next(v, user, NULL)) {
+		*code = "duplicate_connection";
+		snprintf(msg, msglen, "user %s is already connected", user);
+		return 409;
+	}
+	return 0;
+}
+
+int admit_refuse(struct lws *wsi, int status, const char *code, const char *msg)
+{
+	unsigned char buf[LWS_PRE + 1536], *start = buf + LWS_PRE, *p = start,
+		      *end = buf + sizeof(buf);
+	struct json_object *o = json_object_new_object();
+	const char *body;
+	size_t len = 0;
+	int ret = -1;
+
+	if (!o)
+		return -1;
+	json_object_object_add(o, "error", json_object_new_string(code));
+	json_object_object_add(o, "message", json_object_new_string(msg));
+	body = msg_json_text(o, &len);
+	if (!body ||
+	    lws_add_http_common_headers(wsi, (unsigned int)status, "application/json",
+					len, &p, end) ||
+	    lws_finalize_http_header(wsi, &p, end) ||
+	    (size_t)(end - p) < len)
+		goto out;
+	memcpy(p, body, len);
+	p += len;
+	if (lws_write(wsi, start, (size_t)(p - start), LWS_WRITE_HTTP_FINAL) != (int)(p - start))
+		goto out;
+	ret = 1;
+out:
+	json_object_put(o);
+	return ret;
+}
+
+/* ---- opening and closing ---- */
+
+/* Close a user's older connection (duplicate_connections = replace). */
+static void replace(struct vhd *v, struct session *old)
+{
+	deliver_cursors_flush(v, old);
+	users_remove(v, old);
+	while (old->subs)
+		deliver_sub_drop(old, old->subs);
+	deliver_close(old, 4000, "replaced by a new connection");
+	lwsl_user("relay: %s replaced (user %s)\n", old->id, old->user);
+}
+
+static struct frame *hello_frame(struct session *ss)
+{
+	struct json_object *o = json_object_new_object(), *arr, *item;
+	struct frame *f;
+	struct sub *sb;
+
+	if (!o)
+		return NULL;
+	arr = json_object_new_array();
+	json_object_object_add(o, "type", json_object_new_string("hello"));
+	json_object_object_add(o, "connectionId", json_object_new_string(ss->id));
+	json_object_object_add(o, "userId", ss->user[0] ? json_object_new_string(ss->user) : NULL);
+	for (sb = ss->subs; sb; sb = sb->next) {
+		if (!sb->member)
+			continue;
+		item = json_object_new_object();
+		json_object_object_add(item, "room", json_object_new_string(sb->room->name));
+		json_object_object_add(item, "last", json_object_new_int64((int64_t)sb->room->last));
+		json_object_array_add(arr, item);
+	}
+	json_object_object_add(o, "rooms", arr);
+	f = frame_json(o);
+	json_object_put(o);
+	return f;
+}
+
+void admit_open(struct vhd *v, struct session *ss, struct lws *wsi)
+{
+	struct session *other, *nx;
+	char err[ERR_LEN], msg[256];
+	const char *code = "";
+	int status;
+
+	ss->wsi = wsi;
+	ss->vhd = v;
+	ss->heard = clock_coarse_ms();
+	snprintf(ss->id, sizeof(ss->id), "%s-%llu", v->id_prefix, ++v->id_seq);
+	if (v->admitted == wsi) {
+		memcpy(ss->user, v->admitted_user, sizeof(ss->user));
+		status = 0;
+	} else {
+		status = admit_check(v, wsi, ss->user, &code, msg, sizeof(msg));
+	}
+	v->admitted = NULL;
+	if (status) {
+		/*
+		 * Only when CONFIRM_UPGRADE did not see this handshake, which
+		 * libwebsockets 4.1 does not do: refuse the contract's other
+		 * way, an error frame, then close code 4401 (bad token) or
+		 * 4409 (duplicate connection).
+		 */
+		deliver_own(ss, frame_error(code, "%s", msg));
+		deliver_close(ss, status == 409 ? 4409 : status == 401 ? 4401 : 1011, code);
+		/* not live, so the keepalive never sees it: bound it here */
+		lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, v->hangup_secs);
+		return;
+	}
+	if (ss->user[0]) {
+		for (other = admit_user_next(v, ss->user, NULL); other; other = nx) {
+			nx = admit_user_next(v, ss->user, other);
+			if (v->app.conf.duplicate_connections == CONF_DUP_REPLACE)
+				replace(v, other);
+			else
+				deliver_cursors_flush(v, other);	/* start where it is */
+		}
+	}
+	ss->next = v->sessions;
+	if (v->sessions)
+		v->sessions->prev = ss;
+	v->sessions = ss;
+	ss->live = 1;
+	if (ss->user[0])
+		users_add(v, ss);
+	if (store_conn_add(v->app.store, ss->id, ss->user, err))
+		lwsl_err("relay: %s: %s\n", ss->id, err);	/* presence only */
+	if (ss->user[0] && deliver_follow_rooms(v, ss, err)) {
+		lwsl_err("relay: %s: %s\n", ss->id, err);
+		deliver_own(ss, frame_error("internal", "the store failed; try again"));
+		deliver_close(ss, LWS_CLOSE_STATUS_UNEXPECTED_CONDITION, "store failed");
+		return;
+	}
+	deliver_own(ss, hello_frame(ss));
+	lwsl_info("relay: %s open (user %s)\n", ss->id, ss->user[0] ? ss->user : "-");
+}
+
+void admit_close(struct vhd *v, struct session *ss)
+{
+	char err[ERR_LEN];
+	struct frame *f;
+
+	if (ss->live) {
+		deliver_cursors_flush(v, ss);
+		if (store_conn_remove(v->app.store, ss->id, err))
+			lwsl_err("relay: %s: %s\n", ss->id, err);
+		users_remove(v, ss);
+		if (ss->prev)
+			ss->prev->next = ss->next;
+		else
+			v->sessions = ss->next;
+		if (ss->next)
+			ss->next->prev = ss->prev;
+		ss->next = ss->prev = NULL;
+		ss->live = 0;
+	}
+	while (ss->subs)
+		deliver_sub_drop(ss, ss->subs);
+	while ((f = ss->ctl)) {
+		ss->ctl = f->next;
+		frame_free(f);
+	}
+	ss->ctl_tail = NULL;
+	ss->nctl = 0;
+	free(ss->rx);
+	ss->rx = NULL;
+	ss->vhd = NULL;
+}

@@ -1,0 +1,275 @@
+/* session.h - inside the relay: what a session, a subscription and the vhd are, and who may change what. */
+#ifndef BP_SESSION_H
+#define BP_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <libwebsockets.h>
+
+#include "app.h"
+#include "fifo.h"
+#include "frame.h"
+#include "relay.h"
+#include "room.h"
+#include "store.h"
+
+/*
+ * The relay's files, each holding one concern and sharing only this header
+ * (relay.h is the face main() sees):
+ *
+ *   relay.c    the loop glue: the lws callback, the vhd's init and destroy,
+ *              adopting the FIFO and its notices, the 1 s tick, keepalive
+ *   admit.c    who may connect: the handshake check, the user index,
+ *              duplicate connections, opening (hello) and closing a session
+ *   client.c   what a client may say: its frames gathered, then the three
+ *              actions, and the one "which room, may you read it" check
+ *   request.c  the pure reading of one client frame (request.h, no lws)
+ *   deliver.c  what goes out: own frames, subscriptions and their cursors,
+ *              waking a room's followers, writing
+ *   room.c     a followed room: head, followers, frame cache (room.h)
+ *   frame.c    ready-to-send frames (frame.h)
+ *
+ * Functions carry their file's prefix (admit_, client_, deliver_).
+ */
+
+/*
+ * Limits (docs/PROTOCOL.md): a client frame holds at most RX_MAX bytes over
+ * all its fragments. The relay's own frames to a client (hello, ack, error)
+ * wait in a short queue: past CTL_PAUSE the relay stops reading from that
+ * client until the queue drains, past CTL_MAX it hangs up. Messages are
+ * never queued per connection: a connection holds only its cursors.
+ */
+#define RX_MAX (64 * 1024)
+#define CTL_PAUSE 16
+#define CTL_MAX 256
+#define WRITE_BURST 16		/* messages per WRITEABLE while the socket takes them */
+#define USER_BUCKETS 1024
+
+/*
+ * The write path: a deliberate deviation from lws. lws's rule is to write
+ * only from LWS_CALLBACK_SERVER_WRITEABLE, once per callback, and to ask
+ * for the next one with lws_callback_on_writable(). The relay does not:
+ *
+ * - deliver_wake() writes a follower's next message right away, outside
+ *   WRITEABLE, when the connection has nothing of its own waiting (no own
+ *   frame, no ping, not closing) and lws holds no part of an earlier frame
+ *   (lws_partial_buffered(), no system call). Otherwise it asks for
+ *   WRITEABLE.
+ * - deliver_write() (WRITEABLE) writes up to WRITE_BURST owed messages,
+ *   and stops as soon as lws holds part of a frame.
+ *
+ * Why (docs/BENCHMARKS.md, 10,000 clients direct): with the libev loop a
+ * WRITEABLE round trip per delivery costs two epoll_ctl (POLLOUT on, then
+ * off) and an event, 19.7 us of relay CPU per delivered message against
+ * 13.7-15.6 with direct writes; asking lws_send_pipe_choked() first is a
+ * poll() per follower per message, 7% of the relay's CPU (11.8 -> 11.0 us
+ * without it); a reconnecting client owed 100 messages would otherwise
+ * cost 100 round trips (the catch-up rows).
+ *
+ * Why it is safe: a room's messages leave one cursor in index order, own
+ * frames go first, and lws sends nothing of ours while it holds part of a
+ * frame. A direct write that meets a full socket fails with EAGAIN; lws
+ * keeps that one frame (buflist_out) and asks for POLLOUT itself, and the
+ * next messages see lws_partial_buffered() and wait for WRITEABLE behind
+ * it: one frame per slow connection, never a queue (t2001).
+ *
+ * It holds for WebSockets over HTTP/1 only, the one kind the relay serves
+ * (main.c sets up no TLS, so lws negotiates no HTTP/2; lighttpd's /ws
+ * proxies HTTP/1). Over HTTP/2
+ * a WebSocket is a stream sharing the connection, and lws requires every
+ * write to come from WRITEABLE: turning HTTP/2 on means giving this up.
+ */
+
+struct session;
+
+/*
+ * A room one connection follows and the next index it owes the client.
+ * Owned by its session (ss->subs) and linked into room->followers for its
+ * whole life, so a followed room is never freed (rooms_gc); made by
+ * deliver_sub_add, freed only by deliver_sub_drop. high >= saved; saved is
+ * in the store; the store is told high every tick and at close.
+ */
+struct sub {
+	struct room_link link;	/* in room->followers; first member */
+	struct room *room;
+	struct session *ss;
+	struct sub *next;	/* in ss->subs */
+	uint64_t next_index;	/* next message owed; owed while <= room->last */
+	uint64_t high;		/* highest index delivered (or claimed by resume) */
+	uint64_t saved;		/* delivery cursor known to be in the store */
+	int member;		/* followed as a member: its cursor is kept */
+	struct room_batch batch;	/* far behind: own frames from the store */
+};
+
+/* Is sb owed a message? */
+static inline int sub_owed(const struct sub *sb)
+{
+	return sb->next_index <= sb->room->last;
+}
+
+/*
+ * Per connection: lws allocates and zeroes it (per_session_data_size) and
+ * frees it after CLOSED. vhd is set from ESTABLISHED (admit_open) until
+ * CLOSED (admit_close); live: in vhd->sessions and the store's conns;
+ * in_users: the user's connection in vhd->users (never for anonymous, and
+ * no longer once replaced). Once close_code is set nothing more is read
+ * and only the own frames, then the close, are written; once gone
+ * nothing more is written at all.
+ */
+struct session {
+	struct lws *wsi;
+	struct vhd *vhd;	/* NULL until ESTABLISHED */
+	char id[40];
+	char user[STORE_NAME_MAX + 1];	/* "" = anonymous */
+	int live;		/* in vhd->sessions and in the store's conns */
+	int in_users;		/* in vhd->users: the user's live connection */
+	struct session *next, *prev;	/* vhd->sessions */
+	struct session *unext;		/* vhd->users chain */
+	struct sub *subs;
+	struct sub *rr;		/* round robin: the next sub to look at */
+	struct frame *ctl, *ctl_tail;	/* own frames, sent before messages */
+	size_t nctl;
+	int rx_paused;
+	int64_t heard;		/* last frame or pong from the client (clock_coarse_ms) */
+	int ping_due;		/* a ping to write before anything else */
+	int pinged;		/* pinged since heard: wait for hangup_secs */
+	int gone;		/* closing without us: write nothing more */
+	int close_code;		/* after the own frames, close with this */
+	const char *close_why;
+	char *rx;		/* the client frame being received */
+	size_t rx_len;
+	int in_frame;		/* more fragments of a frame to come */
+	int rx_binary;		/* the frame is binary: refused at its end */
+};
+
+/*
+ * Per vhost (one): the store, the rooms, the connections, the FIFO. lws
+ * allocates it at PROTOCOL_INIT (relay.c) and it lives until
+ * PROTOCOL_DESTROY, after every session has closed.
+ */
+struct vhd {
+	struct lws_context *ctx;
+	struct lws_vhost *vh;
+	const struct lws_protocols *proto;
+	struct relay_config *cfg;
+	struct app app;
+	struct rooms rooms;
+	struct session *sessions;
+	struct session *users[USER_BUCKETS];
+	lws_sorted_usec_list_t sul;
+	unsigned long ticks;
+	int ping_secs, hangup_secs;
+	struct lws *fifo;	/* the adopted FIFO; NULL: reopened next tick */
+	struct fifo_id fifo_id;
+	struct fifo_reader nr;
+	int bad_lines;
+	char id_prefix[17];
+	unsigned long long id_seq;
+	/*
+	 * The handshake CONFIRM_UPGRADE just admitted: ESTABLISHED follows in
+	 * the same service call, so it need not check the token again.
+	 */
+	struct lws *admitted;
+	char admitted_user[STORE_NAME_MAX + 1];
+};
+
+/* ---- admit.c: who may connect ---- */
+
+/*
+ * Who is connecting (headers still readable): 0 admitted with user filled
+ * ("" = anonymous), else the HTTP status refusing it, with *code (static)
+ * and msg filled.
+ */
+int admit_check(struct vhd *v, struct lws *wsi, char *user, const char **code,
+		char *msg, size_t msglen);
+
+/*
+ * Answer an HTTP request (a refused upgrade, or plain HTTP) with status and
+ * a JSON body {"error":code,"message":msg}, as the HTTP API does. Returns 1
+ * when sent (lws then ends the transaction), -1 to hang up.
+ */
+int admit_refuse(struct lws *wsi, int status, const char *code, const char *msg);
+
+/* ESTABLISHED: register the connection, follow its rooms, say hello. */
+void admit_open(struct vhd *v, struct session *ss, struct lws *wsi);
+
+/* CLOSED (or the vhost going away): forget the connection. */
+void admit_close(struct vhd *v, struct session *ss);
+
+/* The first live connection of user after `from` (NULL: from the start). */
+struct session *admit_user_next(struct vhd *v, const char *user, struct session *from);
+
+/* ---- client.c: what a client may say ---- */
+
+/* RECEIVE: gather fragments (at most RX_MAX bytes), then act on the frame. */
+int client_receive(struct vhd *v, struct session *ss, const void *in, size_t len);
+
+/* ---- deliver.c: what goes out ---- */
+
+/*
+ * Queue f (owned from now on) to go before any message. NULL is an
+ * allocation failure: the connection is closed (1011) rather than left
+ * without an answer it is waiting for.
+ */
+void deliver_own(struct session *ss, struct frame *f);
+
+/* Queue {"type":"error","code":code,"message":...}. */
+void deliver_error(struct session *ss, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Close with code (the first one asked for wins) after the own frames. */
+void deliver_close(struct session *ss, int code, const char *why);
+
+/*
+ * Close ss from outside its own callback, with no close frame and nothing
+ * more written to it: lws closes it on its next service.
+ */
+void deliver_drop(struct session *ss);
+
+/* Is ss owed a message in any room? */
+int deliver_owed(const struct session *ss);
+
+/* Deliver r's news to every follower owed some (the write path, above). */
+void deliver_wake(struct vhd *v, struct room *r);
+
+/*
+ * SERVER_WRITEABLE: a keepalive ping, or else one own frame, or else the
+ * close if one is pending, or else up to WRITE_BURST messages, each from
+ * the next room owed one. Returns -1 to close the connection.
+ */
+int deliver_write(struct vhd *v, struct session *ss);
+
+/* ss's sub of r, or NULL. */
+struct sub *deliver_sub_find(struct session *ss, const struct room *r);
+
+/* Follow r from next_index (appended: hello lists rooms in this order). NULL: no memory. */
+struct sub *deliver_sub_add(struct session *ss, struct room *r, uint64_t next_index,
+			    int member);
+
+/* Stop following sb's room and free sb. */
+void deliver_sub_drop(struct session *ss, struct sub *sb);
+
+/*
+ * Move a sub to start at next_index (the client asked: resume, or
+ * subscribe with "after"). The client has what is before it, so the
+ * delivery cursor moves forward with it; a replay never moves it back.
+ */
+void deliver_sub_restart(struct sub *sb, uint64_t next_index);
+
+/*
+ * Store the delivery cursors that moved (a store failure is logged and
+ * tried again next time). Called every tick and at close, so a relay crash
+ * makes a reconnecting user see at most ~1 s of messages again, never miss
+ * one.
+ */
+void deliver_cursors_flush(struct vhd *v, struct session *ss);
+
+/*
+ * Make ss follow exactly its user's rooms: new ones from the stored cursor
+ * (none: from the room's current end), removed ones dropped. Returns 0,
+ * or -1 with err.
+ */
+int deliver_follow_rooms(struct vhd *v, struct session *ss, char *err);
+
+#endif

@@ -1,0 +1,149 @@
+/* test-relay-frame.c - request_parse: what a client frame asks for, and the exact error for each refusal. */
+#include <string.h>
+
+#include "request.h"
+#include "unit.h"
+
+/* Parse text (NUL-terminated, as the relay hands it over) as user's frame. */
+static enum request_action parse(const char *text, const char *user, struct request *req)
+{
+	return request_parse(text, strlen(text), user, req);
+}
+
+/* A refused frame: action, code and message exactly. */
+static void refused(const char *text, const char *user, enum request_action action,
+		    const char *code, const char *message, const char *what)
+{
+	struct request req;
+
+	CHECK(parse(text, user, &req) == action, what);
+	CHECK_STR(req.code, code, what);
+	CHECK_STR(req.message, message, what);
+	request_free(&req);
+}
+
+static void test_not_an_action(void)
+{
+	refused("{\"action\":", "", REQUEST_NONE, "bad_request",
+		"invalid JSON: unexpected end of data", "truncated JSON");
+	refused("{'action':'subscribe'}", "", REQUEST_NONE, "bad_request",
+		"invalid JSON: single-quoted string", "single quotes");
+	refused("[1,2]", "", REQUEST_NONE, "bad_request",
+		"a frame must be a JSON object with an \"action\"", "an array");
+	refused("{\"room\":\"books\"}", "", REQUEST_NONE, "bad_request",
+		"a frame must be a JSON object with an \"action\"", "no action");
+	refused("{\"action\":7}", "", REQUEST_NONE, "bad_request",
+		"a frame must be a JSON object with an \"action\"", "action not a string");
+	refused("{\"action\":\"zap\"}", "", REQUEST_NONE, "bad_request",
+		"unknown action zap: use subscribe, resume or sendMessage", "unknown action");
+	refused("{\"action\":\"<b>hi</b>\"}", "", REQUEST_NONE, "bad_request",
+		"unknown action (invalid name): use subscribe, resume or sendMessage",
+		"an unknown action is not echoed unless a plain name");
+}
+
+static void test_subscribe(void)
+{
+	struct request req;
+
+	CHECK(parse("{\"action\":\"subscribe\",\"room\":\"books\"}", "", &req) ==
+	      REQUEST_SUBSCRIBE, "subscribe");
+	CHECK(!req.code, "subscribe: accepted");
+	CHECK_STR(req.room, "books", "subscribe: room");
+	CHECK(!req.has_after, "subscribe: no after");
+	request_free(&req);
+
+	CHECK(parse("{\"action\":\"subscribe\",\"room\":\"books\",\"after\":0}", "", &req) ==
+	      REQUEST_SUBSCRIBE && !req.code && req.has_after && req.after == 0,
+	      "subscribe after 0");
+	request_free(&req);
+	CHECK(parse("{\"action\":\"subscribe\",\"room\":\"b\",\"after\":9007199254740993}", "ann",
+		    &req) == REQUEST_SUBSCRIBE && !req.code && req.after == 9007199254740993ULL,
+	      "subscribe: a 64-bit after");
+	request_free(&req);
+
+	refused("{\"action\":\"subscribe\"}", "", REQUEST_SUBSCRIBE, "bad_request",
+		"subscribe needs \"room\": a room name", "subscribe without room");
+	refused("{\"action\":\"subscribe\",\"room\":5}", "", REQUEST_SUBSCRIBE, "bad_request",
+		"subscribe needs \"room\": a room name", "subscribe room not a string");
+	refused("{\"action\":\"subscribe\",\"room\":\"books\",\"after\":-1}", "", REQUEST_SUBSCRIBE,
+		"bad_request", "\"after\" must be a non-negative integer", "negative after");
+	refused("{\"action\":\"subscribe\",\"room\":\"books\",\"after\":\"3\"}", "", REQUEST_SUBSCRIBE,
+		"bad_request", "\"after\" must be a non-negative integer", "after a string");
+	refused("{\"action\":\"subscribe\",\"room\":\"books\",\"after\":1.5}", "", REQUEST_SUBSCRIBE,
+		"bad_request", "\"after\" must be a non-negative integer", "after a fraction");
+}
+
+static void test_resume(void)
+{
+	struct request req;
+
+	CHECK(parse("{\"action\":\"resume\",\"rooms\":{\"a\":3,\"b\":0,\"c\":12}}", "", &req) ==
+	      REQUEST_RESUME, "resume");
+	CHECK(!req.code, "resume: accepted");
+	CHECK(req.nrooms == 3, "resume: three rooms");
+	if (req.nrooms == 3) {
+		CHECK(!strcmp(req.rooms[0].name, "a") && req.rooms[0].after == 3, "resume: a 3 first");
+		CHECK(!strcmp(req.rooms[1].name, "b") && req.rooms[1].after == 0, "resume: b 0");
+		CHECK(!strcmp(req.rooms[2].name, "c") && req.rooms[2].after == 12, "resume: c 12");
+	}
+	request_free(&req);
+
+	CHECK(parse("{\"action\":\"resume\",\"rooms\":{}}", "", &req) == REQUEST_RESUME &&
+	      !req.code && req.nrooms == 0, "resume of no rooms");
+	request_free(&req);
+
+	refused("{\"action\":\"resume\"}", "", REQUEST_RESUME, "bad_request",
+		"resume needs \"rooms\": {\"room\": index, ...}", "resume without rooms");
+	refused("{\"action\":\"resume\",\"rooms\":[\"a\"]}", "", REQUEST_RESUME, "bad_request",
+		"resume needs \"rooms\": {\"room\": index, ...}", "resume rooms an array");
+
+	/* a bad index: the rooms before it stay, to be checked first */
+	CHECK(parse("{\"action\":\"resume\",\"rooms\":{\"a\":1,\"b\":-2,\"c\":3}}", "", &req) ==
+	      REQUEST_RESUME, "resume with a bad index");
+	CHECK_STR(req.code, "bad_request", "bad index: code");
+	CHECK_STR(req.message, "rooms.b must be a non-negative integer", "bad index: message");
+	CHECK(req.nrooms == 1 && !strcmp(req.rooms[0].name, "a"), "bad index: the room before it kept");
+	request_free(&req);
+
+	refused("{\"action\":\"resume\",\"rooms\":{\"a b\":\"x\"}}", "", REQUEST_RESUME, "bad_request",
+		"rooms.(invalid name) must be a non-negative integer", "bad index, odd room name");
+}
+
+static void test_send(void)
+{
+	struct request req;
+	struct json_object *o;
+
+	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"hi\","
+		    "\"messageType\":\"text message\"}", "ann", &req) == REQUEST_SEND, "send");
+	CHECK(!req.code, "send: accepted");
+	CHECK_STR(req.room, "books", "send: room");
+	CHECK(json_object_object_get_ex(req.json, "chatMessage", &o) &&
+	      !strcmp(json_object_get_string(o), "hi"), "send: the frame is kept for chat_send");
+	request_free(&req);
+
+	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"userId\":\"ann\"}", "ann",
+		    &req) == REQUEST_SEND && !req.code, "send naming its own user");
+	request_free(&req);
+
+	/* anonymous first, whatever else is wrong */
+	refused("{\"action\":\"sendMessage\"}", "", REQUEST_SEND, "unauthorized",
+		"connect with a token to send messages", "send anonymous");
+	refused("{\"action\":\"sendMessage\",\"chatroomId\":3}", "ann", REQUEST_SEND, "bad_request",
+		"sendMessage needs \"chatroomId\": a room name", "send chatroomId not a string");
+	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"userId\":\"bob\"}", "ann",
+		REQUEST_SEND, "forbidden", "userId must be the connection's user (ann)",
+		"send as someone else");
+	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"userId\":1}", "ann",
+		REQUEST_SEND, "forbidden", "userId must be the connection's user (ann)",
+		"send userId not a string");
+}
+
+int main(void)
+{
+	test_not_an_action();
+	test_subscribe();
+	test_resume();
+	test_send();
+	return unit_done();
+}
