@@ -35,9 +35,14 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# npm modules (Vue for the page, playwright-core and ws for the tests).
+# npm modules (Vue for the page, playwright-core and ws for the tests),
+# installed again only when package-lock.json's content changed: a fresh
+# checkout's newer mtime says nothing (and a node_modules shared by several
+# checkouts of one commit must not be reinstalled under their feet).
+lock_sum=$(sha256sum package-lock.json | cut -d" " -f1)
 if [ ! -f node_modules/.package-lock.json ] ||
-   [ package-lock.json -nt node_modules/.package-lock.json ]; then
+   [ "$(cat node_modules/.bookpics-lock 2>/dev/null)" != "$lock_sum" ]; then
 	echo "deps: installing npm modules"
 	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+	echo "$lock_sum" >node_modules/.bookpics-lock
 fi
