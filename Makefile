@@ -193,13 +193,24 @@ $(FUZZ_BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(CPPFLAGS_ALL) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
 
+$(FUZZ_BUILD)/lib/picture.o: CPPFLAGS_ALL += $(CFLAGS_VIPS)
+$(FUZZ_BUILD)/fuzz-picture: FUZZ_LIBS = $(LIBS_VIPS)
+
+# The relay's client frames (relay/request.c, pure: no lws) are fuzzed too.
+$(FUZZ_BUILD)/relay/request.o: relay/request.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS_ALL) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz-request: CPPFLAGS_ALL += -Irelay
+$(FUZZ_BUILD)/fuzz-request: $(FUZZ_BUILD)/relay/request.o
+
 $(FUZZ_BUILD)/libbookpics.a: $(FUZZ_LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(FUZZ_BUILD)/fuzz-%: fuzz/fuzz-%.c $(FUZZ_BUILD)/libbookpics.a
-	$(FUZZ_CC) $(CPPFLAGS_ALL) $(FUZZ_FLAGS) -fsanitize=fuzzer -Ifuzz -MMD -MP -o $@ $(filter %.c %.a,$^) \
-		$(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
+	$(FUZZ_CC) $(CPPFLAGS_ALL) $(FUZZ_FLAGS) -fsanitize=fuzzer -Ifuzz -MMD -MP -o $@ $(filter %.c %.o,$^) $(filter %.a,$^) \
+		$(FUZZ_LIBS) $(LIBS_FCGI) $(LIBS_LIB) $(LDFLAGS)
 
 fuzz-build: $(FUZZ_BIN)
 
