@@ -109,15 +109,20 @@ int fifo_notify_revoke(const char *var, const char *user)
 int fifo_has_reader(const char *var)
 {
 	char path[FIFO_PATH_MAX];
-	int fd;
+	struct stat st;
+	int fd, up;
 
-	/* a write end opens only while a read end is open (else ENXIO) */
+	/*
+	 * A write end opens only while a read end is open (else ENXIO); a
+	 * regular file in the FIFO's place opens too, and is no relay.
+	 */
 	fifo_path(path, sizeof(path), var);
 	fd = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
+	up = !fstat(fd, &st) && S_ISFIFO(st.st_mode);
 	close(fd);
-	return 1;
+	return up;
 }
 
 /* ---- the reader's end ---- */

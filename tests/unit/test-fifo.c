@@ -153,6 +153,14 @@ int main(void)
 	fifo_path(path, sizeof(path), dir);
 	CHECK(fifo_notify_message(dir, "books", 1) == 0, "no FIFO: not written, no error");
 	CHECK(!fifo_has_reader(dir), "no FIFO: no reader");
+	{
+		FILE *plain = fopen(path, "w");	/* a regular file where the FIFO goes */
+
+		CHECK(plain && !fifo_has_reader(dir), "a regular file in its place: no reader (no relay)");
+		if (plain)
+			fclose(plain);
+		unlink(path);
+	}
 	CHECK(fifo_create(dir, err) == 0 && fifo_create(dir, err) == 0, "create, twice");
 	CHECK(fifo_notify_message(dir, "books", 2) == 0, "no reader: not written, does not block");
 	CHECK(!fifo_has_reader(dir), "no reader: says so without blocking");
