@@ -356,6 +356,7 @@ void media_get(struct route_ctx *c)
 		http_error(c->resp, 500, "internal", "media path or URL too long");
 		return;
 	}
+	m.mirror.fail_ttl_s = c->app->conf.media_retry_after;
 	if (!media_is_picture(m.ctype)) {
 		http_error(c->resp, 404, "not_found",
 			   "media item %u of message %llu is not a picture: not shown",

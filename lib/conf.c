@@ -202,6 +202,8 @@ static const struct conf_key keys[] = {
 	       "where media may come from: host names (https) or origins, comma separated"),
 	LONG(media_max_bytes, "5242880", 1,
 	     "largest media file fetched, in bytes"),
+	LONG(media_retry_after, "60", 0,
+	     "seconds a failed media fetch is not tried again (0: every request tries)"),
 	ENUM(media_prefetch, "on", onoff_choices,
 	     "on: pictures are fetched and cleaned as soon as their webhook is answered"),
 	ENUM(duplicate_connections, "refuse", dup_choices,

@@ -21,6 +21,7 @@ struct conf {
 	char token_secret[CONF_VAL_MAX];
 	char media_hosts[CONF_VAL_MAX];	/* comma or space separated */
 	long media_max_bytes;
+	long media_retry_after;		/* s a failed fetch is remembered */
 	enum conf_onoff media_prefetch;	/* webhook.fcgi fetches and cleans right after answering */
 	enum conf_dup duplicate_connections;
 	char metrics_token[CONF_VAL_MAX];	/* "" = /api/metrics for 127.0.0.1 only */

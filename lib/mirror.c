@@ -42,6 +42,7 @@ int mirror_item_init(struct mirror_item *m, const char *var, const char *room,
 	    (size_t)snprintf(m->dirs[1], len, "%s/media/tmp", var) >= len ||
 	    (size_t)snprintf(m->dirs[2], len, "%s/media/%s", var, room) >= len)
 		return err_set(err, "mirror: path under %s too long", var);
+	m->fail_ttl_s = MIRROR_FAIL_TTL_S;
 	return 0;
 }
 
@@ -145,41 +146,50 @@ static void lock_drop(const char *path, int fd)
 	close(fd);
 }
 
+/* A marker of a failed fetch starts so; the rest is why. */
+#define FAIL_PREFIX "upstream: "
+
 /*
- * Was the item found bad less than MIRROR_BAD_TTL_S ago? 1 with err set to
- * the reason kept in the marker; 0 (a stale marker is removed).
+ * Was the item found bad less than MIRROR_BAD_TTL_S ago, or did its fetch
+ * fail less than MIRROR_FAIL_TTL_S ago? MIRROR_BAD or MIRROR_UPSTREAM with
+ * err set to the reason kept in the marker; MIRROR_OK when there is no
+ * fresh marker (a stale one is removed).
  */
-static int bad_fresh(const struct mirror_item *m, char *err)
+static enum mirror_result bad_fresh(const struct mirror_item *m, char *err)
 {
 	char why[ERR_LEN] = "";
 	struct stat st;
 	ssize_t n;
-	int fd;
+	int fd, failed;
+	long ttl;
 
 	if (stat(m->bad, &st))
-		return 0;
-	if (st.st_mtime + MIRROR_BAD_TTL_S <= time(NULL) || st.st_mtime > time(NULL) + 60) {
-		unlink(m->bad);
-		return 0;
-	}
+		return MIRROR_OK;
 	fd = open(m->bad, O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
 		n = read(fd, why, sizeof(why) - 1);
 		why[n > 0 ? n : 0] = '\0';
 		close(fd);
 	}
-	err_set(err, "%s (remembered for %d s)", why[0] ? why : "not a picture", MIRROR_BAD_TTL_S);
-	return 1;
+	failed = !strncmp(why, FAIL_PREFIX, strlen(FAIL_PREFIX));
+	ttl = failed ? m->fail_ttl_s : MIRROR_BAD_TTL_S;
+	if (st.st_mtime + ttl <= time(NULL) || st.st_mtime > time(NULL) + 60) {
+		unlink(m->bad);
+		return MIRROR_OK;
+	}
+	err_set(err, "%s (remembered for %ld s)",
+		why[0] ? why : "not a picture", ttl);
+	return failed ? MIRROR_UPSTREAM : MIRROR_BAD;
 }
 
 /* Remember that the item is bad: the marker holds why. Best effort. */
-static void bad_mark(const struct mirror_item *m, const char *why)
+static void bad_mark(const struct mirror_item *m, const char *prefix, const char *why)
 {
 	int fd = open(m->bad, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 
 	if (fd < 0)
 		return;
-	if (write(fd, why, strlen(why)) < 0)
+	if (write(fd, prefix, strlen(prefix)) < 0 || write(fd, why, strlen(why)) < 0)
 		fprintf(stderr, "mirror: write %s: %s\n", m->bad, strerror(errno));
 	close(fd);
 }
@@ -203,7 +213,7 @@ static enum mirror_result store_step(const struct mirror_item *m, char *err)
 	if (r == PICTURE_OK) {
 		ret = MIRROR_OK;
 	} else if (r == PICTURE_ERR_DECODE || r == PICTURE_ERR_TOO_LARGE) {
-		bad_mark(m, err);
+		bad_mark(m, "", err);
 		ret = MIRROR_BAD;
 	}
 out:
@@ -227,16 +237,22 @@ enum mirror_result mirror_fetch(const struct mirror_item *m, long wait_ms,
 		ret = MIRROR_OK;
 		goto out;
 	}
-	if (bad_fresh(m, err)) {
-		ret = MIRROR_BAD;
+	ret = bad_fresh(m, err);
+	if (ret != MIRROR_OK)
 		goto out;
-	}
+	ret = MIRROR_LOCAL;
 	fd = open(m->part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err_set(err, "open %s: %s", m->part, strerror(errno));
 		goto out;
 	}
 	if (fetch(ctx, fd, err)) {
+		/*
+		 * Remembered a while: anonymous requests must not make us ask
+		 * Twilio, with the account's credentials, again and again.
+		 */
+		if (m->fail_ttl_s > 0)
+			bad_mark(m, FAIL_PREFIX, err);
 		ret = MIRROR_UPSTREAM;
 		goto out;
 	}

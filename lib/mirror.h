@@ -21,7 +21,9 @@
  *   lock  VAR/media/tmp/ROOM.INDEX.N.lock   flock'd while fetching
  *         VAR/media/tmp/ROOM.INDEX.N.W.lock flock'd while making variant W
  *   bad   VAR/media/tmp/ROOM.INDEX.N.bad    "not a picture", remembered
- *                                           MIRROR_BAD_TTL_S (its text: why)
+ *                                           MIRROR_BAD_TTL_S (its text: why), or
+ *                                           "upstream: why", a failed fetch,
+ *                                           remembered MIRROR_FAIL_TTL_S
  * The mirror keeps pictures only: the upstream bytes never reach a browser
  * (picture_clean, picture.h). It starts libvips itself (picture_init, once
  * per process) the first time it cleans or makes a variant.
@@ -37,12 +39,13 @@ struct mirror_item {
 	char lock[MIRROR_PATH_MAX];
 	char bad[MIRROR_PATH_MAX];
 	char dirs[3][MIRROR_PATH_MAX];	/* VAR/media, VAR/media/tmp, VAR/media/ROOM */
+	long fail_ttl_s;		/* a failed fetch is remembered so long (0: not) */
 };
 
 /* What mirror_fetch did; each maps to one HTTP answer in media.c. */
 enum mirror_result {
 	MIRROR_OK,		/* m->file is there, complete */
-	MIRROR_UPSTREAM,	/* the fetch callback failed (502) */
+	MIRROR_UPSTREAM,	/* the fetch callback failed, now or < fail_ttl_s ago (502) */
 	MIRROR_BAD,		/* fetched, but not a picture we show: undecodable,
 				 * not JPEG/PNG/GIF/WebP, over 50 megapixels (502) */
 	MIRROR_LOCAL,		/* a directory, the part file, the rename (500) */
@@ -56,6 +59,11 @@ enum mirror_result {
  * the decoder was the problem and gets fixed.
  */
 #define MIRROR_BAD_TTL_S 300
+/*
+ * A failed fetch (upstream error, timeout, too large) is not tried again
+ * for m->fail_ttl_s (conf media_retry_after; mirror_item_init sets this).
+ */
+#define MIRROR_FAIL_TTL_S 60
 
 /* The variant widths the site offers (the wall's srcset). */
 #define MIRROR_WIDTHS { 320, 640, 1280 }

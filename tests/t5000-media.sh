@@ -90,8 +90,10 @@ test_expect_success 'bookpics-admin twilio-account stores the account SID' '
 test_expect_success 'media_hosts allows the fake Twilio; pictures are stored' '
 	sed -i -e "s|^media_hosts *=.*|media_hosts = http://127.0.0.1:$AUX_PORT|" \
 		-e "s|^media_max_bytes *=.*|media_max_bytes = $MAX|" \
-		-e "s|^media_prefetch *=.*|media_prefetch = off|" "$CONF" &&
+		-e "s|^media_prefetch *=.*|media_prefetch = off|" \
+		-e "s|^media_retry_after *=.*|media_retry_after = 0|" "$CONF" &&
 	grep -q "^media_prefetch = off\$" "$CONF" &&
+	grep -q "^media_retry_after = 0\$" "$CONF" &&
 	test "$(post_media MM1 pic-30000 chunked-20000 back relative)" = 200 &&
 	curl -s "$BASE/api/rooms/books/messages" >page &&
 	grep -q "\"media\":\[{\"url\":\"/media/books/1/0\",\"contentType\":\"image/jpeg\"},{\"url\":\"/media/books/1/1\"" page &&
@@ -201,10 +203,24 @@ test_expect_success 'failed fetches: 502 bad_gateway, nothing kept' '
 	test "$(seen /cdn/loop)" = 5
 '
 
-test_expect_success 'a failed fetch is retried on the next request (nothing remembered)' '
+test_expect_success 'media_retry_after = 0: a failed fetch is tried again at once' '
 	n=$(seen /Media/api500) &&
 	test "$(get /media/books/2/1)" = 502 &&
 	test "$(seen /Media/api500)" = $((n + 1))
+'
+
+test_expect_success 'media_retry_after = 60 (the default): a failed fetch is remembered, no new fetch (no credentials sent again), then tried again' '
+	sed -i "s|^media_retry_after *=.*|media_retry_after = 60|" "$CONF" &&
+	test "$(get /media/books/2/1)" = 502 &&
+	n=$(seen /Media/api500) &&
+	test "$(get /media/books/2/1)" = 502 &&
+	grep -q "remembered for 60 s" body &&
+	test "$(seen /Media/api500)" = $n &&
+	touch -d "-61 seconds" "$VAR/media/tmp/books.2.1.bad" &&
+	test "$(get /media/books/2/1)" = 502 &&
+	test "$(seen /Media/api500)" = $((n + 1)) &&
+	sed -i "s|^media_retry_after *=.*|media_retry_after = 0|" "$CONF" &&
+	rm -f "$VAR"/media/tmp/*.bad
 '
 
 test_expect_success 'the size limit: exactly media_max_bytes is fine, one byte more is not' '

@@ -210,6 +210,8 @@ int main(void)
 		  "media_hosts = api.twilio.com\n"
 		  "# largest media file fetched, in bytes\n"
 		  "media_max_bytes = 5242880\n"
+		  "# seconds a failed media fetch is not tried again (0: every request tries)\n"
+		  "media_retry_after = 60\n"
 		  "# on: pictures are fetched and cleaned as soon as their webhook is answered\n"
 		  "media_prefetch = on\n"
 		  "# a second connection of a connected user: refuse, replace or allow\n"
