@@ -2,6 +2,10 @@
 test_description='make install and uninstall (GNU conventions), the systemd units, and the README install section followed line by line into a scratch prefix'
 . ./test-lib.sh
 
+# make as the suite built the programs under test (the same flags: nothing
+# is rebuilt under the other tests' feet; a sanitized BIN stays sanitized).
+MK="make -s -C $TOP DEVELOPER=1 BIN=$BIN BUILD=$BUILD${BOOKPICS_SANITIZED:+ SANITIZE=address,undefined}"
+
 # The README's install block, as the test runs it: into $S instead of /,
 # as the user running the test instead of www-data, and bookpics-start
 # (the unit's ExecStart) in the background instead of systemctl.
@@ -24,7 +28,7 @@ test_expect_success 'the README block is the one this test knows' '
 '
 
 test_expect_success 'make install DESTDIR= writes only under DESTDIR: programs, front end with Vue, templates, units, logrotate' '
-	make -s -C "$TOP" install DESTDIR="$TRASH/dest" PREFIX=/usr/local BIN="$BIN" >/dev/null &&
+	$MK install DESTDIR="$TRASH/dest" PREFIX=/usr/local >/dev/null &&
 	(cd dest && find . -type f | sort) >files &&
 	cat >expect <<-\EOF &&
 	./etc/logrotate.d/bookpics
@@ -52,7 +56,7 @@ test_expect_success 'make install DESTDIR= writes only under DESTDIR: programs, 
 '
 
 test_expect_success 'make uninstall takes away every file it wrote' '
-	make -s -C "$TOP" uninstall DESTDIR="$TRASH/dest" PREFIX=/usr/local >/dev/null &&
+	$MK uninstall DESTDIR="$TRASH/dest" PREFIX=/usr/local >/dev/null &&
 	(cd dest && find . -type f) >left &&
 	test_line_count = 0 left
 '
@@ -61,8 +65,8 @@ S=$TRASH/root
 test_expect_success 'the README block, followed into a scratch prefix, gives a running site' '
 	echo secret123 >twilio-token.txt &&
 	readme_block | sed \
-		-e "s|^make deps all$|make -s -C $TOP all BIN=$BIN >/dev/null|" \
-		-e "s|^make install PREFIX=/usr/local$|make -s -C $TOP install BIN=$BIN PREFIX=$S/usr/local logrotatedir=$S/etc/logrotate.d >/dev/null|" \
+		-e "s|^make deps all$|$MK all >/dev/null|" \
+		-e "s|^make install PREFIX=/usr/local$|$MK install PREFIX=$S/usr/local logrotatedir=$S/etc/logrotate.d >/dev/null|" \
 		-e "s| -o www-data -g www-data||" \
 		-e "s|^runuser -u www-data -- bookpics-admin|$S/usr/local/bin/bookpics-admin|" \
 		-e "s|/var/lib/bookpics|$VAR|g" \
