@@ -150,11 +150,15 @@ static int next_event(struct hooks *h, struct stream *st, char **body, int *whic
 		ret = !n ? 0 : *body ? 1 : -1;
 		goto out;
 	}
-	if (st->changes > st->chg &&
+	/*
+	 * Messages first, then changes: a change of message I always comes
+	 * after message I, and as changes keep no time this is the order they
+	 * happened in whenever the receiver keeps up (docs/HOOKS.md).
+	 */
+	if (st->msg >= st->last && st->changes > st->chg &&
 	    store_changes(h->app.store, st->room, st->chg, 1, &ch, &n, err))
 		return -1;
-	/* a change of message I goes after message I: the room's own order */
-	if (n && (ch[0].index <= st->msg || st->msg >= st->last)) {
+	if (n) {
 		*which = STORE_HOOK_CHANGE, *to = ch[0].seq;
 		*body = hooks_change_event(st->room, &ch[0], err);
 		ret = *body ? 1 : -1;
