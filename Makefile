@@ -51,6 +51,7 @@ LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 RELAY_SRC = $(wildcard relay/*.c)
 RELAY_OBJ = $(RELAY_SRC:%.c=$(BUILD)/%.o)
 RUN_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard run/*.c))
+HOOKS_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard hooks/*.c))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
@@ -60,7 +61,8 @@ BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 # Their objects are kept (not intermediate): -MMD's .d files name them.
 .SECONDARY: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(TOOL_SRC:%.c=$(BUILD)/%.o) $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
-PROGRAMS = $(BIN)/webhook.fcgi $(BIN)/api.fcgi $(BIN)/bookpics-admin $(BIN)/bookpics-run
+PROGRAMS = $(BIN)/webhook.fcgi $(BIN)/api.fcgi $(BIN)/bookpics-admin $(BIN)/bookpics-run \
+	   $(BIN)/bookpics-hooks
 ifneq ($(RELAY_SRC),)
 PROGRAMS += $(BIN)/bookpics-relay
 endif
@@ -117,6 +119,10 @@ $(BIN)/bookpics-relay: $(RELAY_OBJ) $(BUILD)/libbookpics.a
 
 $(BIN)/bookpics-run: LIBS = $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BIN)/bookpics-run: $(RUN_OBJ) $(BUILD)/libbookpics.a
+
+# The event hooks' deliverer (hooks/): POSTs with libcurl.
+$(BIN)/bookpics-hooks: LIBS = $(LIBS_CURL) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
+$(BIN)/bookpics-hooks: $(HOOKS_OBJ) $(BUILD)/libbookpics.a
 
 $(PROGRAMS): $(BUILD)/FLAGS
 	@mkdir -p $(dir $@)

@@ -35,6 +35,8 @@ struct store {
 	DB *mods;		/* room \0 user -> "" */
 	DB *blocked;		/* sender hash -> "HASH\tUSER\tROOM\tINDEX" */
 	DB *rates;		/* be64 hour, room \0 hash -> be32 count */
+	DB *events;		/* be64 seq -> be64 time (µs), u8 kind, conn \0 user */
+	DB *hooks;		/* hook deliverer cursors: "m\0room", "c\0room", "e", "init" -> be64 */
 	char home[1024];
 	int refused;		/* a schema this binary does not know: never retry */
 	int schema_was;		/* the schema found at open (0: none, before 0.13) */
@@ -118,7 +120,8 @@ static void store_close_handles(struct store *s)
 {
 	DB **dbs[] = { &s->rooms, &s->msgs, &s->sids, &s->users, &s->members,
 		       &s->roomusers, &s->cursors, &s->conns, &s->meta, &s->changes,
-		       &s->queue, &s->mods, &s->blocked, &s->rates };
+		       &s->queue, &s->mods, &s->blocked, &s->rates,
+		       &s->events, &s->hooks };
 	size_t i;
 
 	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
@@ -207,6 +210,8 @@ static int store_open_handles(struct store *s, char *err)
 	    store_open_db(s, &s->mods, "moderators.db", err) ||
 	    store_open_db(s, &s->blocked, "blocked.db", err) ||
 	    store_open_db(s, &s->rates, "rates.db", err) ||
+	    store_open_db(s, &s->events, "events.db", err) ||
+	    store_open_db(s, &s->hooks, "hooks.db", err) ||
 	    store_schema_check(s, err))
 		goto fail;
 	return 0;
@@ -2134,6 +2139,310 @@ int store_rate_take(struct store *s, const char *room, const char *hash, long li
 	if (!store_name_ok(room) || !hash_ok(hash))
 		return err_set(err, "rate: bad room or sender hash");
 	if (store_run(s, op_rate, &a, TXN_WRITE, "count sender rate", err))
+		return -1;
+	return a.result;
+}
+
+/* ---- event hooks: connect/disconnect events and the deliverer's cursors ---- */
+
+struct conn_event_arg {
+	const char *conn, *user;
+	int open, event;
+};
+
+/* conns.db put or delete, and with a->event the next events.db record. */
+static int op_conn_event(struct store *s, DB_TXN *txn, void *p)
+{
+	struct conn_event_arg *a = p;
+	size_t clen = strlen(a->conn), ulen = strlen(a->user);
+	unsigned char val[STORE_NAME_MAX + 1 + 8], ev[9 + 64 + STORE_NAME_MAX + 1],
+		      sv[8], sk[8];
+	uint64_t now = store_now_us(), seq = 0;
+	DBT k, v;
+	int ret;
+
+	dbt_set(&k, a->conn, clen);
+	if (a->open) {
+		/* "user\0since", as store_conn_add writes it */
+		memcpy(val, a->user, ulen + 1);
+		put_be64(val + ulen + 1, now);
+		dbt_set(&v, val, ulen + 1 + 8);
+		if ((ret = s->conns->put(s->conns, txn, &k, &v, 0)))
+			return ret;
+	} else if ((ret = s->conns->del(s->conns, txn, &k, 0)) && ret != DB_NOTFOUND) {
+		return ret;
+	}
+	if (!a->event)
+		return 0;
+	dbt_set(&k, "event_seq", 9);
+	memset(&v, 0, sizeof(v));
+	ret = s->meta->get(s->meta, txn, &k, &v, DB_RMW);
+	if (ret && ret != DB_NOTFOUND)
+		return ret;
+	if (!ret && v.size == 8)
+		seq = get_be64(v.data);
+	put_be64(sv, ++seq);
+	dbt_set(&v, sv, sizeof(sv));
+	if ((ret = s->meta->put(s->meta, txn, &k, &v, 0)))
+		return ret;
+	put_be64(ev, now);
+	ev[8] = (unsigned char)(a->open ? STORE_EVENT_CONNECT : STORE_EVENT_DISCONNECT);
+	memcpy(ev + 9, a->conn, clen + 1);
+	memcpy(ev + 9 + clen + 1, a->user, ulen + 1);
+	put_be64(sk, seq);
+	dbt_set(&k, sk, sizeof(sk));
+	dbt_set(&v, ev, 9 + clen + 1 + ulen + 1);
+	return s->events->put(s->events, txn, &k, &v, 0);
+}
+
+static int conn_event(struct store *s, const char *conn, const char *user, int open,
+		      int event, char *err)
+{
+	struct conn_event_arg a = { conn, user ? user : "", open, event };
+
+	if (strlen(conn) >= sizeof(((struct store_event *)0)->conn) ||
+	    strlen(a.user) > STORE_NAME_MAX)
+		return err_set(err, "%s connection: id too long", open ? "add" : "remove");
+	return store_run(s, op_conn_event, &a, TXN_WRITE,
+			 open ? "add connection" : "remove connection", err);
+}
+
+int store_conn_open(struct store *s, const char *conn, const char *user, int event,
+		    char *err)
+{
+	return conn_event(s, conn, user, 1, event, err);
+}
+
+int store_conn_close(struct store *s, const char *conn, const char *user, int event,
+		     char *err)
+{
+	return conn_event(s, conn, user, 0, event, err);
+}
+
+struct events_arg {
+	uint64_t after;
+	size_t limit;
+	struct store_event *out;
+	size_t n;
+};
+
+static int op_events(struct store *s, DB_TXN *txn, void *p)
+{
+	struct events_arg *a = p;
+	unsigned char key[8];
+	const unsigned char *d;
+	struct store_event *e;
+	size_t clen, ulen;
+	DBC *c = NULL;
+	DBT k, v;
+	int ret;
+
+	free(a->out);
+	a->n = 0;
+	a->out = calloc(a->limit ? a->limit : 1, sizeof(*a->out));
+	if (!a->out)
+		return ENOMEM;
+	if ((ret = s->events->cursor(s->events, txn, &c, 0)))
+		return ret;
+	put_be64(key, a->after + 1);
+	dbt_set(&k, key, sizeof(key));
+	k.ulen = sizeof(key);
+	k.flags = DB_DBT_USERMEM;
+	memset(&v, 0, sizeof(v));
+	ret = c->get(c, &k, &v, DB_SET_RANGE);
+	while (!ret && a->n < a->limit) {
+		d = v.data;
+		if (k.size == 8 && v.size >= 11) {
+			clen = strnlen((const char *)d + 9, v.size - 9);
+			ulen = 9 + clen + 1 < v.size ?
+			       strnlen((const char *)d + 9 + clen + 1, v.size - 9 - clen - 1) : 0;
+			e = &a->out[a->n];
+			if (clen < sizeof(e->conn) && ulen <= STORE_NAME_MAX) {
+				e->seq = get_be64(k.data);
+				e->time_us = get_be64(d);
+				e->kind = d[8];
+				memcpy(e->conn, d + 9, clen);
+				e->conn[clen] = '\0';
+				if (ulen)
+					memcpy(e->user, d + 9 + clen + 1, ulen);
+				e->user[ulen] = '\0';
+				a->n++;
+			}
+		}
+		ret = c->get(c, &k, &v, DB_NEXT);
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	c->close(c);
+	return ret;
+}
+
+int store_events(struct store *s, uint64_t after, size_t limit,
+		 struct store_event **out, size_t *n, char *err)
+{
+	struct events_arg a = { after, limit, NULL, 0 };
+
+	*out = NULL;
+	*n = 0;
+	if (store_run(s, op_events, &a, TXN_READ, "read events", err)) {
+		free(a.out);
+		return -1;
+	}
+	*out = a.out;
+	*n = a.n;
+	return 0;
+}
+
+/* hooks.db keys: "m\0room", "c\0room", "e". */
+static int key_hook(char *buf, int which, const char *room, size_t *len)
+{
+	if (which == STORE_HOOK_EVENTS) {
+		buf[0] = 'e';
+		*len = 1;
+		return 0;
+	}
+	if ((which != STORE_HOOK_MSG && which != STORE_HOOK_CHANGE) || !room ||
+	    !store_name_ok(room))
+		return -1;
+	buf[0] = (char)which;
+	*len = key_pair(buf + 1, "", room) + 1;
+	return 0;
+}
+
+int store_hook_get(struct store *s, int which, const char *room, uint64_t *v, char *err)
+{
+	char key[KEY_MAX];
+	struct kv_arg a;
+
+	*v = 0;
+	memset(&a, 0, sizeof(a));
+	if (key_hook(key, which, room, &a.klen))
+		return err_set(err, "read hook cursor: bad cursor or room");
+	a.db = s->hooks, a.key = key;
+	if (store_run(s, op_kv_get, &a, TXN_READ, "read hook cursor", err))
+		return -1;
+	if (a.result && a.outlen == 8)
+		*v = get_be64(a.out);
+	return a.result;
+}
+
+struct hook_set_arg {
+	const char *key;
+	size_t klen;
+	uint64_t v;
+	int events;	/* also delete events.db up to v */
+};
+
+static int op_hook_set(struct store *s, DB_TXN *txn, void *p)
+{
+	struct hook_set_arg *a = p;
+	unsigned char val[8], ek[8];
+	uint64_t seq;
+	DBC *c = NULL;
+	DBT k, v;
+	int ret;
+
+	dbt_set(&k, a->key, a->klen);
+	memset(&v, 0, sizeof(v));
+	ret = s->hooks->get(s->hooks, txn, &k, &v, DB_RMW);
+	if (!ret && v.size == 8 && get_be64(v.data) >= a->v)
+		return 0;		/* never backwards */
+	if (ret && ret != DB_NOTFOUND)
+		return ret;
+	put_be64(val, a->v);
+	dbt_set(&v, val, sizeof(val));
+	if ((ret = s->hooks->put(s->hooks, txn, &k, &v, 0)) || !a->events)
+		return ret;
+	if ((ret = s->events->cursor(s->events, txn, &c, 0)))
+		return ret;
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	while ((ret = c->get(c, &k, &v, DB_FIRST)) == 0) {
+		if (k.size != 8)
+			break;
+		memcpy(ek, k.data, 8);
+		seq = get_be64(ek);
+		if (seq > a->v)
+			break;
+		if ((ret = c->del(c, 0)))
+			break;
+	}
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	c->close(c);
+	return ret;
+}
+
+int store_hook_set(struct store *s, int which, const char *room, uint64_t v, char *err)
+{
+	char key[KEY_MAX];
+	struct hook_set_arg a = { key, 0, v, which == STORE_HOOK_EVENTS };
+
+	if (key_hook(key, which, room, &a.klen))
+		return err_set(err, "write hook cursor: bad cursor or room");
+	return store_run(s, op_hook_set, &a, TXN_WRITE, "write hook cursor", err);
+}
+
+struct hook_init_arg {
+	int result;
+};
+
+static int op_hook_init(struct store *s, DB_TXN *txn, void *p)
+{
+	struct hook_init_arg *a = p;
+	unsigned char val[8];
+	struct store_room r;
+	char key[KEY_MAX], name[STORE_NAME_MAX + 1];
+	DBC *c = NULL;
+	DBT k, v, hk, hv;
+	size_t klen;
+	int ret;
+
+	a->result = 0;
+	dbt_set(&k, "init", 4);
+	memset(&v, 0, sizeof(v));
+	ret = s->hooks->get(s->hooks, txn, &k, &v, DB_RMW);
+	if (ret != DB_NOTFOUND)
+		return ret;	/* 0: initialised before */
+	if ((ret = s->rooms->cursor(s->rooms, txn, &c, 0)))
+		return ret;
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
+		if (k.size > STORE_NAME_MAX)
+			continue;
+		memcpy(name, k.data, k.size);
+		name[k.size] = '\0';
+		room_decode(&r, name, &v);
+		if (key_hook(key, STORE_HOOK_MSG, name, &klen))
+			continue;
+		put_be64(val, r.last);
+		dbt_set(&hk, key, klen);
+		dbt_set(&hv, val, 8);
+		if ((ret = s->hooks->put(s->hooks, txn, &hk, &hv, 0)))
+			break;
+		key[0] = STORE_HOOK_CHANGE;
+		put_be64(val, r.changes);
+		if ((ret = s->hooks->put(s->hooks, txn, &hk, &hv, 0)))
+			break;
+	}
+	c->close(c);
+	if (ret != DB_NOTFOUND)
+		return ret;
+	put_be64(val, store_now_us());
+	dbt_set(&hk, "init", 4);
+	dbt_set(&hv, val, 8);
+	if ((ret = s->hooks->put(s->hooks, txn, &hk, &hv, 0)))
+		return ret;
+	a->result = 1;
+	return 0;
+}
+
+int store_hook_init(struct store *s, char *err)
+{
+	struct hook_init_arg a = { 0 };
+
+	if (store_run(s, op_hook_init, &a, TXN_WRITE, "initialise hook cursors", err))
 		return -1;
 	return a.result;
 }

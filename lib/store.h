@@ -302,4 +302,60 @@ int store_sender_list(struct store *s, char ***lines, size_t *n, char *err);
 int store_rate_take(struct store *s, const char *room, const char *hash, long limit,
 		    time_t now, char *err);
 
+/* ---- event hooks (bookpics-hooks, docs/HOOKS.md) ---- */
+
+/*
+ * Connections opened and closed, for the hooks: the relay's two calls.
+ * open: store_conn_add, and when event is set also appends a connect
+ * event to events.db, in the same transaction (so a hook never hears of
+ * a connection presence does not know, and it costs one commit, not
+ * two). close: store_conn_remove, and with event set a disconnect event
+ * (user: the connection's user, "" anonymous). Events are numbered 1, 2,
+ * ... over the whole site (meta.db "event_seq"), never reused, even after
+ * delivered ones are deleted. Returns 0/-1.
+ */
+int store_conn_open(struct store *s, const char *conn, const char *user, int event,
+		    char *err);
+int store_conn_close(struct store *s, const char *conn, const char *user, int event,
+		     char *err);
+
+enum store_event_kind { STORE_EVENT_CONNECT = 1, STORE_EVENT_DISCONNECT = 2 };
+
+struct store_event {
+	uint64_t seq;
+	uint64_t time_us;		/* when it happened (µs since 1970) */
+	int kind;			/* enum store_event_kind */
+	char conn[64];
+	char user[STORE_NAME_MAX + 1];	/* "" anonymous */
+};
+
+/*
+ * At most limit events with seq > after, oldest first, into a malloc'd
+ * array (free()). Returns 0/-1.
+ */
+int store_events(struct store *s, uint64_t after, size_t limit,
+		 struct store_event **out, size_t *n, char *err);
+
+/*
+ * The hook deliverer's cursors (hooks.db): what it has had a 2xx for.
+ * STORE_HOOK_MSG: last message index of room; STORE_HOOK_CHANGE: last
+ * change seq of room; STORE_HOOK_EVENTS: last event seq (room ignored,
+ * may be NULL). get: 1 found (*v set), 0 none (*v = 0), -1. set: stores v
+ * (never backwards); for STORE_HOOK_EVENTS it also deletes the events up
+ * to v in the same transaction, so events.db holds only what is owed.
+ * Returns 0/-1.
+ */
+enum store_hook_cursor { STORE_HOOK_MSG = 'm', STORE_HOOK_CHANGE = 'c', STORE_HOOK_EVENTS = 'e' };
+int store_hook_get(struct store *s, int which, const char *room, uint64_t *v, char *err);
+int store_hook_set(struct store *s, int which, const char *room, uint64_t v, char *err);
+
+/*
+ * The deliverer's first start (no "init" key in hooks.db): in one
+ * transaction, set every existing room's cursors to its last index and
+ * last change (hooks tell what happens from now on, not the history) and
+ * write "init". A room with no cursor later is a new one: followed from
+ * its start. Returns 1 initialised now, 0 already was, -1.
+ */
+int store_hook_init(struct store *s, char *err);
+
 #endif

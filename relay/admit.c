@@ -222,7 +222,7 @@ void admit_open(struct vhd *v, struct session *ss, struct lws *wsi)
 	ss->live = 1;
 	if (ss->user[0])
 		users_add(v, ss);
-	if (store_conn_add(v->app.store, ss->id, ss->user, err))
+	if (store_conn_open(v->app.store, ss->id, ss->user, v->app.conf.hook_url[0] != '\0', err))
 		lwsl_err("relay: %s: %s\n", ss->id, err);	/* presence only */
 	if (ss->user[0] && deliver_follow_rooms(v, ss, err)) {
 		lwsl_err("relay: %s: %s\n", ss->id, err);
@@ -241,7 +241,7 @@ void admit_close(struct vhd *v, struct session *ss)
 
 	if (ss->live) {
 		deliver_cursors_flush(v, ss);
-		if (store_conn_remove(v->app.store, ss->id, err))
+		if (store_conn_close(v->app.store, ss->id, ss->user, v->app.conf.hook_url[0] != '\0', err))
 			lwsl_err("relay: %s: %s\n", ss->id, err);
 		users_remove(v, ss);
 		if (ss->prev)

@@ -28,7 +28,7 @@
 #define SUP_STABLE_MS 30000	/* up this long: the next failure starts at 0.1 s again */
 #define SUP_TAIL_LINES 3
 
-enum { SUP_RELAY, SUP_LIGHTTPD, SUP_NCHILD };
+enum { SUP_RELAY, SUP_LIGHTTPD, SUP_HOOKS, SUP_NCHILD };
 
 struct sup_child {
 	const char *name;
@@ -153,9 +153,12 @@ static void sup_exec(const struct sup_child *c, char *const argv[], int logfd)
 static int sup_spawn(struct sup *s, struct sup_child *c, char *err)
 {
 	const struct sup_config *cfg = s->cfg;
-	char relay[PATH_MAX];
+	char relay[PATH_MAX], hooks[PATH_MAX];
 	char *relay_argv[] = { relay, (char *)"--port", c->port_arg, (char *)"--var",
 			       (char *)cfg->var, (char *)"--log", c->log, NULL };
+	/* always started: it idles while hook_url is empty, so setting it needs no restart */
+	char *hooks_argv[] = { hooks, (char *)"--var", (char *)cfg->var, (char *)"--log",
+			       c->log, NULL };
 	char *httpd_argv[] = { (char *)cfg->lighttpd, (char *)"-D", (char *)"-f",
 			       (char *)cfg->lighttpd_conf, NULL };
 	struct stat st;
@@ -163,6 +166,7 @@ static int sup_spawn(struct sup *s, struct sup_child *c, char *err)
 	int fd;
 
 	snprintf(relay, sizeof(relay), "%s/bookpics-relay", cfg->bin);
+	snprintf(hooks, sizeof(hooks), "%s/bookpics-hooks", cfg->bin);
 	if ((fd = open(c->log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644)) < 0)
 		return err_set(err, "open %s: %s", c->log, strerror(errno));
 	c->log_off = fstat(fd, &st) ? 0 : st.st_size;
@@ -171,7 +175,8 @@ static int sup_spawn(struct sup *s, struct sup_child *c, char *err)
 		return err_set(err, "fork: %s", strerror(errno));
 	}
 	if (pid == 0)
-		sup_exec(c, c == &s->c[SUP_RELAY] ? relay_argv : httpd_argv, fd);
+		sup_exec(c, c == &s->c[SUP_RELAY] ? relay_argv :
+			    c == &s->c[SUP_HOOKS] ? hooks_argv : httpd_argv, fd);
 	close(fd);
 	setpgid(pid, pid);	/* also here: no window where a kill misses it */
 	c->pid = pid;
@@ -248,7 +253,8 @@ static void sup_exited(struct sup *s, struct sup_child *c, int st)
 	kill(-pgid, SIGKILL);
 	if (c == &s->c[SUP_LIGHTTPD])
 		sup_kill_orphans(s, SIGKILL);
-	if (s->starting) {
+	/* the site serves without hooks (they wait in the store): only restarted */
+	if (s->starting && c != &s->c[SUP_HOOKS]) {
 		runlog("error", "event=start_failed child=%s %s", c->name, status);
 		sup_log_tail(c, "error");
 		s->fatal = 1;
@@ -382,6 +388,8 @@ static int sup_probe(struct sup *s, struct sup_child *c)
 {
 	if (c == &s->c[SUP_RELAY])
 		return probe_tcp(s->cfg->relay_port);
+	if (c == &s->c[SUP_HOOKS])
+		return 1;	/* it serves nothing: running is ready */
 	return probe_http(s->cfg->port, "/api/health");
 }
 
@@ -452,7 +460,7 @@ static void sup_tick(struct sup *s)
 				       c->name, (long)c->pid, now_ms() - c->started);
 			c->down_since = 0;
 		}
-		ready += c->ready;
+		ready += c->ready || i == SUP_HOOKS;	/* the site runs without it */
 	}
 	if (s->starting && ready == SUP_NCHILD) {
 		s->starting = 0;
@@ -465,7 +473,7 @@ static void sup_tick(struct sup *s)
 		s->announced = 1;
 	} else if (s->starting && now_ms() > s->start_deadline) {
 		for (i = 0; i < SUP_NCHILD; i++)
-			if (!s->c[i].ready) {
+			if (!s->c[i].ready && i != SUP_HOOKS) {
 				runlog("error", "event=start_failed child=%s reason=\"no answer "
 				       "within %d ms\"", s->c[i].name, s->cfg->start_ms);
 				sup_log_tail(&s->c[i], "error");
@@ -540,6 +548,7 @@ int sup_run(const struct sup_config *cfg)
 	snprintf(s->dbhome, sizeof(s->dbhome), "%s/db", cfg->var);
 	sup_child_init(s, SUP_RELAY, "relay", cfg->relay_port);
 	sup_child_init(s, SUP_LIGHTTPD, "lighttpd", cfg->port);
+	sup_child_init(s, SUP_HOOKS, "hooks", 0);
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) || sup_signal_setup(s, err)) {
 		if (!*err)
 			err_set(err, "prctl PR_SET_CHILD_SUBREAPER: %s", strerror(errno));

@@ -1,4 +1,4 @@
-/* supervise.h - bookpics-run's supervisor: lighttpd and the relay as children, kept alive. */
+/* supervise.h - bookpics-run's supervisor: lighttpd, the relay and bookpics-hooks as children, kept alive. */
 #ifndef BP_SUPERVISE_H
 #define BP_SUPERVISE_H
 

@@ -38,6 +38,7 @@ test_expect_success 'make install DESTDIR= writes only under DESTDIR: programs, 
 	./usr/local/lib/systemd/system/bookpics.service
 	./usr/local/libexec/bookpics/api.fcgi
 	./usr/local/libexec/bookpics/bookpics-admin
+	./usr/local/libexec/bookpics/bookpics-hooks
 	./usr/local/libexec/bookpics/bookpics-relay
 	./usr/local/libexec/bookpics/bookpics-run
 	./usr/local/libexec/bookpics/webhook.fcgi
