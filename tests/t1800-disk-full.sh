@@ -123,6 +123,25 @@ test_expect_success 'no process of the site spins afterwards' '
 	test $((b - a)) -lt 30
 '
 
+test_expect_success 'a writer killed inside the store: the supervisor recovers, the site is back' '
+	rounds=0 &&
+	while [ $rounds -lt 40 ] &&
+	      ! grep -q "event=failchk result=runrecovery" "$VAR/log/run.log"; do
+		rounds=$((rounds + 1)) &&
+		{ "$BUILD/bench/fill" "$VAR" scratch 1000000 >/dev/null 2>&1 & } &&
+		pid=$! && sleep 0.3 && kill -9 $pid && wait $pid 2>/dev/null || :
+		sleep 1.2
+	done &&
+	echo "runrecovery after $rounds writers killed" &&
+	grep -q "event=failchk result=runrecovery" "$VAR/log/run.log" &&
+	wait_for "grep -q \"event=recover step=done\" \"$VAR/log/run.log\"" 20 &&
+	grep "event=recover step=done" "$VAR/log/run.log" &&
+	wait_for "test \"\$(tw_post \"MessageSid=SMdfback&AccountSid=AC1&From=%2B14155550100&Body=back\")\" = 200" 20 &&
+	node "$TOP/tests/tools/room-dump.mjs" $BASE books >dump &&
+	cut -d" " -f1 dump >indexes && seq 1 $(wc -l <dump) >expect && test_cmp expect indexes &&
+	tail -n 1 dump | grep -q " back$"
+'
+
 test_expect_success 'SIGTERM of the supervisor ends everything within 10 s' '
 	site_pids >pids &&
 	sup=$(cat "$TRASH/bookpics.pid") &&
