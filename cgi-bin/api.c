@@ -47,7 +47,9 @@ static void health(struct route_ctx *c)
 
 	if (!ready) {
 		json_object_array_add(problems, json_object_new_string(err));
-	} else if (store_room_get(c->app->store, c->app->conf.twilio_room, &room, err) < 0) {
+	} else if (store_room_get(c->app->store, c->app->conf.twilio_room, &room, err) < 0 ||
+		   store_space(c->app->store, err)) {
+		/* a full disk: reads are served, every write is refused (503) */
 		snprintf(text, sizeof(text), "store: %s", err);
 		json_object_array_add(problems, json_object_new_string(text));
 	}
@@ -303,6 +305,11 @@ static void messages_post(struct route_ctx *c)
 	}
 	if (r == CHAT_OK)
 		r = chat_store(c->app->store, c->user, c->room, type, text, &index, err);
+	if (r == CHAT_ERROR && store_full(c->app->store)) {
+		http_header(c->resp, "Retry-After: 10");
+		http_error(c->resp, 503, "unavailable", "%s", err);
+		goto out;
+	}
 	if (r != CHAT_OK) {
 		http_error(c->resp, status[r], chat_code(r), "%s", err);
 		goto out;

@@ -477,8 +477,14 @@ refused:
 	http_body(resp, 200, "text/xml", twiml_ok, sizeof(twiml_ok) - 1);
 	goto out;
 fail:
-	refuse(req, app, STATS_WEBHOOK_ERROR, 1, "store_failed", err);
-	http_error(resp, 500, "internal", "could not store the message");
+	refuse(req, app, STATS_WEBHOOK_ERROR, 1, store_full(app->store) ? "disk_full" : "store_failed", err);
+	if (store_full(app->store)) {
+		/* nothing stored, nothing lost: Twilio (or the sender) may try again */
+		http_header(resp, "Retry-After: 10");
+		http_error(resp, 503, "unavailable", "disk full: the message was not stored");
+	} else {
+		http_error(resp, 500, "internal", "could not store the message");
+	}
 out:
 	free(record);
 	free(reply);

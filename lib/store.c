@@ -1,11 +1,14 @@
 /* store.c - Berkeley DB 5.3 store shared by every bookpics process. */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -18,6 +21,8 @@
 #define KEY_MAX (2 * STORE_NAME_MAX + 16)
 #define RETRY_MAX 2000		/* deadlocks under heavy contention are normal */
 #define REOPEN_MAX 8
+#define OPEN_SECS 20		/* env->open past this: the process ends (store_open_handles) */
+#define MAINTAIN_SECS 20	/* likewise failchk and checkpoint (store_maintain) */
 
 struct store {
 	DB_ENV *env;
@@ -40,6 +45,7 @@ struct store {
 	char home[1024];
 	int refused;		/* a schema this binary does not know: never retry */
 	int schema_was;		/* the schema found at open (0: none, before 0.13) */
+	int full;		/* the last failure was for want of disk space */
 };
 
 /*
@@ -125,8 +131,14 @@ static void store_close_handles(struct store *s)
 	size_t i;
 
 	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
+		/*
+		 * DB_NOSYNC: every change is in the log already (transactions);
+		 * a sync here would wait on the log and the cache, which a
+		 * full disk or a process dead inside the library can make
+		 * wait for ever (the relay hung here, issue 11).
+		 */
 		if (*dbs[i])
-			(*dbs[i])->close(*dbs[i], 0);
+			(*dbs[i])->close(*dbs[i], DB_NOSYNC);
 		*dbs[i] = NULL;
 	}
 	if (s->env)
@@ -152,6 +164,77 @@ static int store_open_db(struct store *s, DB **db, const char *file, char *err)
 
 static int store_schema_check(struct store *s, char *err);
 
+static int errno_full(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EFBIG;
+}
+
+/*
+ * Back every page of the region files with disk blocks. Berkeley DB maps
+ * each __db.00N file at its region's maximum size but writes only the
+ * part in use (DB_REGION_INIT fills that part; a region grows by writing
+ * its new last byte), so the rest is a hole, and on a full disk the first
+ * touch of a page in a hole is SIGBUS inside the library with region
+ * mutexes held (issue 11). The lengths mapped are how far Berkeley DB can
+ * ever touch: read them from /proc/self/maps and reserve them with
+ * fallocate(FALLOC_FL_KEEP_SIZE), leaving the files' sizes as Berkeley DB
+ * wrote them. Every process does it at open (cheap once reserved).
+ */
+static int store_reserve_regions(struct store *s, char *err)
+{
+	char real[PATH_MAX], line[PATH_MAX + 256], *path;
+	unsigned long lo, hi, off;
+	size_t rl, pl;
+	FILE *maps;
+	int fd, ret = 0;
+
+	if (!realpath(s->home, real))
+		return err_set(err, "realpath %s: %s", s->home, strerror(errno));
+	rl = strlen(real);
+	if (!(maps = fopen("/proc/self/maps", "re")))
+		return err_set(err, "open /proc/self/maps: %s", strerror(errno));
+	while (!ret && fgets(line, sizeof(line), maps)) {
+		if (sscanf(line, "%lx-%lx %*s %lx", &lo, &hi, &off) != 3 ||
+		    !(path = strchr(line, '/')))
+			continue;
+		pl = strcspn(path, "\n");
+		path[pl] = '\0';
+		if (strncmp(path, real, rl) || strncmp(path + rl, "/__db.0", 7) ||
+		    (pl > 10 && !strcmp(path + pl - 10, " (deleted)")))
+			continue;
+		if ((fd = open(path, O_RDWR | O_CLOEXEC)) < 0) {
+			ret = err_set(err, "open %s: %s", path, strerror(errno));
+			break;
+		}
+		if (fallocate(fd, FALLOC_FL_KEEP_SIZE, (off_t)off, (off_t)(hi - lo))) {
+			s->full = errno_full(errno);
+			ret = err_set(err, "fallocate %s (%lu bytes): %s", path, hi - lo,
+				      strerror(errno));
+		}
+		close(fd);
+	}
+	fclose(maps);
+	return ret;
+}
+
+/*
+ * Below this much free space on the store's filesystem a write is refused
+ * before Berkeley DB sees it (STORE_FREE_MIN, store.h): the log's and the
+ * databases' own writes then never meet a full disk while one is refused.
+ */
+static int store_space_low(struct store *s, char *err)
+{
+	struct statvfs v;
+
+	if (statvfs(s->home, &v))
+		return 0;	/* no answer: let Berkeley DB find out */
+	if ((unsigned long long)v.f_bavail * v.f_frsize >= STORE_FREE_MIN)
+		return 0;
+	s->full = 1;
+	return err_set(err, "disk full: %llu bytes free in %s, %d needed",
+		       (unsigned long long)v.f_bavail * v.f_frsize, s->home, STORE_FREE_MIN);
+}
+
 static int store_open_handles(struct store *s, char *err)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
@@ -176,10 +259,12 @@ static int store_open_handles(struct store *s, char *err)
 	 * transaction until its copies left the cache (docs/BENCHMARKS.md).
 	 */
 	env->set_flags(env, DB_TXN_WRITE_NOSYNC, 1);
+	/* the part of each region in use written at creation: no hole there */
+	env->set_flags(env, DB_REGION_INIT, 1);
 	env->set_lk_detect(env, DB_LOCK_DEFAULT);
 	env->set_timeout(env, 2000000, DB_SET_LOCK_TIMEOUT);
 	env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
-	env->set_cachesize(env, 0, 64 * 1024 * 1024, 1);
+	env->set_cachesize(env, 0, 16 * 1024 * 1024, 1);
 	env->set_thread_count(env, 1024);
 	env->set_isalive(env, store_isalive);
 	env->set_lk_max_locks(env, 100000);
@@ -191,11 +276,23 @@ static int store_open_handles(struct store *s, char *err)
 	 * (BDB2034, ENOMEM on every write); room to spare costs little.
 	 * Applies when the environment is created.
 	 */
-	env->mutex_set_max(env, 200000);
-	if ((ret = env->open(env, s->home, flags, 0600))) {
+	env->mutex_set_max(env, 50000);
+	/*
+	 * env->open can wait for ever on a region a dead process left half
+	 * made (it spun at 100% CPU, issue 11): past OPEN_SECS, SIGALRM (its
+	 * default action) ends this process, whose supervisor (lighttpd,
+	 * bookpics-run) starts it again after the environment is recovered.
+	 */
+	alarm(OPEN_SECS);
+	ret = env->open(env, s->home, flags, 0600);
+	alarm(0);
+	if (ret) {
+		s->full = errno_full(ret);
 		err_set(err, "open environment %s: %s", s->home, db_strerror(ret));
 		goto fail;
 	}
+	if (store_reserve_regions(s, err))
+		goto fail;
 	if (store_open_db(s, &s->rooms, "rooms.db", err) ||
 	    store_open_db(s, &s->msgs, "messages.db", err) ||
 	    store_open_db(s, &s->sids, "sids.db", err) ||
@@ -278,6 +375,9 @@ static int store_run(struct store *s, store_op op, void *arg, u_int32_t flags,
 	int ret, tries, reopens = 0;
 	DB_TXN *txn;
 
+	s->full = 0;
+	if (flags == TXN_WRITE && store_space_low(s, err))
+		return -1;
 	for (tries = 0;; tries++) {
 		if (!s->env && store_open_handles(s, err))
 			return -1;
@@ -301,18 +401,35 @@ static int store_run(struct store *s, store_op op, void *arg, u_int32_t flags,
 			usleep(10000);
 			continue;
 		}
+		s->full = errno_full(ret);
 		return err_set(err, "%s: %s", what, ret > 0 ? strerror(ret) : db_strerror(ret));
 	}
+}
+
+int store_space(struct store *s, char *err)
+{
+	return store_space_low(s, err);
+}
+
+int store_full(const struct store *s)
+{
+	return s && s->full;
 }
 
 int store_maintain(struct store *s, char *err)
 {
 	int ret;
 
+	if (store_space_low(s, err))
+		return -1;
 	if (!s->env && store_open_handles(s, err))
 		return -1;
-	if ((ret = s->env->failchk(s->env, 0)) ||
-	    (ret = s->env->txn_checkpoint(s->env, 1024, 1, 0))) {
+	alarm(MAINTAIN_SECS);	/* see store.h: stuck here is worse than restarted */
+	if (!(ret = s->env->failchk(s->env, 0)))
+		ret = s->env->txn_checkpoint(s->env, 1024, 1, 0);
+	alarm(0);
+	if (ret) {
+		s->full = errno_full(ret);
 		if (ret == DB_RUNRECOVERY)
 			store_close_handles(s);
 		return err_set(err, "checkpoint: %s", db_strerror(ret));

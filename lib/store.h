@@ -52,9 +52,31 @@ struct store *store_open(const char *home, char *err);
 void store_close(struct store *s);
 
 /*
+ * Disk full. Every write first checks the free space of home's filesystem
+ * (statvfs): under STORE_FREE_MIN bytes it fails at once, before Berkeley
+ * DB writes anything, so a full disk costs a refused write, never a
+ * half-done one. Each process also reserves the blocks of the region files
+ * at open (fallocate up to what Berkeley DB maps): a full disk can no
+ * longer fault inside the shared memory. store_full: 1 when the last call
+ * on s failed for want of space (that check, or ENOSPC/EDQUOT/EFBIG from
+ * Berkeley DB): the caller answers "unavailable, retry later", not
+ * "internal error". (A store_open that fails gives no handle at all: the
+ * store is unavailable either way.) Nothing is remembered: once space
+ * returns, the next write succeeds with no one involved.
+ */
+#define STORE_FREE_MIN (4 * 1024 * 1024)
+int store_full(const struct store *s);
+/* The check alone (health): 0 enough space, -1 with err naming what is free. */
+int store_space(struct store *s, char *err);
+
+/*
  * Periodic upkeep, from one process (the relay's timer): clear locks and
  * transactions of processes that died (failchk), checkpoint, and let
- * Berkeley DB remove log files no longer needed. Returns 0/-1.
+ * Berkeley DB remove log files no longer needed. Skipped (-1, err says
+ * so) while the disk is under STORE_FREE_MIN. Bounded in time: a call
+ * stuck for MAINTAIN_SECS (a process died inside the library) ends this
+ * process by SIGALRM, for its supervisor to restart after recovery,
+ * rather than freezing the caller's event loop. Returns 0/-1.
  */
 int store_maintain(struct store *s, char *err);
 

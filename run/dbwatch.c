@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <db.h>
 
@@ -130,4 +132,78 @@ int dbwatch_recover(const char *home, char *err)
 		return -1;
 	store_close(s);
 	return 0;
+}
+
+/* A check's or a recovery's exit codes. */
+enum { DBWATCH_EXIT_OK = 0, DBWATCH_EXIT_RECOVER = 3, DBWATCH_EXIT_ERROR = 4 };
+
+/* fork, and in the child: default signals (the parent reads its own from a signalfd). */
+static pid_t dbwatch_fork(char *err)
+{
+	sigset_t none;
+	pid_t pid = fork();
+
+	if (pid < 0) {
+		err_set(err, "fork: %s", strerror(errno));
+		return -1;
+	}
+	if (pid == 0) {
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	return pid;
+}
+
+pid_t dbwatch_check_start(const char *home, char *err)
+{
+	struct dbwatch *w;
+	int needs = 0, r;
+	pid_t pid;
+
+	if ((pid = dbwatch_fork(err)) != 0)
+		return pid;
+	if (!(w = dbwatch_open(home, &needs, err))) {
+		if (!needs)
+			runlog("warn", "event=failchk error=\"%s\"", err);
+		_exit(needs ? DBWATCH_EXIT_RECOVER : DBWATCH_EXIT_ERROR);
+	}
+	r = dbwatch_check(w, err);
+	if (r)
+		runlog(r > 0 ? "error" : "warn", "event=failchk error=\"%s\"", err);
+	dbwatch_close(w);
+	_exit(r > 0 ? DBWATCH_EXIT_RECOVER : r < 0 ? DBWATCH_EXIT_ERROR : DBWATCH_EXIT_OK);
+}
+
+int dbwatch_check_result(int status, char *err)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == DBWATCH_EXIT_OK)
+		return 0;
+	if (WIFEXITED(status) && WEXITSTATUS(status) == DBWATCH_EXIT_RECOVER)
+		return 1;
+	if (WIFSIGNALED(status))
+		return err_set(err, "failchk: killed by signal %d", WTERMSIG(status));
+	return err_set(err, "failchk: exited %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+pid_t dbwatch_recover_start(const char *home, char *err)
+{
+	pid_t pid;
+
+	if ((pid = dbwatch_fork(err)) != 0)
+		return pid;
+	if (dbwatch_recover(home, err)) {
+		runlog("error", "event=recover_failed reason=\"%s\"", err);
+		_exit(DBWATCH_EXIT_ERROR);
+	}
+	_exit(DBWATCH_EXIT_OK);
+}
+
+int dbwatch_recover_result(int status, char *err)
+{
+	if (WIFEXITED(status) && WEXITSTATUS(status) == DBWATCH_EXIT_OK)
+		return 0;
+	if (WIFSIGNALED(status))
+		return err_set(err, "recover: killed by signal %d", WTERMSIG(status));
+	return err_set(err, "recover: failed (exit %d, its reason logged)",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }

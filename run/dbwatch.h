@@ -2,6 +2,8 @@
 #ifndef BP_DBWATCH_H
 #define BP_DBWATCH_H
 
+#include <sys/types.h>
+
 /*
  * lib/store.c handles what one process can heal (deadlocks, a dead
  * process's locks and transactions, a panic after another's recovery).
@@ -37,5 +39,28 @@ int dbwatch_check(struct dbwatch *w, char *err);
  * Returns 0, or -1 with err filled.
  */
 int dbwatch_recover(const char *home, char *err);
+
+/*
+ * The same work in a child process, so that no Berkeley DB call can block
+ * the supervisor's signals or its care of the children (it hung in
+ * futex_do_wait inside failchk, ignoring SIGTERM, issue 11). The caller
+ * reaps the child (waitpid) and kills it with SIGKILL past its own bound.
+ *
+ * dbwatch_check_start: the child joins home (dbwatch_open), runs failchk
+ * (dbwatch_check), leaves and exits with what it found. dbwatch_check_result
+ * reads that from its wait status: 0 healthy, 1 recovery needed
+ * (DB_RUNRECOVERY at open or from failchk), -1 any other failure (a child
+ * killed or one that could not join, err filled).
+ *
+ * dbwatch_recover_start: the child runs dbwatch_recover; exit 0 when it
+ * worked (dbwatch_recover_result: 0, or -1 with err).
+ *
+ * Both return the child's pid, or -1 with err filled (fork failed). The
+ * child's messages go to the supervisor's log (runlog).
+ */
+pid_t dbwatch_check_start(const char *home, char *err);
+int dbwatch_check_result(int status, char *err);
+pid_t dbwatch_recover_start(const char *home, char *err);
+int dbwatch_recover_result(int status, char *err);
 
 #endif

@@ -27,6 +27,9 @@
 #define SUP_BACKOFF_MAX 5000
 #define SUP_STABLE_MS 30000	/* up this long: the next failure starts at 0.1 s again */
 #define SUP_TAIL_LINES 3
+#define SUP_CHECK_MS 10000	/* a failchk longer than this is a stall: recover */
+#define SUP_RECOVER_MS 60000	/* a recovery longer than this is killed, tried again */
+#define SUP_RECOVER_RETRY_MS 2000	/* after a failed recovery (a full disk, say) */
 
 enum { SUP_RELAY, SUP_LIGHTTPD, SUP_HOOKS, SUP_NCHILD };
 
@@ -48,7 +51,10 @@ struct sup {
 	const struct sup_config *cfg;
 	struct sup_child c[SUP_NCHILD];
 	char dbhome[PATH_MAX];
-	struct dbwatch *db;
+	pid_t check_pid;	/* the failchk child (dbwatch_check_start), 0: none */
+	long long check_deadline;
+	int check_killed;	/* it stalled past SUP_CHECK_MS and was killed */
+	long long recover_at;	/* ms, 0: no recovery due (one failed: again then) */
 	int sfd;		/* signalfd: TERM, INT, HUP, CHLD */
 	int starting;		/* 1 until both answered */
 	int announced;		/* "running" printed */
@@ -207,7 +213,8 @@ static int sup_kill_orphans(struct sup *s, int sig)
 		return 0;
 	while ((d = readdir(dir))) {
 		pid = (pid_t)atol(d->d_name);
-		if (pid <= 0 || pid == s->c[SUP_RELAY].pid || pid == s->c[SUP_LIGHTTPD].pid)
+		if (pid <= 0 || pid == s->c[SUP_RELAY].pid || pid == s->c[SUP_LIGHTTPD].pid ||
+		    pid == s->check_pid)
 			continue;
 		snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
 		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -270,6 +277,8 @@ static void sup_exited(struct sup *s, struct sup_child *c, int st)
 	c->backoff_ms = c->backoff_ms * 2 > SUP_BACKOFF_MAX ? SUP_BACKOFF_MAX : c->backoff_ms * 2;
 }
 
+static void sup_check_done(struct sup *s, int st);
+
 /* Reap every child that exited; returns 1 while some child remains, 0 when none. */
 static int sup_reap(struct sup *s)
 {
@@ -282,6 +291,10 @@ static int sup_reap(struct sup *s)
 			return errno == ECHILD ? 0 : 1;
 		if (pid == 0)
 			return 1;
+		if (pid == s->check_pid) {
+			sup_check_done(s, st);
+			continue;
+		}
 		for (i = 0; i < SUP_NCHILD; i++)
 			if (s->c[i].pid == pid)
 				break;
@@ -354,6 +367,8 @@ static void sup_stop_all(struct sup *s, int grace_ms)
 					kill(-s->c[i].pid, SIGKILL);
 				}
 			sup_kill_orphans(s, SIGKILL);
+			if (s->check_pid)
+				kill(s->check_pid, SIGKILL);
 			killed = 1;
 			deadline = now_ms() + 2000;
 		} else if (!orphans_termed && !s->c[SUP_LIGHTTPD].pid && !s->c[SUP_RELAY].pid) {
@@ -394,45 +409,119 @@ static int sup_probe(struct sup *s, struct sup_child *c)
 }
 
 /*
- * DB_RUNRECOVERY from failchk: a process died inside Berkeley DB and the
- * others may wait on its mutex forever. Stop them all, recover, start over.
+ * Wait for job (a dbwatch child) at most ms, reading signals meanwhile
+ * (nothing else runs: the site is stopped or not started). Returns 0 with
+ * *st its wait status; -1 when it was killed for its time or for a stop
+ * signal (reaped either way).
  */
-static int sup_recover(struct sup *s)
+static int sup_wait_job(struct sup *s, pid_t job, int ms, int *st)
 {
-	char err[ERR_LEN];
-	int again;
+	long long deadline = now_ms() + ms;
+	pid_t r;
 
-	runlog("error", "event=recover step=stop");
-	sup_stop_all(s, 2000);	/* a stalled process ignores TERM: KILL soon */
-	dbwatch_close(s->db);
-	s->db = NULL;
-	if (dbwatch_recover(s->dbhome, err)) {
-		runlog("error", "event=recover_failed reason=\"%s\"", err);
-		return -1;
+	for (;;) {
+		r = waitpid(job, st, WNOHANG);
+		if (r == job)
+			return 0;
+		if (r < 0)
+			return -1;
+		if (s->stop_signal || now_ms() >= deadline) {
+			kill(job, SIGKILL);
+			waitpid(job, st, 0);
+			return -1;
+		}
+		sup_signals(s, 50);
 	}
-	if (!(s->db = dbwatch_open(s->dbhome, &again, err))) {
-		runlog("error", "event=recover_failed reason=\"%s\"", err);
-		return -1;
-	}
-	runlog("info", "event=recover step=done");
-	return sup_start_all(s);
 }
 
+/*
+ * Recover the environment in a child bounded by SUP_RECOVER_MS: 0, or -1
+ * logged (a full disk fails it: the caller tries again later).
+ */
+static int sup_recover_job(struct sup *s)
+{
+	char err[ERR_LEN];
+	long long t0 = now_ms();
+	pid_t job;
+	int st;
+
+	if ((job = dbwatch_recover_start(s->dbhome, err)) < 0) {
+		runlog("error", "event=recover_failed reason=\"%s\"", err);
+		return -1;
+	}
+	if (sup_wait_job(s, job, SUP_RECOVER_MS, &st)) {
+		if (!s->stop_signal)
+			runlog("error", "event=recover_failed reason=\"no end within %d ms: "
+			       "killed\"", SUP_RECOVER_MS);
+		return -1;
+	}
+	if (dbwatch_recover_result(st, err)) {
+		runlog("error", "event=recover_failed reason=\"%s\"", err);
+		return -1;
+	}
+	runlog("info", "event=recover step=done ms=%lld", now_ms() - t0);
+	return 0;
+}
+
+/*
+ * A process died inside Berkeley DB (DB_RUNRECOVERY) or failchk stalled:
+ * the others may wait on its mutex for ever. Stop them all, recover,
+ * start over. A recovery that fails leaves the site stopped and is tried
+ * again every SUP_RECOVER_RETRY_MS (recover_at), with no one involved.
+ */
+static void sup_recover(struct sup *s)
+{
+	if (s->c[SUP_RELAY].pid || s->c[SUP_LIGHTTPD].pid) {
+		runlog("error", "event=recover step=stop");
+		sup_stop_all(s, 2000);	/* a stalled process ignores TERM: KILL soon */
+	}
+	if (s->stop_signal)
+		return;
+	if (sup_recover_job(s)) {
+		s->recover_at = now_ms() + SUP_RECOVER_RETRY_MS;
+		return;
+	}
+	s->recover_at = 0;
+	if (sup_start_all(s))
+		s->fatal = 1;
+}
+
+/* The failchk child ended (reaped): what it found, what follows. */
+static void sup_check_done(struct sup *s, int st)
+{
+	char err[ERR_LEN];
+	int r, killed = s->check_killed;
+
+	s->check_pid = 0;
+	s->check_killed = 0;
+	if (s->stopping)
+		return;
+	r = dbwatch_check_result(st, err);
+	if (killed)
+		runlog("error", "event=failchk result=stalled reason=\"no answer within %d ms\"",
+		       SUP_CHECK_MS);
+	else if (r < 0)
+		runlog("warn", "event=failchk error=\"%s\"", err);
+	else if (r > 0)
+		runlog("error", "event=failchk result=runrecovery");
+	if (killed || r > 0)
+		sup_recover(s);
+}
+
+/* Start a failchk (dbwatch_check_start) unless one runs; it is reaped by sup_reap. */
 static void sup_failchk(struct sup *s)
 {
 	char err[ERR_LEN];
-	int r;
+	pid_t pid;
 
-	if (!s->db)
+	if (s->check_pid)
 		return;
-	r = dbwatch_check(s->db, err);
-	if (r < 0)
+	if ((pid = dbwatch_check_start(s->dbhome, err)) < 0) {
 		runlog("warn", "event=failchk error=\"%s\"", err);
-	else if (r > 0) {
-		runlog("error", "event=failchk result=runrecovery reason=\"%s\"", err);
-		if (sup_recover(s))
-			s->fatal = 1;
+		return;
 	}
+	s->check_pid = pid;
+	s->check_deadline = now_ms() + SUP_CHECK_MS;
 }
 
 /* One pass of the loop after signals and reaping: restarts, answers, failchk. */
@@ -480,7 +569,13 @@ static void sup_tick(struct sup *s)
 			}
 		s->fatal = 1;
 	}
-	if (!s->starting && now >= s->next_failchk) {
+	if (s->check_pid && !s->check_killed && now >= s->check_deadline) {
+		kill(s->check_pid, SIGKILL);	/* reaped by sup_reap: sup_check_done recovers */
+		s->check_killed = 1;
+	}
+	if (s->recover_at && now >= s->recover_at)
+		sup_recover(s);
+	if (!s->starting && !s->recover_at && now >= s->next_failchk) {
 		s->next_failchk = now + s->cfg->failchk_ms;
 		sup_failchk(s);
 	}
@@ -515,21 +610,34 @@ static void sup_child_init(struct sup *s, int i, const char *name, int port)
 	c->backoff_ms = SUP_BACKOFF_MIN;
 }
 
-/* Join the store; recover first if it says so. 0, or -1 logged. */
+/*
+ * Check the store before anything starts (a failchk child, bounded); run
+ * recovery first if it says so or stalls. 0, or -1 logged.
+ */
 static int sup_db_open(struct sup *s)
 {
-	char err[ERR_LEN];
-	int needs;
+	char err[ERR_LEN] = "";
+	pid_t job;
+	int st, r;
 
-	if ((s->db = dbwatch_open(s->dbhome, &needs, err)))
-		return 0;
-	if (!needs) {
+	if ((job = dbwatch_check_start(s->dbhome, err)) < 0) {
 		runlog("error", "event=start_failed child=store reason=\"%s\"", err);
 		return -1;
 	}
-	runlog("warn", "event=recover reason=\"%s\"", err);
-	if (dbwatch_recover(s->dbhome, err) || !(s->db = dbwatch_open(s->dbhome, &needs, err))) {
+	if (sup_wait_job(s, job, SUP_CHECK_MS, &st)) {
+		if (s->stop_signal)
+			return -1;
+		r = 1;
+		err_set(err, "failchk: no answer within %d ms", SUP_CHECK_MS);
+	} else if ((r = dbwatch_check_result(st, err)) < 0) {
 		runlog("error", "event=start_failed child=store reason=\"%s\"", err);
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	runlog("warn", "event=recover reason=\"%s\"", r > 0 && !*err ? "DB_RUNRECOVERY" : err);
+	if (sup_recover_job(s)) {
+		runlog("error", "event=start_failed child=store reason=\"recovery failed\"");
 		return -1;
 	}
 	return 0;
@@ -581,7 +689,6 @@ int sup_run(const struct sup_config *cfg)
 	sup_stop_all(s, SUP_STOP_MS);
 	ret = s->fatal && !s->stop_signal ? 1 : 0;
 out:
-	dbwatch_close(s->db);
 	if (s->sfd >= 0)
 		close(s->sfd);
 	return ret;
