@@ -49,7 +49,7 @@ site_pids() {
 	echo "$_sup"
 	for _p in $(pgrep -P "$_sup"); do
 		echo "$_p"
-		pgrep -P "$_p"
+		pgrep -P "$_p" || :	# bookpics-hooks has no children
 	done
 }
 
