@@ -139,11 +139,46 @@ static void test_send(void)
 		"send userId not a string");
 }
 
+/* U+0000 anywhere: the whole frame refused, never a field read up to it */
+static void test_nul(void)
+{
+	static const char nul_msg[] = "a frame may not hold U+0000 (\\u0000)";
+	struct request req;
+
+	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"priv1\\u0000x\",\"chatMessage\":\"hi\"}",
+		"ann", REQUEST_NONE, "bad_request", nul_msg, "NUL in chatroomId");
+	refused("{\"action\":\"subscribe\",\"room\":\"books\\u0000x\"}", "", REQUEST_NONE,
+		"bad_request", nul_msg, "NUL in a subscribe room");
+	refused("{\"action\":\"resume\",\"rooms\":{\"priv1\\u0000x\":3}}", "ann", REQUEST_NONE,
+		"bad_request", nul_msg, "NUL in a resume key (json-c would cut the key)");
+	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"userId\":\"ann\\u0000b\"}",
+		"ann", REQUEST_NONE, "bad_request", nul_msg, "NUL in userId");
+	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"a\\u0000\"}",
+		"ann", REQUEST_NONE, "bad_request", nul_msg, "NUL in chatMessage");
+	refused("{\"action\":\"subscribe\\u0000\",\"room\":\"books\"}", "", REQUEST_NONE,
+		"bad_request", nul_msg, "NUL in the action");
+	CHECK(request_parse("{\"action\":\"subscribe\",\"room\":\"books\"}\0x", 39, "", &req) ==
+	      REQUEST_NONE && req.code, "a NUL byte after the object");
+	request_free(&req);
+
+	/* an escaped backslash before u0000 is text, not a NUL */
+	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"\\\\u0000\"}",
+		    "ann", &req) == REQUEST_SEND && !req.code, "\\\\u0000 is a backslash and text");
+	request_free(&req);
+	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"\\u00001\"}",
+		    "ann", &req) == REQUEST_NONE && req.code, "\\u00001 is a NUL then 1");
+	request_free(&req);
+	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"\\u0001\"}",
+		    "ann", &req) == REQUEST_SEND && !req.code, "\\u0001 is no NUL (chat_send judges it)");
+	request_free(&req);
+}
+
 int main(void)
 {
 	test_not_an_action();
 	test_subscribe();
 	test_resume();
 	test_send();
+	test_nul();
 	return unit_done();
 }
