@@ -56,6 +56,7 @@ static int plain_string(struct json_object *o, const char **s)
 
 /*
  * Does the frame's text hold a U+0000, as a byte or as the escape \u0000?
+ * (Asked of a resume only, whose room names are object keys.)
  * An object key cannot be checked after parsing: json-c copies keys as C
  * strings, so "priv1\u0000x" arrives as the key "priv1". The escape is
  * found by walking the escapes (a \\ never starts one).
@@ -81,9 +82,12 @@ static void parse_subscribe(struct request *req)
 	struct json_object *jroom, *jafter;
 
 	if (!json_object_object_get_ex(req->json, "room", &jroom) ||
-	    !plain_string(jroom, &req->room)) {
-		req->room = NULL;
+	    !json_object_is_type(jroom, json_type_string)) {
 		refuse(req, "bad_request", "subscribe needs \"room\": a room name");
+		return;
+	}
+	if (!plain_string(jroom, &req->room)) {
+		refuse(req, "bad_request", "a frame may not hold U+0000 (\\u0000)");
 		return;
 	}
 	req->has_after = json_object_object_get_ex(req->json, "after", &jafter);
@@ -133,8 +137,17 @@ static void parse_send(struct request *req, const char *user)
 		return;
 	}
 	if (!json_object_object_get_ex(req->json, "chatroomId", &jroom) ||
-	    !plain_string(jroom, &room)) {
+	    !json_object_is_type(jroom, json_type_string)) {
 		refuse(req, "bad_request", "sendMessage needs \"chatroomId\": a room name");
+		return;
+	}
+	if (!plain_string(jroom, &room)) {
+		refuse(req, "bad_request", "a frame may not hold U+0000 (\\u0000)");
+		return;
+	}
+	if (json_object_object_get_ex(req->json, "userId", &juser) &&
+	    json_object_is_type(juser, json_type_string) && !plain_string(juser, &uid)) {
+		refuse(req, "bad_request", "a frame may not hold U+0000 (\\u0000)");
 		return;
 	}
 	if (json_object_object_get_ex(req->json, "userId", &juser) &&
@@ -174,8 +187,12 @@ enum request_action request_parse(const char *buf, size_t len, const char *user,
 		refuse(req, "bad_request", "a frame must be a JSON object with an \"action\"");
 		return req->action;
 	}
-	/* before anything is read from it: no field may be cut short */
-	if (has_nul(buf, len) || !plain_string(jaction, &action)) {
+	/*
+	 * No name may be cut short: the string values read here are checked
+	 * (plain_string), and the keys of a resume's rooms, which json-c has
+	 * already cut, by the frame's text. chatMessage is chat_send's.
+	 */
+	if (!plain_string(jaction, &action)) {
 		refuse(req, "bad_request", "a frame may not hold U+0000 (\\u0000)");
 		return req->action;
 	}
@@ -188,6 +205,10 @@ enum request_action request_parse(const char *buf, size_t len, const char *user,
 		return req->action;
 	}
 	req->action = actions[i].action;
+	if (req->action == REQUEST_RESUME && has_nul(buf, len)) {
+		refuse(req, "bad_request", "a frame may not hold U+0000 (\\u0000)");
+		return req->action;
+	}
 	switch (req->action) {
 	case REQUEST_SUBSCRIBE:
 		parse_subscribe(req);

@@ -141,37 +141,37 @@ static void test_send(void)
 		"send userId not a string");
 }
 
-/* U+0000 anywhere: the whole frame refused, never a field read up to it */
+/* U+0000 in a name: refused, never the name read up to it */
 static void test_nul(void)
 {
 	static const char nul_msg[] = "a frame may not hold U+0000 (\\u0000)";
 	struct request req;
 
 	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"priv1\\u0000x\",\"chatMessage\":\"hi\"}",
-		"ann", REQUEST_NONE, "bad_request", nul_msg, "NUL in chatroomId");
-	refused("{\"action\":\"subscribe\",\"room\":\"books\\u0000x\"}", "", REQUEST_NONE,
+		"ann", REQUEST_SEND, "bad_request", nul_msg, "NUL in chatroomId");
+	refused("{\"action\":\"subscribe\",\"room\":\"books\\u0000x\"}", "", REQUEST_SUBSCRIBE,
 		"bad_request", nul_msg, "NUL in a subscribe room");
-	refused("{\"action\":\"resume\",\"rooms\":{\"priv1\\u0000x\":3}}", "ann", REQUEST_NONE,
+	refused("{\"action\":\"resume\",\"rooms\":{\"priv1\\u0000x\":3}}", "ann", REQUEST_RESUME,
 		"bad_request", nul_msg, "NUL in a resume key (json-c would cut the key)");
 	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"userId\":\"ann\\u0000b\"}",
-		"ann", REQUEST_NONE, "bad_request", nul_msg, "NUL in userId");
-	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"a\\u0000\"}",
-		"ann", REQUEST_NONE, "bad_request", nul_msg, "NUL in chatMessage");
+		"ann", REQUEST_SEND, "bad_request", nul_msg, "NUL in userId");
 	refused("{\"action\":\"subscribe\\u0000\",\"room\":\"books\"}", "", REQUEST_NONE,
 		"bad_request", nul_msg, "NUL in the action");
-	CHECK(request_parse("{\"action\":\"subscribe\",\"room\":\"books\"}\0x", 39, "", &req) ==
-	      REQUEST_NONE && req.code, "a NUL byte after the object");
+	CHECK(request_parse("{\"action\":\"resume\",\"rooms\":{\"a\":1}}\0x",
+			    sizeof("{\"action\":\"resume\",\"rooms\":{\"a\":1}}\0x") - 1, "", &req) >= 0 &&
+	      req.code && !req.nrooms, "a NUL byte in a resume: refused whatever else");
 	request_free(&req);
 
 	/* an escaped backslash before u0000 is text, not a NUL */
-	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"\\\\u0000\"}",
-		    "ann", &req) == REQUEST_SEND && !req.code, "\\\\u0000 is a backslash and text");
+	CHECK(parse("{\"action\":\"resume\",\"rooms\":{\"a\\\\u0000\":1}}", "ann", &req) ==
+	      REQUEST_RESUME && !req.code && req.nrooms == 1, "\\\\u0000 is a backslash and text");
 	request_free(&req);
-	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"\\u00001\"}",
-		    "ann", &req) == REQUEST_NONE && req.code, "\\u00001 is a NUL then 1");
+	CHECK(parse("{\"action\":\"resume\",\"rooms\":{\"a\\u00001\":1}}", "ann", &req) ==
+	      REQUEST_RESUME && req.code, "\\u00001 is a NUL then 1");
 	request_free(&req);
-	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"\\u0001\"}",
-		    "ann", &req) == REQUEST_SEND && !req.code, "\\u0001 is no NUL (chat_send judges it)");
+	/* chatMessage is chat_send's to judge (it refuses a NUL too) */
+	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"a\\u0000\"}",
+		    "ann", &req) == REQUEST_SEND && !req.code, "NUL in chatMessage: left to chat_send");
 	request_free(&req);
 }
 
