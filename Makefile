@@ -133,9 +133,9 @@ $(PROGRAMS): $(BUILD)/FLAGS
 $(BUILD)/tests/unit/test-picture.o: CPPFLAGS_ALL += $(CFLAGS_VIPS)
 $(BUILD)/unit/test-picture: LIBS = $(LIBS_VIPS) $(LIBS_LIB)
 $(BUILD)/unit/test-mirror: LIBS = $(LIBS_VIPS) $(LIBS_CURL) $(LIBS_LIB)
-# The relay's pure pieces (relay/request.c) link without libwebsockets.
+# The relay's pure pieces (relay/request.c, origin.c, limit.c) link without libwebsockets.
 $(BUILD)/tests/unit/test-relay-frame.o: CPPFLAGS_ALL += -Irelay
-$(BUILD)/unit/test-relay-frame: $(BUILD)/relay/request.o
+$(BUILD)/unit/test-relay-frame: $(BUILD)/relay/request.o $(BUILD)/relay/origin.o $(BUILD)/relay/limit.o
 $(BUILD)/unit/%: LIBS = $(LIBS_LIB)
 $(BUILD)/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libbookpics.a
 	@mkdir -p $(dir $@)

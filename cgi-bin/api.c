@@ -552,8 +552,12 @@ static const char *room_path(struct route_ctx *c, const char *path)
 	if (!slash)
 		return NULL;
 	n = (size_t)(slash - p);
+	/*
+	 * Longer than any room may be: no room at all (404), never its first
+	 * STORE_NAME_MAX bytes, which may well name one that exists.
+	 */
 	if (n > STORE_NAME_MAX)
-		n = STORE_NAME_MAX;	/* an invalid name either way: 404 */
+		n = 0;
 	memcpy(c->room, p, n);
 	c->room[n] = '\0';
 	return slash;

@@ -54,8 +54,15 @@ int route_may_read(struct route_ctx *c)
 }
 
 /*
- * Both lists come sorted, so a private room is one merge of the connected
- * users with the room's members (one read, not one per connected user).
+ * The connected users who are members of the room. Both lists come sorted,
+ * so that is one merge of the connected users with the room's members (one
+ * read, not one per connected user). A public room has no members and is
+ * read by anyone, and the store does not know which rooms a connection
+ * follows: listing every connected user there would tell the world who is
+ * online anywhere. So a public room lists only the asker (a Bearer token)
+ * when connected: that tells nobody anything about anyone else, and lets a
+ * client see its own other connection (clients/js's duplicate_connection
+ * probe).
  */
 void route_presence(struct route_ctx *c)
 {
@@ -64,8 +71,7 @@ void route_presence(struct route_ctx *c)
 	size_t n = 0, m = 0, i, j = 0;
 
 	if (store_conn_users(c->app->store, &users, &n, err) ||
-	    (!c->info.is_public &&
-	     store_room_members(c->app->store, c->room, &members, &m, err))) {
+	    store_room_members(c->app->store, c->room, &members, &m, err)) {
 		http_error(c->resp, 500, "internal", "%s", err);
 		goto out;
 	}
@@ -77,7 +83,8 @@ void route_presence(struct route_ctx *c)
 			continue;	/* anonymous, or a second connection */
 		while (j < m && strcmp(members[j], users[i]) < 0)
 			j++;
-		if (c->info.is_public || (j < m && !strcmp(members[j], users[i])))
+		if ((j < m && !strcmp(members[j], users[i])) ||
+		    (c->info.is_public && !strcmp(users[i], c->user)))
 			json_object_array_add(arr, json_object_new_string(users[i]));
 	}
 	json_object_object_add(o, "users", arr);

@@ -7,6 +7,7 @@
 #include "err.h"
 #include "hash.h"
 #include "msg.h"
+#include "origin.h"
 #include "session.h"
 
 #define QUERY_ARG_MAX 2048
@@ -58,7 +59,7 @@ static void users_remove(struct vhd *v, struct session *ss)
 int admit_check(struct vhd *v, struct lws *wsi, char *user, const char **code,
 		char *msg, size_t msglen)
 {
-	char path[64], arg[QUERY_ARG_MAX], err[ERR_LEN];
+	char path[64], arg[QUERY_ARG_MAX], err[ERR_LEN], origin[CONF_VAL_MAX];
 	const char *token = NULL;
 	int n;
 
@@ -84,7 +85,21 @@ int admit_check(struct vhd *v, struct lws *wsi, char *user, const char **code,
 		}
 	}
 	if (!token)
-		return 0;	/* anonymous; ?userId= grants nothing */
+		return 0;	/* anonymous, from anywhere (a wall embedded anywhere); ?userId= grants nothing */
+	/*
+	 * Cross-site WebSocket hijacking (origin.h): before the token is even
+	 * looked at, so a foreign page learns nothing about it. An Origin too
+	 * long to copy is no allowed one (those fit in a conf value).
+	 */
+	n = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+	if (n > 0 && (n >= (int)sizeof(origin) ||
+		      lws_hdr_copy(wsi, origin, sizeof(origin), WSI_TOKEN_ORIGIN) != n ||
+		      !origin_allowed(origin, v->app.conf.public_url, v->app.conf.ws_origins))) {
+		*code = "origin_not_allowed";
+		snprintf(msg, msglen, "token connections are not allowed from this origin "
+			 "(the site's own, or conf ws_origins)");
+		return 403;
+	}
 	switch (app_token_user(&v->app, token, user, err)) {
 	case APP_TOKEN_USER:
 		break;
@@ -197,11 +212,12 @@ void admit_open(struct vhd *v, struct session *ss, struct lws *wsi)
 		/*
 		 * Only when CONFIRM_UPGRADE did not see this handshake, which
 		 * libwebsockets 4.1 does not do: refuse the contract's other
-		 * way, an error frame, then close code 4401 (bad token) or
-		 * 4409 (duplicate connection).
+		 * way, an error frame, then close code 4401 (bad token),
+		 * 4403 (origin not allowed) or 4409 (duplicate connection).
 		 */
 		deliver_own(ss, frame_error(code, "%s", msg));
-		deliver_close(ss, status == 409 ? 4409 : status == 401 ? 4401 : 1011, code);
+		deliver_close(ss, status == 409 ? 4409 : status == 401 ? 4401 :
+				  status == 403 ? 4403 : 1011, code);
 		/* not live, so the keepalive never sees it: bound it here */
 		lws_set_timeout(wsi, PENDING_TIMEOUT_CLOSE_SEND, v->hangup_secs);
 		return;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "chat.h"
+#include "clock.h"
 #include "err.h"
 #include "request.h"
 #include "session.h"
@@ -122,12 +123,74 @@ static void on_send(struct vhd *v, struct session *ss, const struct request *req
 		deliver_wake(v, r);
 }
 
+/*
+ * Rate limits (docs/PROTOCOL.md, "Rate limits"), far above what a client
+ * of ours does (t4001's bursts, t2001's 4,000 posts back to back, a
+ * reconnect's resume and subscribes): per connection every frame costs 1,
+ * plus 1 for each room it names that the relay does not hold (a store
+ * read: 130,000 subscribes for rooms that do not exist were 26,000 reads
+ * a second); a sendMessage costs nothing there but 1 from its user's
+ * bucket (a store write). Refused: an error rate_limited, nothing done;
+ * refused again and again for ABUSE_MS: closed with 4429.
+ */
+static const struct limit_rule action_rule = { .rate = 20, .burst = 40 };
+static const struct limit_rule post_rule = { .rate = 10, .burst = 8000 };
+#define ABUSE_MS 3000
+#define CLOSE_RATE_LIMITED 4429
+
+/* What req costs from the connection's bucket (a sendMessage: 0). */
+static double frame_cost(struct vhd *v, const struct request *req)
+{
+	double cost = 1;
+	size_t i;
+
+	if (req->action == REQUEST_SEND && !req->code)
+		return 0;
+	if (req->action == REQUEST_SUBSCRIBE && req->room && !room_find(&v->rooms, req->room))
+		cost++;
+	for (i = 0; i < req->nrooms; i++)
+		if (!room_find(&v->rooms, req->rooms[i].name))
+			cost++;
+	return cost;
+}
+
+/* May req go ahead? 0: refused, answered (and maybe closing). */
+static int within_limits(struct vhd *v, struct session *ss, const struct request *req)
+{
+	int64_t now = clock_coarse_ms();
+	struct limit *l;
+
+	if (req->action == REQUEST_SEND && !req->code) {
+		l = limit_table_get(&v->posts, ss->user, &post_rule, now);
+		if (l && limit_take(l, &post_rule, 1, now))
+			return 1;
+		deliver_error(ss, "rate_limited", "too many messages: at most %g a second per user",
+			      post_rule.rate);
+	} else {
+		if (limit_take(&ss->actions, &action_rule, frame_cost(v, req), now))
+			return 1;
+		deliver_error(ss, "rate_limited", "too many actions: at most %g a second (%g at once)",
+			      action_rule.rate, action_rule.burst);
+	}
+	if (limit_streak_refused(&ss->over, now) >= ABUSE_MS) {
+		lwsl_user("relay: %s closed: over its rate limit for %d s (user %s)\n", ss->id,
+			  ABUSE_MS / 1000, ss->user[0] ? ss->user : "-");
+		deliver_close(ss, CLOSE_RATE_LIMITED, "rate limited");
+	}
+	return 0;
+}
+
 /* One complete client frame (buf[len] is NUL). Answers errors itself. */
 static void on_frame(struct vhd *v, struct session *ss, const char *buf, size_t len)
 {
 	struct request req;
 
-	switch (request_parse(buf, len, ss->user, &req)) {
+	request_parse(buf, len, ss->user, &req);
+	if (!within_limits(v, ss, &req)) {
+		request_free(&req);
+		return;
+	}
+	switch (req.action) {
 	case REQUEST_NONE:
 		break;
 	case REQUEST_SUBSCRIBE:
@@ -184,7 +247,10 @@ int client_receive(struct vhd *v, struct session *ss, const void *in, size_t len
 	if (!final)
 		return 0;
 	if (ss->rx_binary) {
-		deliver_error(ss, "bad_request", "frames must be JSON text, not binary");
+		struct request none = { .action = REQUEST_NONE };
+
+		if (within_limits(v, ss, &none))
+			deliver_error(ss, "bad_request", "frames must be JSON text, not binary");
 	} else {
 		ss->rx[ss->rx_len] = '\0';
 		on_frame(v, ss, ss->rx, ss->rx_len);

@@ -213,6 +213,7 @@ static void vhd_destroy(struct vhd *v)
 	while (v->sessions)
 		admit_close(v, v->sessions);
 	rooms_free(&v->rooms);
+	limit_table_free(&v->posts);
 	app_close(&v->app);
 }
 

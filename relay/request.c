@@ -40,6 +40,43 @@ static int index_value(struct json_object *o, uint64_t *v)
 	return 1;
 }
 
+/*
+ * A JSON string with no U+0000 in it: its text into *s, 1; else 0. json-c
+ * keeps a \u0000 inside a string value, and C reads the value only up to
+ * it: "priv1\u0000x" would name priv1.
+ */
+static int plain_string(struct json_object *o, const char **s)
+{
+	if (!json_object_is_type(o, json_type_string) ||
+	    strlen(json_object_get_string(o)) != (size_t)json_object_get_string_len(o))
+		return 0;
+	*s = json_object_get_string(o);
+	return 1;
+}
+
+/*
+ * Does the frame's text hold a U+0000, as a byte or as the escape \u0000?
+ * (Asked of a resume only, whose room names are object keys.)
+ * An object key cannot be checked after parsing: json-c copies keys as C
+ * strings, so "priv1\u0000x" arrives as the key "priv1". The escape is
+ * found by walking the escapes (a \\ never starts one).
+ */
+static int has_nul(const char *buf, size_t len)
+{
+	size_t i;
+
+	if (memchr(buf, '\0', len))
+		return 1;
+	for (i = 0; i + 1 < len; i++) {
+		if (buf[i] != '\\')
+			continue;
+		if (buf[i + 1] == 'u' && i + 5 < len && !memcmp(buf + i + 2, "0000", 4))
+			return 1;
+		i++;	/* the escaped character */
+	}
+	return 0;
+}
+
 static void parse_subscribe(struct request *req)
 {
 	struct json_object *jroom, *jafter;
@@ -49,12 +86,16 @@ static void parse_subscribe(struct request *req)
 		refuse(req, "bad_request", "subscribe needs \"room\": a room name");
 		return;
 	}
+	if (!plain_string(jroom, &req->room)) {
+		refuse(req, "bad_request", "a frame may not hold U+0000 (\\u0000)");
+		return;
+	}
 	req->has_after = json_object_object_get_ex(req->json, "after", &jafter);
 	if (req->has_after && !index_value(jafter, &req->after)) {
+		req->room = NULL;
 		refuse(req, "bad_request", "\"after\" must be a non-negative integer");
 		return;
 	}
-	req->room = json_object_get_string(jroom);
 }
 
 static void parse_resume(struct request *req)
@@ -89,6 +130,7 @@ static void parse_resume(struct request *req)
 static void parse_send(struct request *req, const char *user)
 {
 	struct json_object *jroom, *juser;
+	const char *room, *uid;
 
 	if (!user[0]) {
 		refuse(req, "unauthorized", "connect with a token to send messages");
@@ -99,13 +141,21 @@ static void parse_send(struct request *req, const char *user)
 		refuse(req, "bad_request", "sendMessage needs \"chatroomId\": a room name");
 		return;
 	}
+	if (!plain_string(jroom, &room)) {
+		refuse(req, "bad_request", "a frame may not hold U+0000 (\\u0000)");
+		return;
+	}
 	if (json_object_object_get_ex(req->json, "userId", &juser) &&
-	    (!json_object_is_type(juser, json_type_string) ||
-	     strcmp(json_object_get_string(juser), user))) {
+	    json_object_is_type(juser, json_type_string) && !plain_string(juser, &uid)) {
+		refuse(req, "bad_request", "a frame may not hold U+0000 (\\u0000)");
+		return;
+	}
+	if (json_object_object_get_ex(req->json, "userId", &juser) &&
+	    (!plain_string(juser, &uid) || strcmp(uid, user))) {
 		refuse(req, "forbidden", "userId must be the connection's user (%s)", user);
 		return;
 	}
-	req->room = json_object_get_string(jroom);
+	req->room = room;
 }
 
 static const struct {
@@ -137,7 +187,15 @@ enum request_action request_parse(const char *buf, size_t len, const char *user,
 		refuse(req, "bad_request", "a frame must be a JSON object with an \"action\"");
 		return req->action;
 	}
-	action = json_object_get_string(jaction);
+	/*
+	 * No name may be cut short: the string values read here are checked
+	 * (plain_string), and the keys of a resume's rooms, which json-c has
+	 * already cut, by the frame's text. chatMessage is chat_send's.
+	 */
+	if (!plain_string(jaction, &action)) {
+		refuse(req, "bad_request", "a frame may not hold U+0000 (\\u0000)");
+		return req->action;
+	}
 	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++)
 		if (!strcmp(actions[i].name, action))
 			break;
@@ -147,6 +205,10 @@ enum request_action request_parse(const char *buf, size_t len, const char *user,
 		return req->action;
 	}
 	req->action = actions[i].action;
+	if (req->action == REQUEST_RESUME && has_nul(buf, len)) {
+		refuse(req, "bad_request", "a frame may not hold U+0000 (\\u0000)");
+		return req->action;
+	}
 	switch (req->action) {
 	case REQUEST_SUBSCRIBE:
 		parse_subscribe(req);

@@ -10,6 +10,7 @@
 #include "app.h"
 #include "fifo.h"
 #include "frame.h"
+#include "limit.h"
 #include "relay.h"
 #include "room.h"
 #include "store.h"
@@ -25,6 +26,8 @@
  *   client.c   what a client may say: its frames gathered, then the three
  *              actions, and the one "which room, may you read it" check
  *   request.c  the pure reading of one client frame (request.h, no lws)
+ *   origin.c   may this Origin open a token connection (origin.h, pure)
+ *   limit.c    token buckets for the rate limits (limit.h, pure)
  *   deliver.c  what goes out: own frames, subscriptions and their cursors,
  *              waking a room's followers, writing
  *   room.c     a followed room: head, followers, frame cache (room.h)
@@ -141,6 +144,8 @@ struct session {
 	size_t rx_len;
 	int in_frame;		/* more fragments of a frame to come */
 	int rx_binary;		/* the frame is binary: refused at its end */
+	struct limit actions;	/* client.c: what its frames cost */
+	struct limit_streak over;	/* client.c: refused lately, and since when */
 };
 
 /*
@@ -172,6 +177,7 @@ struct vhd {
 	 */
 	struct lws *admitted;
 	char admitted_user[STORE_NAME_MAX + 1];
+	struct limit_table posts;	/* client.c: sendMessage per user */
 };
 
 /* ---- admit.c: who may connect ---- */

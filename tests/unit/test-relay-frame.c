@@ -1,6 +1,8 @@
-/* test-relay-frame.c - request_parse: what a client frame asks for, and the exact error for each refusal. */
+/* test-relay-frame.c - the relay's pure pieces: request_parse (each refusal exactly), the Origin rule, rate limits. */
 #include <string.h>
 
+#include "limit.h"
+#include "origin.h"
 #include "request.h"
 #include "unit.h"
 
@@ -139,11 +141,114 @@ static void test_send(void)
 		"send userId not a string");
 }
 
+/* U+0000 in a name: refused, never the name read up to it */
+static void test_nul(void)
+{
+	static const char nul_msg[] = "a frame may not hold U+0000 (\\u0000)";
+	struct request req;
+
+	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"priv1\\u0000x\",\"chatMessage\":\"hi\"}",
+		"ann", REQUEST_SEND, "bad_request", nul_msg, "NUL in chatroomId");
+	refused("{\"action\":\"subscribe\",\"room\":\"books\\u0000x\"}", "", REQUEST_SUBSCRIBE,
+		"bad_request", nul_msg, "NUL in a subscribe room");
+	refused("{\"action\":\"resume\",\"rooms\":{\"priv1\\u0000x\":3}}", "ann", REQUEST_RESUME,
+		"bad_request", nul_msg, "NUL in a resume key (json-c would cut the key)");
+	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"userId\":\"ann\\u0000b\"}",
+		"ann", REQUEST_SEND, "bad_request", nul_msg, "NUL in userId");
+	refused("{\"action\":\"subscribe\\u0000\",\"room\":\"books\"}", "", REQUEST_NONE,
+		"bad_request", nul_msg, "NUL in the action");
+	CHECK(request_parse("{\"action\":\"resume\",\"rooms\":{\"a\":1}}\0x",
+			    sizeof("{\"action\":\"resume\",\"rooms\":{\"a\":1}}\0x") - 1, "", &req) >= 0 &&
+	      req.code && !req.nrooms, "a NUL byte in a resume: refused whatever else");
+	request_free(&req);
+
+	/* an escaped backslash before u0000 is text, not a NUL */
+	CHECK(parse("{\"action\":\"resume\",\"rooms\":{\"a\\\\u0000\":1}}", "ann", &req) ==
+	      REQUEST_RESUME && !req.code && req.nrooms == 1, "\\\\u0000 is a backslash and text");
+	request_free(&req);
+	CHECK(parse("{\"action\":\"resume\",\"rooms\":{\"a\\u00001\":1}}", "ann", &req) ==
+	      REQUEST_RESUME && req.code, "\\u00001 is a NUL then 1");
+	request_free(&req);
+	/* chatMessage is chat_send's to judge (it refuses a NUL too) */
+	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"a\\u0000\"}",
+		    "ann", &req) == REQUEST_SEND && !req.code, "NUL in chatMessage: left to chat_send");
+	request_free(&req);
+}
+
+static void test_origin(void)
+{
+	const char *own = "http://127.0.0.1:8080", *list = "https://app.example.com,http://localhost:3000";
+
+	CHECK(origin_allowed(NULL, own, ""), "no Origin (not a browser): allowed");
+	CHECK(origin_allowed("http://127.0.0.1:8080", own, ""), "the site's own origin");
+	CHECK(origin_allowed("http://127.0.0.1:8080", "http://127.0.0.1:8080/bookpics", ""),
+	      "own origin of a public_url with a path");
+	CHECK(origin_allowed("https://pics.example.org", "HTTPS://Pics.Example.org:443", ""),
+	      "own origin: case and default port");
+	CHECK(origin_allowed("http://pics.example.org:80", "http://pics.example.org", ""),
+	      "own origin: :80 given by the other side");
+	CHECK(!origin_allowed("http://127.0.0.1:8081", own, ""), "another port is another origin");
+	CHECK(!origin_allowed("https://127.0.0.1:8080", own, ""), "another scheme");
+	CHECK(!origin_allowed("http://127.0.0.1:8080.evil.example", own, ""), "a longer host");
+	CHECK(!origin_allowed("http://evil.example", own, ""), "a foreign origin, empty list");
+	CHECK(!origin_allowed("null", own, "null"), "null is never allowed");
+	CHECK(!origin_allowed("", own, ""), "an empty Origin");
+	CHECK(origin_allowed("https://app.example.com", own, list), "listed, first");
+	CHECK(origin_allowed("http://localhost:3000", own, list), "listed, last");
+	CHECK(!origin_allowed("http://localhost:300", own, list), "a prefix of a listed one");
+	CHECK(!origin_allowed("https://app.example.com.evil", own, list), "a listed one as a prefix");
+	CHECK(origin_allowed("http://[::1]:8080", "http://[::1]:8080", ""), "v6 literal");
+	CHECK(!origin_allowed("http://[::1]:8081", "http://[::1]:8080", ""), "v6 literal, other port");
+}
+
+static void test_limit(void)
+{
+	const struct limit_rule r = { .rate = 20, .burst = 40 };
+	struct limit_table t = { { 0 } };
+	struct limit l = { 0 }, *a, *b;
+	struct limit_streak st = { 0 };
+	int i, n;
+
+	for (n = 0; n < 100 && limit_take(&l, &r, 1, 1000); n++)
+		;
+	CHECK(n == 40, "a full bucket allows its burst at once");
+	CHECK(!limit_take(&l, &r, 1, 1049), "49 ms later: not yet a token");
+	CHECK(limit_take(&l, &r, 1, 1050), "50 ms at 20/s: one token");
+	CHECK(!limit_take(&l, &r, 1, 1050), "and only one");
+	CHECK(!limit_take(&l, &r, 2, 1140), "a cost of 2 waits for two tokens");
+	CHECK(limit_take(&l, &r, 2, 1150), "two tokens after 100 ms");
+	CHECK(!limit_full(&l, &r, 2000), "not full after 850 ms");
+	CHECK(limit_full(&l, &r, 3150), "full after 2 s");
+	for (n = 0; n < 100 && limit_take(&l, &r, 1, 60000); n++)
+		;
+	CHECK(n == 40, "idle for long: never more than the burst");
+	/* a client held at the rate is served at the rate */
+	for (i = 0, n = 0; i < 100; i++)
+		n += limit_take(&l, &r, 1, 60000 + 50 * i);
+	CHECK(n == 99, "one action every 50 ms at 20/s: all but the first served");
+
+	CHECK(limit_streak_refused(&st, 5000) == 0, "a first refusal starts a run");
+	CHECK(limit_streak_refused(&st, 5900) == 900, "refused again within a second: the run goes on");
+	CHECK(limit_streak_refused(&st, 6800) == 1800, "and on");
+	CHECK(limit_streak_refused(&st, 7800) == 0, "a pause of a second ends the run");
+
+	a = limit_table_get(&t, "ann", &r, 1000);
+	CHECK(a && limit_take(a, &r, 40, 1000), "ann's bucket, emptied");
+	b = limit_table_get(&t, "bob", &r, 1000);
+	CHECK(b && b != a && limit_full(b, &r, 1000), "bob's own bucket, full");
+	CHECK(limit_table_get(&t, "ann", &r, 1500) == a && !limit_take(a, &r, 40, 1500),
+	      "ann keeps her empty bucket");
+	limit_table_free(&t);
+}
+
 int main(void)
 {
 	test_not_an_action();
 	test_subscribe();
 	test_resume();
 	test_send();
+	test_nul();
+	test_origin();
+	test_limit();
 	return unit_done();
 }
