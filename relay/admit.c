@@ -153,10 +153,16 @@ static void replace(struct vhd *v, struct session *old)
 void admit_revoke(struct vhd *v, const char *user)
 {
 	struct session *ss, *nx;
+	char err[ERR_LEN];
+	int exists = -1;
 
 	for (ss = admit_user_next(v, user, NULL); ss; ss = nx) {
 		nx = admit_user_next(v, user, ss);
-		deliver_cursors_flush(v, ss);
+		if (exists < 0 && (exists = store_user_exists(v->app.store, user, err)) < 0)
+			lwsl_err("relay: %s: %s\n", ss->id, err);
+		/* a removed user's cursors went with it: write none back */
+		if (exists)
+			deliver_cursors_flush(v, ss);
 		/* out of the index now: a new token's connection is not a duplicate */
 		users_remove(v, ss);
 		while (ss->subs)

@@ -212,7 +212,8 @@ void admit_close(struct vhd *v, struct session *ss);
 /*
  * USER's tokens were revoked (or USER removed): close every live
  * connection of user with 4403 "token revoked" after what is queued for
- * it, storing its cursors first; it gets no more messages.
+ * it, storing its cursors first (unless the user is gone); it gets no
+ * more messages.
  */
 void admit_revoke(struct vhd *v, const char *user);
 

@@ -177,6 +177,20 @@ test_expect_success 'POST /api/admin/users/{id}/revoke closes live connections t
 	test_cmp expect actual
 '
 
+test_expect_success 'user remove closes its live connections with 4403; its token then fails' '
+	admin user add wall3 && admin room add club3 && admin member add wall3 club3 &&
+	admin token wall3 >wall3.token &&
+	ws_bg live3 "$WS?token=$(cat wall3.token)" &&
+	admin user remove wall3 &&
+	wait_for "grep -q ^close live3.out" 5 &&
+	tail -n 1 live3.out >actual &&
+	echo "close 4403 token revoked" >expect &&
+	test_cmp expect actual &&
+	ws "$WS?token=$(cat wall3.token)" >again &&
+	echo "http 401 {\"error\":\"unauthorized\",\"message\":\"unknown user\"}" >expect &&
+	test_cmp expect again
+'
+
 test_expect_success 'relay.log: connect and disconnect lines in the one format, no token' '
 	ts="[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z" &&
 	conn="conn=[0-9a-f]{16}-[0-9]+" &&
