@@ -278,8 +278,8 @@ static void tokens_post(struct admin_req *r)
 
 /*
  * POST /users/{id}/revoke: 204; every token issued before now is refused
- * from now on (app_token_user). Live connections are not closed: the relay
- * checks the token when a connection opens.
+ * from now on (app_token_user), and the relay is told to close the user's
+ * live connections (4403), as `bookpics-admin token revoke` does.
  */
 static void user_revoke(struct admin_req *r)
 {
@@ -290,8 +290,10 @@ static void user_revoke(struct admin_req *r)
 		http_error(r->c->resp, 500, "internal", "%s", err);
 	else if (!e)
 		http_error(r->c->resp, 404, "not_found", "no such user '%s'", r->seg[1]);
-	else
+	else {
+		fifo_notify_revoke(r->c->app->conf.var, r->seg[1]);
 		http_no_content(r->c->resp);
+	}
 }
 
 /*

@@ -130,6 +130,7 @@ static void metrics(struct route_ctx *c)
 	char **conns = NULL, err[ERR_LEN], labels[64], *text = NULL;
 	size_t nrooms = 0, nconns = 0, len = 0, i;
 	uint64_t messages = 0, scrape_errors = 0;
+	int relay_up;
 	FILE *f;
 
 	if (!metrics_allowed(c)) {
@@ -163,7 +164,16 @@ static void metrics(struct route_ctx *c)
 	metric_u64(f, "bookpics_media_cache_hits_total", NULL, stats_get(st, STATS_MEDIA_HITS));
 	metric_head(f, "bookpics_relay_up", "gauge",
 		    "1 if the relay holds its FIFO open (what /api/health calls relay).");
-	metric_u64(f, "bookpics_relay_up", NULL, (uint64_t)fifo_has_reader(c->app->conf.var));
+	metric_u64(f, "bookpics_relay_up", NULL, (uint64_t)(relay_up = fifo_has_reader(c->app->conf.var)));
+	metric_head(f, "bookpics_relay_delivered_total", "counter",
+		    "Message frames the relay wrote to WebSocket connections.");
+	metric_u64(f, "bookpics_relay_delivered_total", NULL,
+		   stats_get(st, STATS_RELAY_DELIVERED));
+	/* the relay sets it every second: a relay that is down owes nothing */
+	metric_head(f, "bookpics_relay_backlog", "gauge",
+		    "Messages stored but not yet written to the connections that follow their rooms.");
+	metric_u64(f, "bookpics_relay_backlog", NULL,
+		   relay_up ? stats_get(st, STATS_RELAY_BACKLOG) : 0);
 
 	if (store_room_list(c->app->store, &rooms, &nrooms, err)) {
 		scrape_errors++;

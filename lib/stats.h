@@ -30,6 +30,8 @@ enum stats_counter {
 	STATS_MEDIA_HITS,			/* served from $VAR/media */
 	STATS_WEBHOOK_NOT_POSTED,		/* 200, nothing stored: STOP, blocked, rate... */
 	STATS_WEBHOOK_QUEUED,			/* 200, held for a moderator */
+	STATS_RELAY_DELIVERED,			/* message frames the relay wrote */
+	STATS_RELAY_BACKLOG,			/* messages owed to connections (set each second) */
 	STATS_COUNT
 };
 

@@ -6,6 +6,7 @@
 #include "clock.h"
 #include "err.h"
 #include "hash.h"
+#include "log.h"
 #include "msg.h"
 #include "origin.h"
 #include "session.h"
@@ -164,6 +165,28 @@ static void replace(struct vhd *v, struct session *old)
 	lwsl_user("relay: %s replaced (user %s)\n", old->id, old->user);
 }
 
+void admit_revoke(struct vhd *v, const char *user)
+{
+	struct session *ss, *nx;
+	char err[ERR_LEN];
+	int exists = -1;
+
+	for (ss = admit_user_next(v, user, NULL); ss; ss = nx) {
+		nx = admit_user_next(v, user, ss);
+		if (exists < 0 && (exists = store_user_exists(v->app.store, user, err)) < 0)
+			lwsl_err("relay: %s: %s\n", ss->id, err);
+		/* a removed user's cursors went with it: write none back */
+		if (exists)
+			deliver_cursors_flush(v, ss);
+		/* out of the index now: a new token's connection is not a duplicate */
+		users_remove(v, ss);
+		while (ss->subs)
+			deliver_sub_drop(ss, ss->subs);
+		deliver_close(ss, 4403, "token revoked");
+		lwsl_user("relay: %s closed: token revoked (user %s)\n", ss->id, ss->user);
+	}
+}
+
 static struct frame *hello_frame(struct session *ss)
 {
 	struct json_object *o = json_object_new_object(), *arr, *item;
@@ -199,7 +222,7 @@ void admit_open(struct vhd *v, struct session *ss, struct lws *wsi)
 
 	ss->wsi = wsi;
 	ss->vhd = v;
-	ss->heard = clock_coarse_ms();
+	ss->heard = ss->opened = clock_coarse_ms();
 	snprintf(ss->id, sizeof(ss->id), "%s-%llu", v->id_prefix, ++v->id_seq);
 	if (v->admitted == wsi) {
 		memcpy(ss->user, v->admitted_user, sizeof(ss->user));
@@ -247,15 +270,22 @@ void admit_open(struct vhd *v, struct session *ss, struct lws *wsi)
 		return;
 	}
 	deliver_own(ss, hello_frame(ss));
-	lwsl_info("relay: %s open (user %s)\n", ss->id, ss->user[0] ? ss->user : "-");
+	log_event(LOG_INFO, "connect", "conn", ss->id, "user", ss->user[0] ? ss->user : NULL,
+		  NULL);
 }
 
 void admit_close(struct vhd *v, struct session *ss)
 {
-	char err[ERR_LEN];
+	char err[ERR_LEN], code[16], secs[24];
 	struct frame *f;
 
 	if (ss->live) {
+		snprintf(code, sizeof(code), "%d", ss->close_code);
+		snprintf(secs, sizeof(secs), "%lld", (long long)(clock_coarse_ms() - ss->opened) / 1000);
+		/* code "-": the client closed, or went away without a word */
+		log_event(LOG_INFO, "disconnect", "conn", ss->id,
+			  "user", ss->user[0] ? ss->user : NULL,
+			  "code", ss->close_code ? code : NULL, "seconds", secs, NULL);
 		deliver_cursors_flush(v, ss);
 		if (store_conn_close(v->app.store, ss->id, ss->user, v->app.conf.hook_url[0] != '\0', err))
 			lwsl_err("relay: %s: %s\n", ss->id, err);

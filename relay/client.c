@@ -61,6 +61,8 @@ static void on_subscribe(struct vhd *v, struct session *ss, const struct request
 			deliver_error(ss, "internal", "out of memory");
 			return;
 		}
+		if (req->has_after)
+			sb->change_seq = 0;	/* it has 1..after: their changes are owed */
 	} else if (req->has_after) {
 		deliver_sub_restart(sb, req->after + 1);
 	}

@@ -73,22 +73,61 @@ void deliver_drop(struct session *ss)
 	lws_set_timeout(ss->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
-/*
- * Write sb's next message (sb is owed one): 1 written (or taken by lws,
- * which holds what the socket did not), 0 not now (the store failed; the
- * 1 s tick wakes it again), -1 the write failed: close the connection.
- */
-static int write_message(struct vhd *v, struct session *ss, struct sub *sb)
+uint64_t deliver_backlog(const struct vhd *v)
 {
+	const struct session *ss;
+	const struct sub *sb;
+	uint64_t n = 0;
+
+	for (ss = v->sessions; ss; ss = ss->next)
+		for (sb = ss->subs; sb; sb = sb->next)
+			if (sb->next_index <= sb->room->last)
+				n += sb->room->last - sb->next_index + 1;
+	return n;
+}
+
+/* Write f: 1 written (or taken by lws, which holds what the socket did not), -1 failed. */
+static int write_frame(struct session *ss, struct frame *f)
+{
+	return lws_write(ss->wsi, frame_data(f), f->len, LWS_WRITE_TEXT) < (int)f->len ? -1 : 1;
+}
+
+/*
+ * Write sb's next change, or else its next message (sub_owed(sb)): 1
+ * written, 2 nothing owed after all (only changes of messages not sent
+ * yet), 0 not now (the store failed; the 1 s tick wakes it again), -1 the
+ * write failed: close the connection.
+ */
+static int write_next(struct vhd *v, struct session *ss, struct sub *sb)
+{
+	struct room_change *c;
 	char err[ERR_LEN];
 	struct frame *f;
 
+	if (sb->change_seq < sb->room->changes) {
+		c = room_change_next(sb->room, sb->change_seq, sb->next_index);
+		if (c) {
+			if (room_change_frame(sb->room, v->app.store, c, &f, err) < 0) {
+				lwsl_err("relay: %s: %s\n", ss->id, err);
+				return 0;
+			}
+			if (write_frame(ss, f) < 0)
+				return -1;
+			sb->change_seq = c->seq;
+			ss->rr = sb->next;
+			return 1;
+		}
+		sb->change_seq = sb->room->changes;
+	}
+	if (sb->next_index > sb->room->last)
+		return 2;
 	if (room_frame(sb->room, v->app.store, &sb->batch, sb->next_index, &f, err) < 0) {
 		lwsl_err("relay: %s: %s\n", ss->id, err);
 		return 0;
 	}
-	if (lws_write(ss->wsi, frame_data(f), f->len, LWS_WRITE_TEXT) < (int)f->len)
+	if (write_frame(ss, f) < 0)
 		return -1;
+	stats_add(v->app.stats, STATS_RELAY_DELIVERED, 1);
 	if (sb->next_index > sb->high)
 		sb->high = sb->next_index;
 	sb->next_index++;
@@ -120,7 +159,7 @@ void deliver_wake(struct vhd *v, struct room *r)
 			lws_callback_on_writable(ss->wsi);
 			continue;
 		}
-		if (write_message(v, ss, sb) < 0)
+		if (write_next(v, ss, sb) < 0)
 			deliver_drop(ss);
 		else if (deliver_owed(ss))
 			lws_callback_on_writable(ss->wsi);
@@ -147,6 +186,7 @@ struct sub *deliver_sub_add(struct session *ss, struct room *r, uint64_t next_in
 	sb->room = r;
 	sb->ss = ss;
 	sb->next_index = next_index;
+	sb->change_seq = r->changes;	/* nothing sent yet: no change owed */
 	sb->member = member;
 	for (pp = &ss->subs; *pp; pp = &(*pp)->next)
 		;
@@ -175,6 +215,7 @@ void deliver_sub_drop(struct session *ss, struct sub *sb)
 void deliver_sub_restart(struct sub *sb, uint64_t next_index)
 {
 	sb->next_index = next_index;
+	sb->change_seq = 0;	/* the state of what the client has */
 	if (next_index - 1 > sb->high)
 		sb->high = next_index - 1;
 	room_batch_clear(&sb->batch);
@@ -257,6 +298,8 @@ int deliver_follow_rooms(struct vhd *v, struct session *ss, char *err)
 		}
 		sb->high = cur;
 		sb->saved = found ? cur : 0;
+		if (found)
+			sb->change_seq = 0;	/* it has messages: their changes are owed */
 	}
 	ret = 0;
 out:
@@ -334,11 +377,13 @@ int deliver_write(struct vhd *v, struct session *ss)
 		sb = next_owed(ss);
 		if (!sb)
 			return 0;
-		n = write_message(v, ss, sb);
+		n = write_next(v, ss, sb);
 		if (n < 0)
 			return -1;
 		if (!n)
 			return 0;	/* logged; the tick tries again */
+		if (n == 2)
+			continue;	/* sb is owed nothing now */
 		if (lws_partial_buffered(ss->wsi))
 			break;
 	}

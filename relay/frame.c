@@ -37,19 +37,42 @@ struct frame *frame_json(struct json_object *obj)
 	return s ? frame_new(s, len) : NULL;
 }
 
-struct frame *frame_message(const char *room, uint64_t index,
-			    const char *record, char *err)
+struct frame *frame_typed_message(const char *room, uint64_t index, const char *record,
+				  const char *type, int *hidden, char *err)
 {
 	struct json_object *o;
 	struct frame *f;
 
-	o = msg_public(room, index, record, "message", err);
+	o = msg_public(room, index, record, type, err);
 	if (!o)
 		return NULL;
+	if (hidden)
+		*hidden = json_object_object_get_ex(o, "hidden", NULL);
 	f = frame_json(o);
 	json_object_put(o);
 	if (!f)
 		err_set(err, "frame_message: out of memory");
+	return f;
+}
+
+struct frame *frame_message(const char *room, uint64_t index,
+			    const char *record, char *err)
+{
+	return frame_typed_message(room, index, record, "message", NULL, err);
+}
+
+struct frame *frame_hidden(const char *room, uint64_t index)
+{
+	struct json_object *o = json_object_new_object();
+	struct frame *f;
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "type", json_object_new_string("hidden"));
+	json_object_object_add(o, "room", json_object_new_string(room));
+	json_object_object_add(o, "index", json_object_new_int64((int64_t)index));
+	f = frame_json(o);
+	json_object_put(o);
 	return f;
 }
 

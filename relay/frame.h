@@ -37,6 +37,18 @@ struct frame *frame_json(struct json_object *obj);
 struct frame *frame_message(const char *room, uint64_t index,
 			    const char *record, char *err);
 
+/*
+ * The public message frame of a stored record with frame type `type`
+ * ("message", or "shown" after a moderator showed it again): frame_message
+ * with another type. *hidden (may be NULL) is set to 1 when the record
+ * is hidden (the frame is then its tombstone), else 0. NULL with err filled.
+ */
+struct frame *frame_typed_message(const char *room, uint64_t index, const char *record,
+				  const char *type, int *hidden, char *err);
+
+/* {"type":"hidden","room":room,"index":index}; NULL when out of memory. */
+struct frame *frame_hidden(const char *room, uint64_t index);
+
 /* {"type":"error","code":code,"message":...} (printf-style message). */
 struct frame *frame_error(const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

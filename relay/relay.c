@@ -32,9 +32,11 @@ static void on_notice(void *ctx, const struct fifo_notice *n, const char *bad)
 			lwsl_warn("relay: fifo line ignored: %s\n", bad);
 		return;
 	}
-	if (n->kind == FIFO_MESSAGE) {
+	switch (n->kind) {
+	case FIFO_MESSAGE:
+	case FIFO_CHANGE:
 		r = room_find(&v->rooms, n->name);
-		if (!r || n->index <= r->last)
+		if (!r || n->index <= (n->kind == FIFO_MESSAGE ? r->last : r->changes))
 			return;		/* nobody follows it, or known */
 		/* a hint: the store says how far the room really goes */
 		moved = room_refresh(r, v->app.store, err);
@@ -43,6 +45,11 @@ static void on_notice(void *ctx, const struct fifo_notice *n, const char *bad)
 		else if (moved)
 			deliver_wake(v, r);
 		return;
+	case FIFO_REVOKE:
+		admit_revoke(v, n->name);
+		return;
+	case FIFO_USER:
+		break;
 	}
 	for (ss = admit_user_next(v, n->name, NULL); ss; ss = admit_user_next(v, n->name, ss)) {
 		if (deliver_follow_rooms(v, ss, err))
@@ -158,6 +165,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	if (hung)
 		lwsl_user("relay: hung up %d connection%s silent for %d s\n",
 			  hung, hung == 1 ? "" : "s", v->hangup_secs);
+	stats_set(v->app.stats, STATS_RELAY_BACKLOG, deliver_backlog(v));
 	rooms_gc(&v->rooms);
 	if (v->ticks % MAINTAIN_TICKS == 0 && store_maintain(v->app.store, err))
 		lwsl_err("relay: %s\n", err);
@@ -187,6 +195,7 @@ static int vhd_init(struct lws *wsi)
 	if (app_ready(&v->app, v->cfg->var, err) ||
 	    store_conn_clear(v->app.store, err))	/* none survived us */
 		goto fail;
+	app_stats(&v->app, v->cfg->var);	/* NULL is fine: counting never stops serving */
 	/* connection ids stay unique across restarts */
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		err_set(err, "getrandom: %s", strerror(errno));

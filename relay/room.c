@@ -21,6 +21,161 @@ struct room *room_find(struct rooms *rs, const char *name)
 	return NULL;
 }
 
+static void room_free(struct room *r)
+{
+	size_t i;
+
+	for (i = 0; i < ROOM_CACHE; i++)
+		frame_free(r->cache[i].f);
+	for (i = 0; i < r->nchg; i++)
+		frame_free(r->chg[i].f);
+	free(r->chg);
+	free(r);
+}
+
+/* ---- moderation: the net state of the room's changes ---- */
+
+#define CHANGES_PAGE 512	/* changes read from the store at a time */
+
+static void cache_drop(struct room *r, size_t slot)
+{
+	frame_free(r->cache[slot].f);
+	r->cache[slot].f = NULL;
+	r->cache[slot].index = 0;
+}
+
+/* Remove entry i of the net state. */
+static void change_remove(struct room *r, size_t i)
+{
+	frame_free(r->chg[i].f);
+	memmove(&r->chg[i], &r->chg[i + 1], (r->nchg - i - 1) * sizeof(r->chg[0]));
+	r->nchg--;
+}
+
+/*
+ * Learn change c (seq > r->changes): its index's entry moves to the end
+ * with the new state, and the index's cached frame goes (it may show
+ * content now hidden). Returns 0, or -1 with err (no memory: r unchanged).
+ */
+static int change_apply(struct room *r, const struct store_change *c, char *err)
+{
+	struct room_change *p;
+	size_t i, cap;
+
+	if (r->nchg == r->chg_cap && r->chg_cap < ROOM_CHANGES) {
+		cap = r->chg_cap ? r->chg_cap * 2 : 16;
+		if (cap > ROOM_CHANGES)
+			cap = ROOM_CHANGES;
+		p = realloc(r->chg, cap * sizeof(*p));
+		if (!p)
+			return err_set(err, "room %s: out of memory for its changes", r->name);
+		r->chg = p;
+		r->chg_cap = cap;
+	}
+	if (r->cache[c->index % ROOM_CACHE].index == c->index)
+		cache_drop(r, c->index % ROOM_CACHE);
+	for (i = 0; i < r->nchg; i++) {
+		if (r->chg[i].index == c->index) {
+			change_remove(r, i);
+			break;
+		}
+	}
+	if (r->nchg == ROOM_CHANGES)
+		change_remove(r, 0);	/* the index changed longest ago */
+	r->chg[r->nchg].seq = c->seq;
+	r->chg[r->nchg].index = c->index;
+	r->chg[r->nchg].hidden = c->hidden;
+	r->chg[r->nchg].f = NULL;
+	r->nchg++;
+	r->changes = c->seq;
+	return 0;
+}
+
+/* Read and apply the changes after r->changes up to seq upto. */
+static int changes_load(struct room *r, struct store *s, uint64_t upto, char *err)
+{
+	struct store_change *ch;
+	size_t n, i, slot;
+	uint64_t after;
+	int ret = 0;
+
+	while (!ret && r->changes < upto) {
+		after = r->changes;
+		if (upto - after > ROOM_CHANGES) {
+			/*
+			 * More than the net state holds: start at the last
+			 * ROOM_CHANGES. The indexes of those skipped are not
+			 * known, so no cached frame can be trusted.
+			 */
+			after = upto - ROOM_CHANGES;
+			for (slot = 0; slot < ROOM_CACHE; slot++)
+				cache_drop(r, slot);
+		}
+		if (store_changes(s, r->name, after, CHANGES_PAGE, &ch, &n, err))
+			return -1;
+		if (!n) {
+			free(ch);
+			return err_set(err, "room %s: changes %llu..%llu missing from the store",
+				       r->name, (unsigned long long)after + 1,
+				       (unsigned long long)upto);
+		}
+		for (i = 0; i < n && !ret; i++)
+			if (ch[i].seq > r->changes)
+				ret = change_apply(r, &ch[i], err);
+		free(ch);
+	}
+	return ret;
+}
+
+struct room_change *room_change_next(struct room *r, uint64_t after, uint64_t below)
+{
+	size_t lo = 0, hi = r->nchg, mid;
+
+	while (lo < hi) {	/* the first entry with seq > after */
+		mid = lo + (hi - lo) / 2;
+		if (r->chg[mid].seq <= after)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < r->nchg; lo++)
+		if (r->chg[lo].index < below)
+			return &r->chg[lo];
+	return NULL;
+}
+
+int room_change_frame(struct room *r, struct store *s, struct room_change *c,
+		      struct frame **out, char *err)
+{
+	char *record = NULL;
+	int found, hidden = 1;
+
+	if (c->f) {
+		*out = c->f;
+		return 1;
+	}
+	if (!c->hidden) {
+		found = store_message_get(s, r->name, c->index, &record, err);
+		if (found < 0)
+			return -1;
+		if (!found)
+			return err_set(err, "room %s: message %llu missing from the store",
+				       r->name, (unsigned long long)c->index);
+		c->f = frame_typed_message(r->name, c->index, record, "shown", &hidden, err);
+		free(record);
+		if (!c->f)
+			return -1;
+		if (hidden) {	/* hidden again meanwhile: its change is on its way */
+			frame_free(c->f);
+			c->f = NULL;
+		}
+	}
+	if (!c->f && !(c->f = frame_hidden(r->name, c->index)))
+		return err_set(err, "room %s: out of memory for a hidden frame", r->name);
+	*out = c->f;
+	return 1;
+}
+
 int room_get(struct rooms *rs, struct store *s, const char *name,
 	     struct room **out, char *err)
 {
@@ -44,6 +199,10 @@ int room_get(struct rooms *rs, struct store *s, const char *name,
 	r->is_public = info.is_public;
 	r->last = info.last;
 	r->followers.prev = r->followers.next = &r->followers;
+	if (changes_load(r, s, info.changes, err)) {
+		room_free(r);
+		return -1;
+	}
 	b = bucket_of(r->name);
 	r->hnext = rs->bucket[b];
 	rs->bucket[b] = r;
@@ -80,13 +239,18 @@ int room_advance(struct room *r, uint64_t last)
 int room_refresh(struct room *r, struct store *s, char *err)
 {
 	struct store_room info;
-	int found = store_room_get(s, r->name, &info, err);
+	int found = store_room_get(s, r->name, &info, err), moved = 0;
 
 	if (found < 0)
 		return -1;
 	if (!found)
 		return 0;	/* rooms are never deleted; nothing to learn */
-	return room_advance(r, info.last);
+	if (info.changes > r->changes) {
+		if (changes_load(r, s, info.changes, err))
+			return -1;
+		moved = 1;
+	}
+	return room_advance(r, info.last) || moved;
 }
 
 void room_batch_clear(struct room_batch *b)
@@ -97,6 +261,7 @@ void room_batch_clear(struct room_batch *b)
 		frame_free(b->f[i]);
 	b->n = 0;
 	b->first = 0;
+	b->changes = 0;
 }
 
 /* Read messages index.. (at most limit) from the store, oldest first. */
@@ -161,6 +326,7 @@ static int fill_batch(struct room *r, struct store *s, struct room_batch *b,
 		b->n = i + 1;
 	}
 	b->first = index;
+	b->changes = r->changes;
 	ret = 0;
 out:
 	if (ret)
@@ -186,7 +352,8 @@ int room_frame(struct room *r, struct store *s, struct room_batch *b,
 		room_batch_clear(b);
 		return 1;
 	}
-	if (!b->n || index < b->first || index >= b->first + b->n) {
+	if (!b->n || index < b->first || index >= b->first + b->n ||
+	    b->changes != r->changes) {
 		if (fill_batch(r, s, b, index, err))
 			return -1;
 	}
@@ -204,14 +371,6 @@ void rooms_each(struct rooms *rs, void (*fn)(void *ctx, struct room *r), void *c
 			fn(ctx, r);
 }
 
-static void room_free(struct room *r)
-{
-	size_t i;
-
-	for (i = 0; i < ROOM_CACHE; i++)
-		frame_free(r->cache[i].f);
-	free(r);
-}
 
 void rooms_gc(struct rooms *rs)
 {

@@ -20,15 +20,36 @@
 #define ROOM_BATCH 16
 #define ROOM_BUCKETS 1024
 
+/*
+ * Moderation (docs/PROTOCOL.md, "hidden and shown"): a room keeps the net
+ * state of its changes (hide/show, store_changes), one entry per changed
+ * index, the last change winning, at most ROOM_CHANGES entries (the
+ * indexes changed most recently). It is built from the room's last
+ * ROOM_CHANGES changes when the room is first followed and kept up from
+ * then on, so a catch-up replays it from memory, not the store.
+ */
+#define ROOM_CHANGES 4096
+
 /* A link in a room's list of followers, embedded in the follower. */
 struct room_link {
 	struct room_link *prev, *next;
+};
+
+/* The last change of one index: the room's net state of moderation. */
+struct room_change {
+	uint64_t seq;		/* the change's seq in the room (store_changes) */
+	uint64_t index;
+	int hidden;		/* 1 hidden, 0 shown again */
+	struct frame *f;	/* its hidden/shown frame, owned, made when first sent */
 };
 
 struct room {
 	char name[STORE_NAME_MAX + 1];
 	int is_public;
 	uint64_t last;			/* highest index known to exist */
+	uint64_t changes;		/* seq of the last change known, 0 = none */
+	struct room_change *chg;	/* net state, by seq ascending; owned */
+	size_t nchg, chg_cap;
 	struct room_link followers;	/* circular list, this is the head */
 	size_t nfollowers;
 	struct room *hnext;		/* hash chain */
@@ -38,9 +59,14 @@ struct room {
 	} cache[ROOM_CACHE];		/* slot = index % ROOM_CACHE */
 };
 
-/* A far-behind follower's own frames: indexes first .. first+n-1. */
+/*
+ * A far-behind follower's own frames: indexes first .. first+n-1, read
+ * when the room's changes were at `changes` (any change since makes the
+ * batch stale: a hidden message's content must not go out from it).
+ */
 struct room_batch {
 	uint64_t first;
+	uint64_t changes;
 	size_t n;
 	struct frame *f[ROOM_BATCH];	/* owned */
 };
@@ -69,8 +95,28 @@ void room_unfollow(struct room *r, struct room_link *l);
 /* Learn that the room ends at least at last. Returns 1 if that is news. */
 int room_advance(struct room *r, uint64_t last);
 
-/* Re-read the room's head from the store: 1 it moved, 0 not, -1 with err. */
+/*
+ * Re-read the room's head and its changes from the store: 1 either moved,
+ * 0 not, -1 with err. Each new change updates the net state and drops the
+ * cached frame of its index, so the message goes out as it is now.
+ */
 int room_refresh(struct room *r, struct store *s, char *err);
+
+/*
+ * The first entry of the net state with seq > after and index < below (a
+ * message the follower has been sent), or NULL. Valid until the next
+ * room_refresh or room_get of r.
+ */
+struct room_change *room_change_next(struct room *r, uint64_t after, uint64_t below);
+
+/*
+ * The frame of c (an entry of r): {"type":"hidden","room","index"}, or
+ * {"type":"shown",...the public message} read from the store; a message
+ * hidden again meanwhile gives the hidden frame (its change follows).
+ * Owned by c. Returns 1 with *out set, or -1 with err (try again later).
+ */
+int room_change_frame(struct room *r, struct store *s, struct room_change *c,
+		      struct frame **out, char *err);
 
 /*
  * The frame of message index (1 <= index <= r->last): from the cache, else

@@ -87,8 +87,15 @@
 struct session;
 
 /*
- * A room one connection follows and the next index it owes the client.
- * Owned by its session (ss->subs) and linked into room->followers for its
+ * A room one connection follows and the next index it owes the client,
+ * and the changes (hide/show) it owes: those of the room's net state
+ * (room.h) after change_seq whose index is below next_index (a message
+ * not sent yet goes out as it is now, so its changes need no frame).
+ * Changes go before messages. change_seq starts at the room's last change
+ * for a client that has nothing yet, and at 0 for one that comes back
+ * with messages it already has (subscribe with "after", resume, a stored
+ * cursor): it is then sent the current state of every changed index it
+ * has. Owned by its session (ss->subs) and linked into room->followers for its
  * whole life, so a followed room is never freed (rooms_gc); made by
  * deliver_sub_add, freed only by deliver_sub_drop. high >= saved; saved is
  * in the store; the store is told high every tick and at close.
@@ -101,14 +108,18 @@ struct sub {
 	uint64_t next_index;	/* next message owed; owed while <= room->last */
 	uint64_t high;		/* highest index delivered (or claimed by resume) */
 	uint64_t saved;		/* delivery cursor known to be in the store */
+	uint64_t change_seq;	/* changes up to this seq are passed on */
 	int member;		/* followed as a member: its cursor is kept */
 	struct room_batch batch;	/* far behind: own frames from the store */
 };
 
-/* Is sb owed a message? */
+/*
+ * Is sb owed a message, or maybe a change (whether that change needs a
+ * frame is decided when writing)?
+ */
 static inline int sub_owed(const struct sub *sb)
 {
-	return sb->next_index <= sb->room->last;
+	return sb->next_index <= sb->room->last || sb->change_seq < sb->room->changes;
 }
 
 /*
@@ -134,6 +145,7 @@ struct session {
 	struct frame *ctl, *ctl_tail;	/* own frames, sent before messages */
 	size_t nctl;
 	int rx_paused;
+	int64_t opened;		/* ESTABLISHED (clock_coarse_ms), for the disconnect line */
 	int64_t heard;		/* last frame or pong from the client (clock_coarse_ms) */
 	int ping_due;		/* a ping to write before anything else */
 	int pinged;		/* pinged since heard: wait for hangup_secs */
@@ -203,6 +215,14 @@ void admit_open(struct vhd *v, struct session *ss, struct lws *wsi);
 /* CLOSED (or the vhost going away): forget the connection. */
 void admit_close(struct vhd *v, struct session *ss);
 
+/*
+ * USER's tokens were revoked (or USER removed): close every live
+ * connection of user with 4403 "token revoked" after what is queued for
+ * it, storing its cursors first (unless the user is gone); it gets no
+ * more messages.
+ */
+void admit_revoke(struct vhd *v, const char *user);
+
 /* The first live connection of user after `from` (NULL: from the start). */
 struct session *admit_user_next(struct vhd *v, const char *user, struct session *from);
 
@@ -233,16 +253,23 @@ void deliver_close(struct session *ss, int code, const char *why);
  */
 void deliver_drop(struct session *ss);
 
-/* Is ss owed a message in any room? */
+/* Is ss owed a message (or a change) in any room? */
 int deliver_owed(const struct session *ss);
+
+/*
+ * Messages owed to every connection now (what the rooms hold beyond each
+ * sub's next index), for bookpics_relay_backlog.
+ */
+uint64_t deliver_backlog(const struct vhd *v);
 
 /* Deliver r's news to every follower owed some (the write path, above). */
 void deliver_wake(struct vhd *v, struct room *r);
 
 /*
  * SERVER_WRITEABLE: a keepalive ping, or else one own frame, or else the
- * close if one is pending, or else up to WRITE_BURST messages, each from
- * the next room owed one. Returns -1 to close the connection.
+ * close if one is pending, or else up to WRITE_BURST messages or changes,
+ * each from the next room owed one. Every message frame written counts in
+ * STATS_RELAY_DELIVERED. Returns -1 to close the connection.
  */
 int deliver_write(struct vhd *v, struct session *ss);
 
@@ -260,6 +287,7 @@ void deliver_sub_drop(struct session *ss, struct sub *sb);
  * Move a sub to start at next_index (the client asked: resume, or
  * subscribe with "after"). The client has what is before it, so the
  * delivery cursor moves forward with it; a replay never moves it back.
+ * The changes of what it has are owed again (change_seq 0).
  */
 void deliver_sub_restart(struct sub *sb, uint64_t next_index);
 

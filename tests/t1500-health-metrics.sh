@@ -99,6 +99,8 @@ test_expect_success 'a metrics scrape parses as Prometheus text; every family do
 	bookpics_media_fetches_total{result="failed"}
 	bookpics_media_cache_hits_total
 	bookpics_relay_up
+	bookpics_relay_delivered_total
+	bookpics_relay_backlog
 	bookpics_rooms
 	bookpics_messages_stored_total
 	bookpics_connections_open
