@@ -60,8 +60,15 @@ static DB_ENV *dbwatch_env(char *err)
 
 struct dbwatch *dbwatch_open(const char *home, int *needs_recovery, char *err)
 {
-	u_int32_t flags = DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
-			  DB_INIT_TXN | DB_REGISTER;
+	/*
+	 * No DB_REGISTER: a check child opens the environment every time, and
+	 * with DB_REGISTER every open after any kill -9 of a registered
+	 * process (the relay, a FastCGI program) answers DB_RUNRECOVERY, so a
+	 * crash of one program restarted the whole site. failchk itself
+	 * (thread tracking, is_alive) tells a dead process that left nothing
+	 * held from one that died inside the library.
+	 */
+	u_int32_t flags = DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_TXN;
 	struct dbwatch *w = NULL;
 	DB_ENV *env;
 	int ret;

@@ -52,7 +52,7 @@ export async function post (room, token, text) {
     method: 'POST',
     headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
     body: JSON.stringify({ chatMessage: text })
-  })
+  }).catch(e => { throw new Error(`post ${room}: ${e.message}: ${e.cause && (e.cause.code || e.cause.message)}`) })
   if (res.status !== 201) throw new Error(`post ${room}: HTTP ${res.status}`)
   return (await res.json()).index
 }
