@@ -202,6 +202,12 @@ test_expect_success 'shown again with the keyboard: visible in the API and on th
 	curl -s "$BASE/api/rooms/books/messages?after=2&limit=1" | grep -q "\"chatMessage\":\"Waiting book\""
 '
 
+# Needs the relay to push {"type":"shown"} live, as above.
+test_expect_success 'RELAY PUSHES SHOWN: the wall takes the picture back without a reload' '
+	d "w card 3 10000" "card 3" && last "card 3" &&
+	d "w cards" "^cards" && last "cards 3 2 1"
+'
+
 test_expect_success 'the lightbox: Enter opens, arrows and swipes move, Escape closes, the focus returns' '
 	d "w open 2" "^lightbox" && last "lightbox 2" &&
 	d "w shot lightbox-1440" "^shot " &&

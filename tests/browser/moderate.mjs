@@ -25,7 +25,8 @@
 //   w expect INDEX        wait until card INDEX is shown and the "New data is
 //                         available" notice was seen: "live INDEX banner",
 //                         then "img INDEX WxH" | "img INDEX broken" | "img INDEX none"
-//   w card INDEX          wait until card INDEX is shown: "card INDEX"
+//   w card INDEX [MS]     wait until card INDEX is shown: "card INDEX"; with MS,
+//                         "no card INDEX" once MS have passed (the driver goes on)
 //   w gone INDEX [MS]     wait until card INDEX has left the wall: "gone INDEX";
 //                         with MS, "still INDEX" once MS have passed (the driver goes on)
 //   w cards               "cards I1 I2 ..." (the wall's cards, in order)
@@ -179,10 +180,13 @@ async function wall (cmd, arg) {
       await page.evaluate(() => window.scrollTo(0, 0))
       return true
     }
-    case 'card':
-      await wait(`card ${arg}`, () => page.evaluate(i => !!document.querySelector(`.card[data-index="${i}"]`), Number(arg)))
-      out('card ' + arg)
+    case 'card': { // card INDEX [MS]: with MS, "no card INDEX" after MS instead of giving up
+      const [i, ms] = arg.split(' ').map(Number)
+      const there = () => page.evaluate(n => !!document.querySelector(`.card[data-index="${n}"]`), i)
+      if (ms) out((await until(there, ms) ? 'card ' : 'no card ') + i)
+      else { await wait(`card ${i}`, there); out('card ' + i) }
       return true
+    }
     case 'gone': { // gone INDEX [MS]: with MS, "still INDEX" after MS instead of giving up
       const [i, ms] = arg.split(' ').map(Number)
       const gone = () => page.evaluate(n => !document.querySelector(`.card[data-index="${n}"]`), i)
