@@ -28,7 +28,8 @@
 #define HEALTH_REFUSED_MAX 5
 
 /*
- * 200 {"ok":true,"relay":true,"twilio_room":"books"} when the store answers,
+ * 200 {"ok":true,"relay":true,"twilio_room":"books"} (plus "wall_number"
+ * when the conf sets one: the wall shows it) when the store answers,
  * the relay reads its FIFO and a Twilio auth token is set (and not
  * refused by the last HEALTH_REFUSED_MAX webhooks); otherwise 503 with
  * "ok":false and "problems", one sentence each. Runs even when app_ready
@@ -69,6 +70,8 @@ static void health(struct route_ctx *c)
 	json_object_object_add(o, "ok", json_object_new_boolean(n == 0));
 	json_object_object_add(o, "relay", json_object_new_boolean(relay));
 	json_object_object_add(o, "twilio_room", json_object_new_string(c->app->conf.twilio_room));
+	if (c->app->conf.wall_number[0])	/* for the wall's "text us" line */
+		json_object_object_add(o, "wall_number", json_object_new_string(c->app->conf.wall_number));
 	if (n)
 		json_object_object_add(o, "problems", problems);
 	else

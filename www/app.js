@@ -1,20 +1,27 @@
-// bookpics front end: a picture wall (#/) and a chat (#/chat), Vue 3 without
+// bookpics front end: a picture wall (#/), a chat (#/chat) and a moderator
+// page (#/moderate), Vue 3 without
 // a build step ("vue" is mapped to /vendor/vue.js by the import map in
 // index.html). Every user-supplied string is shown with {{ }} interpolation,
 // i.e. as text; nothing in the app uses v-html.
-import { createApp, ref } from 'vue'
+import { createApp, ref, nextTick } from 'vue'
 import PictureWall from './js/wall.js'
 import ChatView from './js/chat.js'
+import ModeratePage from './js/moderate.js'
+import { CHAT_TOKEN, MODERATOR_TOKEN, storedToken, tokenUser } from './js/token.js'
+
+const VIEWS = ['wall', 'chat', 'moderate']
+const TITLES = { wall: 'bookpics', chat: 'Chat · bookpics', moderate: 'Moderate · bookpics' }
+const TOKEN_KEYS = { chat: CHAT_TOKEN, moderate: MODERATOR_TOKEN }
 
 // "#/chat?token=abc" -> {view: 'chat', params: {token: 'abc'}}
 function parseHash () {
   const h = location.hash.replace(/^#\/?/, '')
   const [path, query] = h.split('?')
-  return { view: path === 'chat' ? 'chat' : 'wall', params: new URLSearchParams(query || '') }
+  return { view: VIEWS.includes(path) ? path : 'wall', params: new URLSearchParams(query || '') }
 }
 
 const App = {
-  components: { PictureWall, ChatView },
+  components: { PictureWall, ChatView, ModeratePage },
   template: `
 <header class="site-header">
   <div class="header-inner">
@@ -22,6 +29,7 @@ const App = {
     <nav class="main-nav" aria-label="Main">
       <a href="#/" :aria-current="view === 'wall' ? 'page' : null">Wall</a>
       <a href="#/chat" :aria-current="view === 'chat' ? 'page' : null">Chat<span v-if="unread" class="badge">{{ unread }}</span></a>
+      <a v-if="view === 'moderate'" href="#/moderate" aria-current="page">Moderate</a>
     </nav>
   </div>
 </header>
@@ -29,31 +37,74 @@ const App = {
   <picture-wall v-if="wallOpened" v-show="view === 'wall'"></picture-wall>
   <chat-view v-show="view === 'chat'" :active="view === 'chat'" :token-request="tokenRequest"
              @unread="n => unread = n"></chat-view>
-</main>`,
+  <moderate-page v-if="modOpened" v-show="view === 'moderate'" :active="view === 'moderate'"
+                 :token-request="modTokenRequest"></moderate-page>
+</main>
+<div v-if="ask" class="backdrop">
+  <div id="token-confirm" class="confirm" role="alertdialog" aria-modal="true"
+       aria-labelledby="token-confirm-title" aria-describedby="token-confirm-text" @keydown.esc="answer(false)">
+    <h2 id="token-confirm-title">Use the token from this link?</h2>
+    <p id="token-confirm-text">This browser is signed in{{ ask.oldUser ? ' as ' + ask.oldUser : '' }}.
+      The link you opened carries another token{{ ask.newUser ? ', for ' + ask.newUser : '' }}.
+      Only use it if you trust whoever sent you the link.</p>
+    <div class="confirm-buttons">
+      <button id="token-keep" ref="keepButton" type="button" class="secondary" @click="answer(false)">Keep {{ ask.oldUser || 'the saved token' }}</button>
+      <button id="token-use" type="button" @click="answer(true)">Use {{ ask.newUser || 'the new token' }}</button>
+    </div>
+  </div>
+</div>`,
 
   setup () {
     const view = ref('wall')
     const unread = ref(0)
     const tokenRequest = ref(null)
+    const modTokenRequest = ref(null)
     const wallOpened = ref(false) // the wall (and its socket) starts when first shown
+    const modOpened = ref(false)
+    const ask = ref(null) // {view, token, oldUser, newUser}: a link's token waiting for a yes
+    const keepButton = ref(null)
     let seq = 0
+
+    function handOver (v, token) {
+      const req = { token, seq: ++seq }
+      if (v === 'chat') tokenRequest.value = req
+      else modTokenRequest.value = req
+    }
+
+    // A token in a link: taken at once when nothing is kept yet (or the same
+    // one), otherwise only after the person agrees (issue 11: a link must not
+    // silently swap the user this browser acts as).
+    function offer (v, token) {
+      const old = storedToken(TOKEN_KEYS[v])
+      if (!old || old === token) { handOver(v, token); return }
+      ask.value = { view: v, token, oldUser: tokenUser(old), newUser: tokenUser(token) }
+      // The safe answer has the focus: Enter or Escape keeps the saved token.
+      nextTick(() => { if (keepButton.value) keepButton.value.focus() })
+    }
+
+    function answer (yes) {
+      const a = ask.value
+      ask.value = null
+      if (a && yes) handOver(a.view, a.token)
+    }
 
     function route () {
       const { view: v, params } = parseHash()
       const token = params.get('token')
-      if (v === 'chat' && token) {
-        // Take the token, then drop it from the address bar and history.
-        tokenRequest.value = { token, seq: ++seq }
-        history.replaceState(null, '', location.pathname + location.search + '#/chat')
+      if (TOKEN_KEYS[v] && token) {
+        // Drop the token from the address bar and history at once.
+        history.replaceState(null, '', location.pathname + location.search + '#/' + v)
+        offer(v, token)
       }
       view.value = v
       if (v === 'wall') wallOpened.value = true
-      document.title = v === 'chat' ? 'Chat · bookpics' : 'bookpics'
+      if (v === 'moderate') modOpened.value = true
+      document.title = TITLES[v]
     }
     route()
     window.addEventListener('hashchange', route)
 
-    return { view, unread, tokenRequest, wallOpened }
+    return { view, unread, tokenRequest, modTokenRequest, wallOpened, modOpened, ask, keepButton, answer }
   }
 }
 

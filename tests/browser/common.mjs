@@ -25,24 +25,31 @@ let browser = null
 // Start Chromium and open a page. Page errors are counted; network failures
 // (e.g. a 502 picture) are only noted, they may be what a test wants.
 export async function openPage () {
-  const [w, h] = (process.env.VIEWPORT || '1280x900').split('x').map(Number)
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
       '--disable-component-update', '--disable-sync', '--no-first-run']
   })
+  return anotherPage()
+}
+
+// One more page in the same browser (its own context: its own storage),
+// watched the same way: { page, errors }.
+export async function anotherPage (label) {
+  const [w, h] = (process.env.VIEWPORT || '1280x900').split('x').map(Number)
   const page = await browser.newPage({ viewport: { width: w, height: h } })
   const errors = []
-  page.on('pageerror', e => { errors.push(e.message); note('page error: ' + e.message) })
+  const tell = line => note((label ? label + ': ' : '') + line)
+  page.on('pageerror', e => { errors.push(e.message); tell('page error: ' + e.message) })
   page.on('console', m => {
     if (m.type() !== 'error') return
     // Network trouble the browser itself logs (a 502 picture, a WebSocket
     // retry while the server restarts) is not a page error.
-    if (/Failed to load resource|WebSocket connection to/.test(m.text())) { note('network: ' + m.text()); return }
-    errors.push(m.text()); note('console error: ' + m.text())
+    if (/Failed to load resource|WebSocket connection to/.test(m.text())) { tell('network: ' + m.text()); return }
+    errors.push(m.text()); tell('console error: ' + m.text())
   })
-  page.on('dialog', d => { errors.push('dialog: ' + d.message()); note('dialog: ' + d.message()); d.dismiss() })
+  page.on('dialog', d => { errors.push('dialog: ' + d.message()); tell('dialog: ' + d.message()); d.dismiss() })
   return { page, errors }
 }
 

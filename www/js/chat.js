@@ -9,9 +9,9 @@
 import { ref, reactive, computed, watch, nextTick, onBeforeUnmount } from 'vue'
 import { getJSON, messagesPath, wsUrl, safeMedia, friendlyTime, fullTime } from './util.js'
 import { connect as connectClient } from 'bookpics-client'
+import { CHAT_TOKEN, storedToken as kept, storeToken as keep } from './token.js'
 
 const PAGE = 50
-const TOKEN_KEY = 'bookpics.token'
 const MAX_BYTES = 4096
 const DUPLICATE = 'This user is already connected elsewhere (another tab or device). Close it there, then press Connect.'
 
@@ -26,12 +26,8 @@ const REFUSALS = {
   server_down: 'The chat server cannot be reached right now. Still trying…',
   refused: 'The server refused the connection. Still trying…'
 }
-function storedToken () {
-  try { return localStorage.getItem(TOKEN_KEY) || '' } catch (e) { return '' }
-}
-function storeToken (t) {
-  try { localStorage.setItem(TOKEN_KEY, t) } catch (e) { /* private mode */ }
-}
+function storedToken () { return kept(CHAT_TOKEN) }
+function storeToken (t) { keep(CHAT_TOKEN, t) }
 
 export default {
   name: 'ChatView',
@@ -370,7 +366,8 @@ export default {
       })
     }
 
-    // A token from the URL (#/chat?token=...) connects at once.
+    // A token from the URL (#/chat?token=...) connects at once: app.js
+    // passes it on only once it is clear that it may replace the kept one.
     watch(() => props.tokenRequest, req => {
       if (req && req.token) { token.value = req.token; connect() }
     }, { immediate: true })
