@@ -46,6 +46,17 @@ BIN ?= bin
 SANFLAGS =
 endif
 
+# TESTHOOKS=1 builds the test-only stall points of lib/store.c (tests/t9010)
+# into a tree of their own: bin/ never has them.
+ifdef TESTHOOKS
+ifdef SANITIZE
+$(error TESTHOOKS and SANITIZE: build one at a time)
+endif
+BUILD = build/hooks
+BIN = build/hooks/bin
+CPPFLAGS_ALL += -DBOOKPICS_TESTHOOKS
+endif
+
 LIB_SRC = $(wildcard lib/*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(BUILD)/%.o)
 RELAY_SRC = $(wildcard relay/*.c)
@@ -171,6 +182,7 @@ run: deps all
 # Every test, then every test again under AddressSanitizer and UBSan.
 check: deps
 	$(MAKE) DEVELOPER=1 all unit tools
+	$(MAKE) DEVELOPER=1 TESTHOOKS=1 all
 	sh tests/run-all.sh $(BIN) build/obj
 	$(MAKE) fuzz FUZZ_SECONDS=4
 	$(MAKE) DEVELOPER=1 SANITIZE=address,undefined all unit tools
@@ -179,6 +191,7 @@ check: deps
 # A quick run (no sanitizers): `make test T=t1000` runs matching scripts.
 test: deps
 	$(MAKE) DEVELOPER=1 all unit tools
+	$(if $(if $(T),$(filter t9%,$(T)),all),$(MAKE) DEVELOPER=1 TESTHOOKS=1 all)
 	sh tests/run-all.sh $(BIN) build/obj $(T)
 
 bench: deps all tools

@@ -146,12 +146,67 @@ static void store_close_handles(struct store *s)
 	s->env = NULL;
 }
 
+#ifdef BOOKPICS_TESTHOOKS
+/*
+ * Test-only (make TESTHOOKS=1, never in a release build): stop this
+ * process for good while it holds what a crash inside Berkeley DB leaves
+ * held, so that tests/t9010 can kill -9 it there. Berkeley DB has no
+ * callback inside its log code, so the two points are:
+ *   BOOKPICS_TEST_STALL_AT=txn  (default): op_append after its puts,
+ *     before the commit: the room's write lock and the new pages' locks
+ *     are held, outside the library (failchk aborts the transaction);
+ *   BOOKPICS_TEST_STALL_AT=page: sids.db's key comparison, called inside
+ *     DB->put with the page's buffer latch (a region mutex) held and the
+ *     thread marked in the library (failchk says DB_RUNRECOVERY).
+ * Only for the webhook whose MessageSid is BOOKPICS_TEST_STALL_SID, and
+ * only once per BOOKPICS_TEST_STALL_FILE, created with "PID POINT".
+ */
+static void store_test_stall(const char *point, const char *sid, size_t len)
+{
+	const char *want = getenv("BOOKPICS_TEST_STALL_SID");
+	const char *at = getenv("BOOKPICS_TEST_STALL_AT");
+	const char *file = getenv("BOOKPICS_TEST_STALL_FILE");
+	FILE *f;
+	int fd;
+
+	if (!want || !file || strlen(want) != len || memcmp(want, sid, len) ||
+	    strcmp(at && *at ? at : "txn", point))
+		return;
+	if ((fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) < 0)
+		return;		/* stalled once already */
+	if ((f = fdopen(fd, "w"))) {
+		fprintf(f, "%ld %s\n", (long)getpid(), point);
+		fclose(f);
+	}
+	raise(SIGSTOP);
+}
+
+/* Berkeley DB's default btree order (bytes, then length), with the page hook. */
+static int store_test_sid_cmp(DB *db, const DBT *a, const DBT *b)
+{
+	size_t n = a->size < b->size ? a->size : b->size;
+	int c = memcmp(a->data, b->data, n);
+
+	(void)db;
+	/* the searched key, the page's key: which is which is BDB's business */
+	store_test_stall("page", a->data, a->size);
+	store_test_stall("page", b->data, b->size);
+	if (c)
+		return c;
+	return a->size < b->size ? -1 : a->size > b->size;
+}
+#endif
+
 static int store_open_db(struct store *s, DB **db, const char *file, char *err)
 {
 	int ret;
 
 	if ((ret = db_create(db, s->env, 0)))
 		return err_set(err, "db_create %s: %s", file, db_strerror(ret));
+#ifdef BOOKPICS_TESTHOOKS
+	if (!strcmp(file, "sids.db"))
+		(*db)->set_bt_compare(*db, store_test_sid_cmp);
+#endif
 	ret = (*db)->open(*db, NULL, file, NULL, DB_BTREE,
 			  DB_CREATE | DB_AUTO_COMMIT, 0600);
 	if (ret) {
@@ -698,6 +753,10 @@ static int op_append(struct store *s, DB_TXN *txn, void *p)
 out:
 	if (room)
 		room->close(room);	/* before the transaction ends */
+#ifdef BOOKPICS_TESTHOOKS
+	if (!ret && a->result && a->sid)	/* written, not committed: only locks held */
+		store_test_stall("txn", a->sid, strlen(a->sid));
+#endif
 	if (ret == DB_NOTFOUND)
 		ret = ENOENT;
 	return ret;	/* a duplicate wrote nothing: its commit logs nothing */
