@@ -263,8 +263,14 @@ static void sup_exited(struct sup *s, struct sup_child *c, int st)
 	kill(-pgid, SIGKILL);
 	if (c == &s->c[SUP_LIGHTTPD])
 		sup_kill_orphans(s, SIGKILL);
-	/* the site serves without hooks (they wait in the store): only restarted */
-	if (s->starting && c != &s->c[SUP_HOOKS]) {
+	/*
+	 * Only the first start is all or nothing: a child killed while the
+	 * site starts again after a recovery is restarted like any other
+	 * (tests/t1110 killed the relay there and the supervisor gave up).
+	 * The site serves without hooks (they wait in the store): only
+	 * restarted, ever.
+	 */
+	if (s->starting && !s->announced && c != &s->c[SUP_HOOKS]) {
 		runlog("error", "event=start_failed child=%s %s", c->name, status);
 		sup_log_tail(c, "error");
 		s->fatal = 1;
