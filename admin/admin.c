@@ -728,13 +728,13 @@ static int cmd_sender_block(struct admin *ad, int argc, char **argv)
 {
 	struct msg_fields f;
 	uint64_t index;
-	char note[256];
+	char note[MSG_NOTE_LEN];
 	int r;
 
 	(void)argc;
 	if (sender_of(ad, argv, &f, &index))
 		return -1;
-	snprintf(note, sizeof(note), "%s\t%s\t%llu", f.user, argv[0], (unsigned long long)index);
+	msg_sender_note(&f, argv[0], index, note);
 	r = store_sender_block(ad->app.store, f.sender, note, ad->err);
 	if (r < 0)
 		return -1;

@@ -1,4 +1,4 @@
-/* api.c - /api/...: health, message pages, sending, presence (FastCGI). */
+/* api.c - /api/...: health, message pages, sending, presence, moderation (FastCGI). */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -390,6 +390,63 @@ static void message_show(struct route_ctx *c)
 }
 
 /*
+ * block / unblock the number that sent message c->id: 200 {"room","index",
+ * "blocked"} whether or not it changed anything (a second moderator's
+ * click is not an error); 409 when the message has no sender hash (a chat
+ * message, or a picture stored before hashes were kept). The message
+ * itself stays as it is: hiding it is a separate action.
+ */
+static void message_sender(struct route_ctx *c, int block)
+{
+	struct json_object *o;
+	struct msg_fields f;
+	char err[ERR_LEN], note[MSG_NOTE_LEN], *record = NULL;
+	int r;
+
+	if (!route_may_moderate(c) || !message_in_room(c))
+		return;
+	r = store_message_get(c->app->store, c->room, c->id, &record, err);
+	if (r <= 0) {
+		/* message_in_room said it is there: gone now is the store failing */
+		http_error(c->resp, 500, "internal", "%s", r ? err : "message vanished");
+		return;
+	}
+	r = msg_fields(record, &f);
+	free(record);
+	if (r || !f.sender[0]) {
+		http_error(c->resp, 409, "conflict", "message %llu has no SMS sender to %s",
+			   (unsigned long long)c->id, block ? "block" : "unblock");
+		return;
+	}
+	if (block) {
+		msg_sender_note(&f, c->room, c->id, note);
+		r = store_sender_block(c->app->store, f.sender, note, err);
+	} else {
+		r = store_sender_unblock(c->app->store, f.sender, err);
+	}
+	if (r < 0) {
+		http_error(c->resp, 500, "internal", "%s", err);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "room", json_object_new_string(c->room));
+	json_object_object_add(o, "index", json_object_new_int64((int64_t)c->id));
+	json_object_object_add(o, "blocked", json_object_new_boolean(block));
+	http_json(c->resp, 200, o);
+	json_object_put(o);
+}
+
+static void message_block(struct route_ctx *c)
+{
+	message_sender(c, 1);
+}
+
+static void message_unblock(struct route_ctx *c)
+{
+	message_sender(c, 0);
+}
+
+/*
  * A queued item as moderators see it: {"id","userId","chatMessage",
  * "createTime","media"}, media at /media/{room}/q{id}/{n} (moderators only).
  */
@@ -510,6 +567,8 @@ static const struct route routes[] = {
 	{ "GET", "/presence", NULL, presence },
 	{ "POST", "/messages/#/hide", NULL, message_hide },
 	{ "POST", "/messages/#/show", NULL, message_show },
+	{ "POST", "/messages/#/block", NULL, message_block },
+	{ "POST", "/messages/#/unblock", NULL, message_unblock },
 	{ "GET", "/queue", NULL, queue_get },
 	{ "POST", "/queue/#/approve", NULL, queue_approve },
 	{ "POST", "/queue/#/reject", NULL, queue_reject },

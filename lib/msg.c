@@ -207,6 +207,12 @@ int msg_fields(const char *record, struct msg_fields *f)
 	return 0;
 }
 
+void msg_sender_note(const struct msg_fields *f, const char *room, uint64_t index,
+		     char note[MSG_NOTE_LEN])
+{
+	snprintf(note, MSG_NOTE_LEN, "%s\t%s\t%llu", f->user, room, (unsigned long long)index);
+}
+
 int msg_media_get(const char *record, size_t n, char *src, size_t srclen,
 		  char *ctype, size_t ctlen)
 {

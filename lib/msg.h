@@ -56,6 +56,17 @@ struct msg_fields {
 int msg_fields(const char *record, struct msg_fields *f);
 
 /*
+ * The note kept beside a blocked sender's hash (store_sender_block), so
+ * the operator's `sender list` says which message it came from:
+ * "USER\tROOM\tINDEX" (f->user is the shown form, e.g. "sms:…0101", never
+ * the number). One place for bookpics-admin and the moderator API, so both
+ * list alike. Written into note (MSG_NOTE_LEN bytes), cut if longer.
+ */
+#define MSG_NOTE_LEN 256
+void msg_sender_note(const struct msg_fields *f, const char *room, uint64_t index,
+		     char note[MSG_NOTE_LEN]);
+
+/*
  * The public form of a stored record: room and index added, media URLs
  * rewritten to /media/{room}/{index}/{n}, upstream URL and sid left out.
  * frame_type, if not NULL, is put first as "type" (the WebSocket frame

@@ -208,6 +208,28 @@ test_expect_success 'RELAY PUSHES SHOWN: the wall takes the picture back without
 	d "w cards" "^cards" && last "cards 3 2 1"
 '
 
+test_expect_success 'block sender with the keyboard: b asks in a dialog, Escape cancels, Tab Enter blocks' '
+	d "m focus" "^focus" && last "focus w:3" &&
+	d "m press b" "^pressed b" &&
+	d "m block-confirm" "^focus " &&
+	grep -q "^block-confirm Texts from the number that sent picture #3 (sms:…0103) will no longer reach the wall. " "$TRASH/mod.out" &&
+	last "focus block-no" &&
+	d "m press Escape" "^pressed Escape" &&
+	d "m absent #block-confirm[open]" "^absent" &&
+	d "m focus" "^focus" && last "focus w:3" &&
+	admin sender list >out && test_cmp /dev/null out &&
+	d "m press b" "^pressed b" &&
+	d "m block-confirm" "^focus " && last "focus block-no" &&
+	d "m shot moderate-block-confirm" "^shot " &&
+	d "m press Tab" "^pressed Tab" && d "m press Enter" "^pressed Enter" &&
+	d "m blocked 3" "^blocked 3" && last "blocked 3 sender blocked" &&
+	d "m absent #block-confirm[open]" "^absent" &&
+	d "m recent 3 visible" "^recent 3" &&
+	d "m error " "^error $" &&
+	admin sender list >out && test_line_count = 1 out &&
+	grep -q "^[0-9a-f]\{64\}	sms:…0103	books	3$" out
+'
+
 test_expect_success 'the lightbox: Enter opens, arrows and swipes move, Escape closes, the focus returns' '
 	d "w open 2" "^lightbox" && last "lightbox 2" &&
 	d "w shot lightbox-1440" "^shot " &&

@@ -20,6 +20,10 @@
 //   m unqueued ID         wait until item ID has left the queue: "unqueued ID"
 //   m recent INDEX STATE  wait until wall picture INDEX is listed as STATE
 //                         (visible, hidden): "recent INDEX STATE"
+//   m block-confirm       wait for the block question (an open <dialog>):
+//                         "block-confirm TEXT", then "focus ID"
+//   m blocked INDEX       wait until wall picture INDEX says its sender is
+//                         blocked: "blocked INDEX TEXT"
 //   m focus               "focus KEY" (q:ID or w:INDEX of the focused item,
 //                         else the element's id or tag)
 //   w expect INDEX        wait until card INDEX is shown and the "New data is
@@ -117,6 +121,20 @@ async function mod (cmd, arg) {
       out('confirm ' + oneLine(await page.$eval('#token-confirm-text', e => e.textContent)))
       out('focus ' + await page.evaluate(() => document.activeElement.id || document.activeElement.tagName))
       return true
+    case 'block-confirm':
+      await wait('block-confirm', () => page.evaluate(() => {
+        const d = document.getElementById('block-confirm')
+        return d && d.open && d.matches(':modal')
+      }))
+      out('block-confirm ' + oneLine(await page.$eval('#block-confirm-text', e => e.textContent)))
+      out('focus ' + await page.evaluate(() => document.activeElement.id || document.activeElement.tagName))
+      return true
+    case 'blocked': {
+      const sel = `#recent [data-index="${Number(arg)}"] .blocked-note`
+      await wait(`blocked ${arg}`, () => page.evaluate(s => !!document.querySelector(s), sel))
+      out(`blocked ${arg} ` + oneLine(await page.$eval(sel, e => e.textContent)))
+      return true
+    }
     case 'queued': {
       const sel = `#queue [data-id="${Number(arg)}"] img.mod-pic`
       await wait(`queued ${arg}`, () => page.evaluate(s => {

@@ -5,12 +5,14 @@
 // so they are fetched with the token and shown from blob: URLs.
 //
 // Keyboard: j/k or the arrow keys move between items, a approves, r
-// rejects (queued items), h hides, s shows (wall pictures). Every action is
-// a real <button> too.
+// rejects (queued items), h hides, s shows, b blocks the sender (wall
+// pictures that came by SMS). Every action is a real <button> too.
 //
-// Blocking a sender has no HTTP route (docs/API.md): it is
-// `bookpics-admin sender block ROOM INDEX`, which the page names instead of
-// offering a button that could not work.
+// Blocking a sender asks first, in a modal <dialog> (the focus starts on
+// Cancel, Escape cancels, the focus goes back to the picture). It does not
+// hide the picture: the moderator hides it separately (docs/API.md). The
+// API has no "is this sender blocked?" read, so the page says "sender
+// blocked" only for what it blocked itself while open.
 import { ref, reactive, computed, watch, nextTick, onBeforeUnmount } from 'vue'
 import { getJSON, ApiError, messagesPath, wsUrl, safeMedia, friendlyTime, fullTime } from './util.js'
 import { MODERATOR_TOKEN, storedToken, storeToken, tokenUser } from './token.js'
@@ -34,6 +36,9 @@ async function post (path, token) {
 }
 
 function isPicture (md) { return /^image\//.test(md.contentType || '') }
+
+// Came by SMS (the webhook's users are "sms:…1234"): it may have a sender to block.
+function isSms (m) { return /^sms:/.test(m.userId || '') }
 
 export default {
   name: 'ModeratePage',
@@ -61,7 +66,7 @@ export default {
 
   <template v-if="state === 'ok'">
     <p class="keys" id="mod-keys"><kbd>j</kbd>/<kbd>k</kbd> or <kbd>↓</kbd>/<kbd>↑</kbd> move ·
-      <kbd>a</kbd> approve · <kbd>r</kbd> reject · <kbd>h</kbd> hide · <kbd>s</kbd> show</p>
+      <kbd>a</kbd> approve · <kbd>r</kbd> reject · <kbd>h</kbd> hide · <kbd>s</kbd> show · <kbd>b</kbd> block sender</p>
 
     <h3 class="mod-head">Waiting for approval <span class="count" id="queue-count">{{ queue.length }}</span></h3>
     <p v-if="!queue.length" class="hint" id="queue-empty">No pictures waiting. New ones appear here by themselves.</p>
@@ -112,15 +117,35 @@ export default {
           <div class="mod-actions">
             <button v-if="!m.hidden" type="button" class="hide secondary" aria-keyshortcuts="h" :disabled="busy['w:' + m.index]" @click="hide(m)">Hide</button>
             <button v-else type="button" class="show" aria-keyshortcuts="s" :disabled="busy['w:' + m.index]" @click="show(m)">Show again</button>
+            <template v-if="isSms(m)">
+              <button v-if="!blocked[m.index]" type="button" class="block secondary" aria-keyshortcuts="b"
+                      :disabled="busy['w:' + m.index]" @click="askBlock(m)">Block sender</button>
+              <template v-else>
+                <span class="blocked-note" role="status">sender blocked</span>
+                <button type="button" class="unblock secondary" :disabled="busy['w:' + m.index]" @click="unblock(m)">Unblock</button>
+              </template>
+            </template>
           </div>
         </div>
       </li>
     </ul>
-    <p class="hint block-hint">To block a sender: <code>bookpics-admin sender block {{ room }} INDEX</code>
-      (there is no web route for it).</p>
+    <p class="hint block-hint">Blocking a sender refuses that phone number's next texts; it does not hide
+      what it already sent. <code>bookpics-admin sender list</code> lists the blocked senders.</p>
   </template>
   <p v-else-if="state === 'idle'" class="intro">Paste the moderator token you were given and press <b>Use token</b>.</p>
   <p v-else-if="state === 'checking'" class="loading">Checking the token…</p>
+  <dialog ref="blockDialog" id="block-confirm" class="confirm" aria-labelledby="block-confirm-title"
+          aria-describedby="block-confirm-text" @cancel.prevent="answerBlock(false)">
+    <template v-if="blockAsk">
+      <h2 id="block-confirm-title">Block this sender?</h2>
+      <p id="block-confirm-text">Texts from the number that sent picture #{{ blockAsk.index }}
+        ({{ blockAsk.userId }}) will no longer reach the wall. Blocking does not hide this picture: hide it separately.</p>
+      <div class="confirm-buttons">
+        <button id="block-no" ref="blockNo" type="button" class="secondary" @click="answerBlock(false)">Cancel</button>
+        <button id="block-yes" type="button" class="danger" @click="answerBlock(true)">Block sender</button>
+      </div>
+    </template>
+  </dialog>
 </section>`,
 
   setup (props) {
@@ -135,6 +160,10 @@ export default {
     const blobs = reactive({}) // queued media url -> blob: URL | 'error'
     const busy = reactive({}) // 'q:ID' | 'w:INDEX' -> true while its request runs
     const selected = ref('')
+    const blocked = reactive({}) // INDEX -> true: this page blocked its sender
+    const blockAsk = ref(null) // the wall message the block question is about
+    const blockDialog = ref(null)
+    const blockNo = ref(null)
     let pollTimer = null
     let client = null
     let roomKnown = null
@@ -383,6 +412,44 @@ export default {
       }
     }
 
+    // The question first; the dialog is modal, so the page's keys wait.
+    function askBlock (m) {
+      if (busy['w:' + m.index] || blockAsk.value) return
+      selected.value = 'w:' + m.index
+      blockAsk.value = m
+      nextTick(() => {
+        if (blockDialog.value && !blockDialog.value.open) blockDialog.value.showModal()
+        if (blockNo.value) blockNo.value.focus()
+      })
+    }
+
+    function answerBlock (yes) {
+      const m = blockAsk.value
+      if (blockDialog.value && blockDialog.value.open) blockDialog.value.close()
+      blockAsk.value = null
+      focusSelected()
+      if (yes && m) senderChange(m, true)
+    }
+
+    async function senderChange (m, block) {
+      const key = 'w:' + m.index
+      if (busy[key]) return
+      busy[key] = true
+      try {
+        const what = block ? 'block' : 'unblock'
+        await post(`/api/rooms/${encodeURIComponent(room.value)}/messages/${m.index}/${what}`, token.value)
+        error.value = ''
+        if (block) blocked[m.index] = true
+        else delete blocked[m.index]
+      } catch (e) {
+        actionFailed(block ? 'block the sender' : 'unblock the sender', e)
+      } finally {
+        delete busy[key]
+      }
+    }
+
+    function unblock (m) { senderChange(m, false) }
+
     // An item leaves: the selection (and the focus, if it was there) moves on.
     function leave (key, drop) {
       const hadFocus = document.activeElement && document.activeElement.closest &&
@@ -418,6 +485,7 @@ export default {
       const t = ev.target
       if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) return
       if (document.getElementById('token-confirm')) return // answering the link's question first
+      if (blockAsk.value) return // the block question is open: its own buttons and Escape
       const [kind, id] = selected.value.split(':')
       const q = kind === 'q' ? queue.find(x => x.id === Number(id)) : null
       const m = kind === 'w' ? recent.find(x => x.index === Number(id)) : null
@@ -428,6 +496,7 @@ export default {
         case 'r': if (q) reject(q); break
         case 'h': if (m && !m.hidden) hide(m); break
         case 's': if (m && m.hidden) show(m); break
+        case 'b': if (m && isSms(m) && !blocked[m.index]) askBlock(m); break
         default: return
       }
       ev.preventDefault()
@@ -450,7 +519,9 @@ export default {
 
     return {
       room, tokenInput, user, state, error, queue, recent, blobs, busy, selected,
-      useToken, approve, reject, hide, show, isPicture, friendlyTime, fullTime
+      blocked, blockAsk, blockDialog, blockNo,
+      useToken, approve, reject, hide, show, askBlock, answerBlock, unblock,
+      isPicture, isSms, friendlyTime, fullTime
     }
   }
 }
