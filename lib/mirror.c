@@ -178,7 +178,7 @@ static enum mirror_result bad_fresh(const struct mirror_item *m, char *err)
 		return MIRROR_OK;
 	}
 	err_set(err, "%s (remembered for %ld s)",
-		why[0] ? why : "not a picture", ttl);
+		failed ? why + strlen(FAIL_PREFIX) : why[0] ? why : "not a picture", ttl);
 	return failed ? MIRROR_UPSTREAM : MIRROR_BAD;
 }
 
