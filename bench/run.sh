@@ -4,7 +4,7 @@
 #
 # Environment: SCENARIOS (default: all, in this order)
 #   fanout-1000-proxy fanout-1000-direct fanout-10000-proxy fanout-10000-direct
-#   ingest catchup history
+#   ingest catchup history pictures
 # BENCH_PORT (18080: bookpics' lighttpd; +1 relay, +10 nginx, +11 the
 # FastCGI ceiling or the bare write loop), ROUNDS (3: fan-out rounds),
 # BIN, BUILD (where wsload and the other bench programs are), PERF=1
@@ -20,7 +20,7 @@ BUILD=${BUILD:-$TOP/build/obj}
 case $BIN in /*) ;; *) BIN=$TOP/$BIN ;; esac
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 OUT=$TOP/bench/out
-SCENARIOS=${SCENARIOS:-"fanout-1000-proxy fanout-1000-direct fanout-10000-proxy fanout-10000-direct ingest catchup history"}
+SCENARIOS=${SCENARIOS:-"fanout-1000-proxy fanout-1000-direct fanout-10000-proxy fanout-10000-direct ingest catchup history pictures"}
 BP_PORT=${BENCH_PORT:-18080}
 RELAY_PORT=$((BP_PORT + 1))
 NCHAN_PORT=$((BP_PORT + 10))
@@ -510,6 +510,16 @@ mkdir -p "$OUT"
 say "# bookpics vs nginx + nchan, $(date -u '+%Y-%m-%d %H:%M UTC')"
 say "# machine: $(nproc) cpus, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r), open files $NOFILE"
 say "# nginx $(nginx -v 2>&1 | sed 's/.*\///'), nchan $(dpkg-query -W -f='${Version}' libnginx-mod-nchan), lighttpd $(lighttpd -v | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p'), libwebsockets $(pkg-config --modversion libwebsockets)"
+# pictures: CPU per phone picture processed (a 3000x4000 JPEG stored 4000x3000
+# with EXIF orientation 6: clean + the 320/640/1280 WebP variants, libvips,
+# one thread), bench/picture-cpu; no peer (nchan does not touch pictures).
+# The first-view latency after a webhook is the last test of
+# tests/t5100-media-pictures.sh (it needs the fake Twilio): docs/BENCHMARKS.md.
+scenario_pictures() {
+	"$BUILD/bench/picture-cpu" 5 >"$OUT/pictures.txt" 2>&1 || die "picture-cpu failed: $(tail -n 1 "$OUT/pictures.txt")"
+	say "bookpics pictures $(tail -n 1 "$OUT/pictures.txt" | sed 's/^picture-cpu: //')"
+}
+
 for s in $SCENARIOS; do
 	say "# --- $s"
 	start=$(date +%s)
@@ -521,6 +531,7 @@ for s in $SCENARIOS; do
 	ingest) scenario_ingest ;;
 	catchup) scenario_catchup ;;
 	history) scenario_history ;;
+	pictures) scenario_pictures ;;
 	*) die "unknown scenario $s" ;;
 	esac
 	say "# $s: $(($(date +%s) - start)) s"
