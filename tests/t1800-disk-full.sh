@@ -123,19 +123,19 @@ test_expect_success 'no process of the site spins afterwards' '
 	test $((b - a)) -lt 30
 '
 
-test_expect_success 'a writer killed inside the store: the supervisor recovers, the site is back' '
-	rounds=0 &&
-	while [ $rounds -lt 40 ] &&
-	      ! grep -q "event=failchk result=runrecovery" "$VAR/log/run.log"; do
-		rounds=$((rounds + 1)) &&
+test_expect_success 'writers killed inside the store: the site heals by itself (failchk, or recovery when one died holding a mutex)' '
+	# A writer killed outside a mutex leaves locks and a transaction that
+	# failchk cleans up; one killed holding a mutex makes failchk say
+	# DB_RUNRECOVERY and the supervisor recovers the site (t9010 forces
+	# that case). Either way writes go on and nothing is lost.
+	for round in 1 2 3 4 5; do
 		{ "$BUILD/bench/fill" "$VAR" scratch 1000000 >/dev/null 2>&1 & } &&
-		pid=$! && sleep 0.3 && kill -9 $pid && wait $pid 2>/dev/null || :
-		sleep 1.2
+		pid=$! && sleep 0.3 && { kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; :; } &&
+		sleep 1.2 || return 1
 	done &&
-	echo "runrecovery after $rounds writers killed" &&
-	grep -q "event=failchk result=runrecovery" "$VAR/log/run.log" &&
-	wait_for "grep -q \"event=recover step=done\" \"$VAR/log/run.log\"" 20 &&
-	grep "event=recover step=done" "$VAR/log/run.log" &&
+	if grep -q "event=failchk result=runrecovery" "$VAR/log/run.log"; then
+		wait_for "grep -q \"event=recover step=done\" \"$VAR/log/run.log\"" 20
+	fi &&
 	wait_for "test \"\$(tw_post \"MessageSid=SMdfback&AccountSid=AC1&From=%2B14155550100&Body=back\")\" = 200" 20 &&
 	node "$TOP/tests/tools/room-dump.mjs" $BASE books >dump &&
 	cut -d" " -f1 dump >indexes && seq 1 $(wc -l <dump) >expect && test_cmp expect indexes &&

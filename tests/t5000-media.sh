@@ -339,7 +339,7 @@ test_expect_success 'x-sendfile-docroot is enforced: the same handler behind a l
 	sed -e "s|^server.port .*|server.port = $alt|" \
 		-e "s|$VAR/run/|$VAR/run/alt-|g" \
 		-e "s|\"$VAR/media/\"|\"$VAR/elsewhere/\"|" \
-		-e "s|$VAR/log/lighttpd.log|$VAR/log/lighttpd-alt.log|" \
+		-e "s|$VAR/log/lighttpd.log|$VAR/log/lighttpd-alt.log|g" \
 		"$VAR/lighttpd.conf" >alt.conf &&
 	grep -q "x-sendfile-docroot\" => ( \"$VAR/elsewhere/\" )" alt.conf &&
 	{ lighttpd -D -f alt.conf & echo $! >"$TRASH/alt.pid"; } &&
