@@ -128,15 +128,17 @@ test_expect_success 'writers killed inside the store: the site heals by itself (
 	# failchk cleans up; one killed holding a mutex makes failchk say
 	# DB_RUNRECOVERY and the supervisor recovers the site (t9010 forces
 	# that case). Either way writes go on and nothing is lost.
-	for round in 1 2 3 4 5; do
+	# two short writers: each fills the small disk fast, and a full disk
+	# is the test above, not this one
+	for round in 1 2; do
 		{ "$BUILD/bench/fill" "$VAR" scratch 1000000 >/dev/null 2>&1 & } &&
-		pid=$! && sleep 0.3 && { kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; :; } &&
+		pid=$! && sleep 0.2 && { kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null; :; } &&
 		sleep 1.2 || return 1
 	done &&
 	if grep -q "event=failchk result=runrecovery" "$VAR/log/run.log"; then
-		wait_for "grep -q \"event=recover step=done\" \"$VAR/log/run.log\"" 20
+		wait_for "grep -q \"event=recover step=done\" \"$VAR/log/run.log\"" 60
 	fi &&
-	wait_for "test \"\$(tw_post \"MessageSid=SMdfback&AccountSid=AC1&From=%2B14155550100&Body=back\")\" = 200" 20 &&
+	wait_for "test \"\$(tw_post \"MessageSid=SMdfback&AccountSid=AC1&From=%2B14155550100&Body=back\")\" = 200" 60 &&
 	node "$TOP/tests/tools/room-dump.mjs" $BASE books >dump &&
 	cut -d" " -f1 dump >indexes && seq 1 $(wc -l <dump) >expect && test_cmp expect indexes &&
 	tail -n 1 dump | grep -q " back$"
