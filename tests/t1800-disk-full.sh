@@ -11,7 +11,7 @@ fi
 # machine. The store reserves its region files at open (about 80 MB,
 # docs/DESIGN.md "Disk full"), so the filesystem is that plus room to write.
 mkdir -p "$VAR"
-mount -t tmpfs -o size=128m,mode=0700 tmpfs "$VAR" || exit 1
+mount -t tmpfs -o size=256m,mode=0700 tmpfs "$VAR" || exit 1
 # Unmounted at the end even on failure; the logs are kept beside it first.
 unmount_var() {
 	mountpoint -q "$VAR" || return 0
