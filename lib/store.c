@@ -1198,18 +1198,28 @@ int store_member_remove(struct store *s, const char *user, const char *room, cha
 	return member_change(s, user, room, 0, err);
 }
 
-int store_is_member(struct store *s, const char *user, const char *room, char *err)
+/*
+ * Is the pair first \0 second a key of db (members: user \0 room; moderators:
+ * room \0 user)? 1/0/-1. An invalid name is simply not there.
+ */
+static int pair_has(struct store *s, DB *db, const char *first, const char *second,
+		    const char *what, char *err)
 {
 	char key[KEY_MAX];
 	struct kv_arg a;
 
-	if (!store_name_ok(user) || !store_name_ok(room))
+	if (!store_name_ok(first) || !store_name_ok(second))
 		return 0;
 	memset(&a, 0, sizeof(a));
-	a.db = s->members, a.key = key, a.klen = key_pair(key, user, room);
-	if (store_run(s, op_kv_get, &a, TXN_READ, "read membership", err))
+	a.db = db, a.key = key, a.klen = key_pair(key, first, second);
+	if (store_run(s, op_kv_get, &a, TXN_READ, what, err))
 		return -1;
 	return a.result;
+}
+
+int store_is_member(struct store *s, const char *user, const char *room, char *err)
+{
+	return pair_has(s, s->members, user, room, "read membership", err);
 }
 
 int store_user_rooms(struct store *s, const char *user, char ***rooms, size_t *n, char *err)
@@ -2150,16 +2160,7 @@ int store_moderator_remove(struct store *s, const char *user, const char *room, 
 
 int store_is_moderator(struct store *s, const char *user, const char *room, char *err)
 {
-	char key[KEY_MAX];
-	struct kv_arg a;
-
-	if (!store_name_ok(user) || !store_name_ok(room))
-		return 0;
-	memset(&a, 0, sizeof(a));
-	a.db = s->mods, a.key = key, a.klen = key_pair(key, room, user);
-	if (store_run(s, op_kv_get, &a, TXN_READ, "read moderator", err))
-		return -1;
-	return a.result;
+	return pair_has(s, s->mods, room, user, "read moderator", err);
 }
 
 static int hash_ok(const char *hash)
