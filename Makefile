@@ -144,6 +144,8 @@ $(PROGRAMS): $(BUILD)/FLAGS
 $(BUILD)/tests/unit/test-picture.o: CPPFLAGS_ALL += $(CFLAGS_VIPS)
 $(BUILD)/unit/test-picture: LIBS = $(LIBS_VIPS) $(LIBS_LIB)
 $(BUILD)/unit/test-mirror: LIBS = $(LIBS_VIPS) $(LIBS_CURL) $(LIBS_LIB)
+# mediapath checks widths with the mirror (mirror_width_ok), which links both.
+$(BUILD)/unit/test-mediapath: LIBS = $(LIBS_VIPS) $(LIBS_CURL) $(LIBS_LIB)
 # The relay's pure pieces (relay/request.c, origin.c, limit.c) link without libwebsockets.
 $(BUILD)/tests/unit/test-relay-frame.o: CPPFLAGS_ALL += -Irelay
 $(BUILD)/unit/test-relay-frame: $(BUILD)/relay/request.o $(BUILD)/relay/origin.o $(BUILD)/relay/limit.o
@@ -214,6 +216,7 @@ $(FUZZ_BUILD)/lib/%.o: lib/%.c
 
 $(FUZZ_BUILD)/lib/picture.o: CPPFLAGS_ALL += $(CFLAGS_VIPS)
 $(FUZZ_BUILD)/fuzz-picture: FUZZ_LIBS = $(LIBS_VIPS)
+$(FUZZ_BUILD)/fuzz-mediapath: FUZZ_LIBS = $(LIBS_VIPS) $(LIBS_CURL)
 
 # The relay's client frames (relay/request.c, pure: no lws) are fuzzed too.
 $(FUZZ_BUILD)/relay/request.o: relay/request.c

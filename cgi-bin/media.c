@@ -10,6 +10,7 @@
 #include "err.h"
 #include "fetch.h"
 #include "media.h"
+#include "mediapath.h"
 #include "mirror.h"
 #include "msg.h"
 
@@ -44,67 +45,6 @@ struct media_item {
 	char etag[MIRROR_ETAG_LEN + 8];
 	const char *type;
 };
-
-/* Digits only, no sign, no leading zero (one spelling per number), <= max. */
-static int parse_number(const char *s, size_t len, uint64_t max, uint64_t *v)
-{
-	uint64_t x = 0;
-	size_t i;
-
-	if (len == 0 || len > 20 || (len > 1 && s[0] == '0'))
-		return 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return 0;
-		if (x > (UINT64_MAX - (uint64_t)(s[i] - '0')) / 10)
-			return 0;	/* overflow */
-		x = x * 10 + (uint64_t)(s[i] - '0');
-	}
-	if (x > max)
-		return 0;
-	*v = x;
-	return 1;
-}
-
-/*
- * Split the raw request target (before '?') "/media/ROOM/INDEX/N[/W]" into
- * c->room, m->index, m->n and m->width (0 without W; W must be one of
- * MIRROR_WIDTHS). Percent escapes, dot segments, extra or empty segments
- * are not a media path: 0. Returns 1 when it is one.
- */
-static int parse_path(const char *uri, struct route_ctx *c, struct media_item *m)
-{
-	const char *p, *end, *s1, *s2, *s3;
-	uint64_t n, w = 0;
-
-	if (strncmp(uri, "/media/", 7))
-		return 0;
-	p = uri + 7;
-	end = p + strcspn(p, "?#");
-	s1 = memchr(p, '/', (size_t)(end - p));
-	if (!s1 || s1 == p || s1 - p > STORE_NAME_MAX)
-		return 0;
-	memcpy(c->room, p, (size_t)(s1 - p));
-	c->room[s1 - p] = '\0';
-	if (!store_name_ok(c->room))
-		return 0;
-	s2 = memchr(s1 + 1, '/', (size_t)(end - s1 - 1));
-	if (!s2)
-		return 0;
-	m->queued = s1[1] == 'q';
-	if (m->queued)
-		s1++;
-	s3 = memchr(s2 + 1, '/', (size_t)(end - s2 - 1));
-	if (!parse_number(s1 + 1, (size_t)(s2 - s1 - 1), UINT64_MAX, &m->index) ||
-	    m->index == 0 ||
-	    !parse_number(s2 + 1, (size_t)((s3 ? s3 : end) - s2 - 1), MSG_MEDIA_MAX - 1, &n) ||
-	    (s3 && (!parse_number(s3 + 1, (size_t)(end - s3 - 1), 100000, &w) ||
-		    !mirror_width_ok((long)w))))
-		return 0;
-	m->n = (unsigned)n;
-	m->width = (int)w;
-	return 1;
-}
 
 /*
  * lighttpd URL-decodes the X-Sendfile value (buffer_urldecode_path in
@@ -297,15 +237,21 @@ static int media_make(struct route_ctx *c, struct media_item *m)
 void media_get(struct route_ctx *c)
 {
 	struct media_item m;
+	struct mediapath mp;
 	char err[ERR_LEN], *record = NULL, mroom[STORE_NAME_MAX + 8];
 	struct msg_fields mf;
 	int r;
 
 	memset(&m, 0, sizeof(m));
-	if (!parse_path(c->req->uri, c, &m)) {
+	if (!mediapath_parse(c->req->uri, &mp)) {
 		http_error(c->resp, 404, "not_found", "no such media: use /media/{room}/{index}/{n}");
 		return;
 	}
+	snprintf(c->room, sizeof(c->room), "%s", mp.room);
+	m.index = mp.index;
+	m.queued = mp.queued;
+	m.n = mp.n;
+	m.width = mp.width;
 	r = store_room_get(c->app->store, c->room, &c->info, err);
 	if (r <= 0) {
 		if (r < 0)

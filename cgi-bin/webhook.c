@@ -1,13 +1,9 @@
 /* webhook.c - POST /twilio/sms: Twilio's incoming message webhook (FastCGI). */
-#include <ctype.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "app.h"
 #include "clock.h"
@@ -15,6 +11,7 @@
 #include "fifo.h"
 #include "form.h"
 #include "http.h"
+#include "inbound.h"
 #include "log.h"
 #include "mirror.h"
 #include "msg.h"
@@ -22,36 +19,9 @@
 #include "version.h"
 
 #define WEBHOOK_MAX_BODY (64 * 1024)	/* Twilio's bodies are a few KiB */
-#define SMS_BODY_MAX 1600		/* characters: Twilio's own limit */
-#define MEDIA_URL_MAX 1024
 
 static const char twiml_ok[] =
 	"<?xml version=\"1.0\" encoding=\"UTF-8\"?><Response/>";
-
-/*
- * The keyed hash blocked senders are kept as: HMAC-SHA256 of the full
- * number (From as Twilio sent it) with sender_secret, as 64 hex digits.
- * Without the hash's key the number cannot be recovered by trying every
- * phone number. A conf from before sender_secret existed keys it with
- * token_secret instead (prefixed, so the two uses never meet). Returns 0/-1.
- */
-static int sender_hash(const struct conf *c, const char *from, char *hex, char *err)
-{
-	unsigned char mac[EVP_MAX_MD_SIZE];
-	unsigned int len = 0, i;
-	char key[CONF_VAL_MAX + 16];
-
-	if (c->sender_secret[0])
-		snprintf(key, sizeof(key), "%s", c->sender_secret);
-	else
-		snprintf(key, sizeof(key), "sender:%s", c->token_secret);
-	if (!HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)from,
-		  strlen(from), mac, &len) || len != STORE_SENDER_HEX / 2)
-		return err_set(err, "HMAC sender: failed");
-	for (i = 0; i < len; i++)
-		sprintf(hex + 2 * i, "%02x", mac[i]);
-	return 0;
-}
 
 /* The reply TwiML: text XML-escaped (& < > " '). Returns malloc'd or NULL. */
 static char *twiml_message(const char *text)
@@ -77,123 +47,6 @@ static char *twiml_message(const char *text)
 	}
 	strcpy(o, tail);
 	return out;
-}
-
-/*
- * Why a webhook is answered 200 with nothing stored (NULL: it is posted).
- * The contract's list, in order; blocked and rate need the store.
- */
-static const char *not_posted(const struct conf *c, const struct form *f,
-			      const char *body, size_t nmedia)
-{
-	const char *opt = form_get(f, "OptOutType");
-
-	if (opt && *opt)
-		return "opt-out or keyword message";	/* STOP, START, HELP: Twilio answers them */
-	if (!nmedia && !*body)
-		return "no text and no media";
-	if (!nmedia && c->wall_text == CONF_OFF)
-		return "text without a picture (wall_text = off)";
-	return NULL;
-}
-
-/* "sms:…5309": the last four digits of from, never the whole number. */
-static void mask_sender(const char *from, char *out, size_t len)
-{
-	char digits[5] = "";
-	size_t n = 0;
-	const char *p;
-
-	for (p = from ? from + strlen(from) : NULL; p && p > from && n < 4;) {
-		p--;
-		if (isdigit((unsigned char)*p)) {
-			memmove(digits + 1, digits, n + 1);
-			digits[0] = *p;
-			n++;
-		}
-	}
-	snprintf(out, len, "sms:\xe2\x80\xa6%s", digits);
-}
-
-static int sid_ok(const char *sid)
-{
-	size_t n = 0;
-
-	for (; sid && sid[n]; n++)
-		if (!isalnum((unsigned char)sid[n]))
-			return 0;
-	return n >= 2 && n <= 64;
-}
-
-/* A content type we are willing to repeat to browsers, or a safe default. */
-static const char *media_type(const char *ct)
-{
-	size_t i;
-
-	if (!ct || !*ct || strlen(ct) > 100)
-		return "application/octet-stream";
-	for (i = 0; ct[i]; i++)
-		if (!isalnum((unsigned char)ct[i]) && !strchr("/+-.;= ", ct[i]))
-			return "application/octet-stream";
-	return ct;
-}
-
-/*
- * An absolute URL made only of RFC 3986 characters (unreserved, reserved,
- * %XX): anything else is not what Twilio sends and is never stored.
- */
-static int url_ok(const char *url)
-{
-	size_t i, n = strlen(url);
-
-	if (n > MEDIA_URL_MAX || (strncmp(url, "https://", 8) && strncmp(url, "http://", 7)))
-		return 0;
-	for (i = 0; i < n; i++) {
-		if (url[i] == '%') {
-			if (!isxdigit((unsigned char)url[i + 1]) ||
-			    !isxdigit((unsigned char)url[i + 2]))
-				return 0;
-			i += 2;
-		} else if (!isalnum((unsigned char)url[i]) &&
-			   !strchr("-._~:/?#[]@!$&'()*+,;=", url[i])) {
-			return 0;
-		}
-	}
-	return 1;
-}
-
-/* UTF-8 characters in s (valid UTF-8 assumed). */
-static size_t utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s; s++)
-		n += ((unsigned char)*s & 0xc0) != 0x80;
-	return n;
-}
-
-/* The media items that match media_hosts; returns how many. */
-static size_t collect_media(const struct conf *c, const struct form *f,
-			    struct msg_media *media)
-{
-	const char *num = form_get(f, "NumMedia"), *url;
-	char name[32];
-	long count = num ? strtol(num, NULL, 10) : 0, i;
-	size_t n = 0;
-
-	if (count > MSG_MEDIA_MAX)
-		count = MSG_MEDIA_MAX;
-	for (i = 0; i < count; i++) {
-		snprintf(name, sizeof(name), "MediaUrl%ld", i);
-		url = form_get(f, name);
-		if (!url || !url_ok(url) || !conf_media_allowed(c, url))
-			continue;	/* not Twilio's: never fetched, never shown */
-		snprintf(name, sizeof(name), "MediaContentType%ld", i);
-		media[n].src = url;
-		media[n].content_type = media_type(form_get(f, name));
-		n++;
-	}
-	return n;
 }
 
 /*
@@ -265,7 +118,7 @@ static struct prefetch {
 	char room[CONF_VAL_MAX];
 	uint64_t index;
 	size_t n;
-	char src[MSG_MEDIA_MAX][MEDIA_URL_MAX + 1];
+	char src[MSG_MEDIA_MAX][INBOUND_URL_MAX + 1];
 	char ctype[MSG_MEDIA_MAX][128];
 } prefetch_job;
 
@@ -340,13 +193,12 @@ static void prefetch_plan(struct app *app, struct http_resp *resp, const char *r
 static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 {
 	struct app *app = ctx;
-	struct msg_media media[MSG_MEDIA_MAX];
+	struct inbound in;
 	struct form f = { 0 };
-	char err[ERR_LEN], url[2048], sender[32], num[24], *record = NULL, *reply = NULL;
+	char err[ERR_LEN], url[2048], num[24], *record = NULL, *reply = NULL;
 	char hash[STORE_SENDER_HEX + 1];
-	const char *sid, *body, *from, *why;
+	const char *sid, *why;
 	uint64_t index;
-	size_t nmedia;
 	int r;
 
 	if (strcmp(req->method, "POST")) {
@@ -382,36 +234,17 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 		       url);
 		goto out;
 	}
-	sid = form_get(&f, "MessageSid");
-	if (!sid)
-		sid = form_get(&f, "SmsSid");
-	if (!sid_ok(sid)) {
-		http_error(resp, 400, "bad_request", "MessageSid missing or malformed");
-		refuse(req, app, STATS_WEBHOOK_BAD_REQUEST, 1, "message_sid", NULL);
+	if (inbound_read(&app->conf, &f, &in, err)) {
+		http_error(resp, 400, "bad_request", "%s", err);
+		refuse(req, app, STATS_WEBHOOK_BAD_REQUEST, 1, in.reason, in.sid);
 		goto out;
 	}
-	body = form_get(&f, "Body");
-	if (!body)
-		body = "";
-	if (!msg_utf8_ok(body, strlen(body))) {
-		http_error(resp, 400, "bad_request", "Body is not valid UTF-8");
-		refuse(req, app, STATS_WEBHOOK_BAD_REQUEST, 1, "body_utf8", sid);
-		goto out;
-	}
-	if (utf8_chars(body) > SMS_BODY_MAX) {
-		http_error(resp, 400, "bad_request", "Body is over %d characters", SMS_BODY_MAX);
-		refuse(req, app, STATS_WEBHOOK_BAD_REQUEST, 1, "body_length", sid);
-		goto out;
-	}
-	nmedia = collect_media(&app->conf, &f, media);
+	sid = in.sid;
 	/* Twilio must not retry these: 200, empty TwiML, nothing stored */
-	why = not_posted(&app->conf, &f, body, nmedia);
+	why = in.not_posted;
 	if (why)
 		goto refused;
-	from = form_get(&f, "From");
-	if (!from)
-		from = "";
-	if (sender_hash(&app->conf, from, hash, err))
+	if (inbound_sender_hash(&app->conf, in.from, hash, err))
 		goto fail;
 	r = store_sender_blocked(app->store, hash, err);
 	if (r < 0)
@@ -422,7 +255,7 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 	}
 	if (ensure_room(app, err))
 		goto fail;
-	if (nmedia) {
+	if (in.nmedia) {
 		r = store_rate_take(app->store, app->conf.twilio_room, hash,
 				    app->conf.sender_rate, time(NULL), err);
 		if (r < 0)
@@ -432,9 +265,7 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 			goto refused;
 		}
 	}
-	mask_sender(from, sender, sizeof(sender));
-	record = msg_record_sms(sender, nmedia ? "picture" : "text message", body,
-				media, nmedia, sid, hash, err);
+	record = inbound_record(&in, hash, err);
 	if (!record)
 		goto fail;
 	if (app->conf.moderation == CONF_MOD_PRE) {
@@ -455,11 +286,11 @@ static void webhook(struct http_req *req, struct http_resp *resp, void *ctx)
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)index);
 	log_event(LOG_INFO, r == 0 ? "duplicate" : app->conf.moderation == CONF_MOD_PRE ? "queued" : "stored",
 		  "room", app->conf.twilio_room, app->conf.moderation == CONF_MOD_PRE ? "queue_id" : "index",
-		  num, "sid", sid, "from", sender, NULL);
+		  num, "sid", sid, "from", in.user, NULL);
 	/* a new picture on the wall: ready before its first viewer asks */
 	if (r == 1 && app->conf.moderation != CONF_MOD_PRE)
-		prefetch_plan(app, resp, app->conf.twilio_room, index, media, nmedia);
-	if (nmedia && app->conf.twilio_reply[0]) {
+		prefetch_plan(app, resp, app->conf.twilio_room, index, in.media, in.nmedia);
+	if (in.nmedia && app->conf.twilio_reply[0]) {
 		reply = twiml_message(app->conf.twilio_reply);
 		if (!reply) {
 			err_set(err, "reply: out of memory");

@@ -320,3 +320,13 @@ int msg_utf8_ok(const char *str, size_t len)
 	}
 	return 1;
 }
+
+size_t msg_utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	/* every byte but a continuation byte (10xxxxxx) starts a character */
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}

@@ -97,6 +97,9 @@ struct json_object *msg_parse_json(const char *buf, size_t len, char *err);
 /* Is s (len bytes) valid UTF-8 with no NUL? 1 or 0. */
 int msg_utf8_ok(const char *s, size_t len);
 
+/* How many characters s (NUL-terminated, valid UTF-8: msg_utf8_ok) holds. */
+size_t msg_utf8_chars(const char *s);
+
 /* Serialize obj compactly, '/' unescaped. The string belongs to obj. */
 const char *msg_json_text(struct json_object *obj, size_t *len);
 

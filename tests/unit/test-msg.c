@@ -65,5 +65,7 @@ int main(void)
 	CHECK(!msg_utf8_ok("\xed\xa0\x80", 3), "surrogate refused");
 	CHECK(!msg_utf8_ok("a\0b", 3), "NUL refused");
 	CHECK(!msg_utf8_ok("\xe2\x80", 2), "truncated refused");
+	CHECK(msg_utf8_chars("h\xc3\xa9llo \xf0\x9f\x93\x9a") == 7, "characters, not bytes");
+	CHECK(msg_utf8_chars("") == 0, "no characters in \"\"");
 	return unit_done();
 }
