@@ -329,8 +329,14 @@ static int store_space_low(struct store *s, char *err)
 
 static int store_open_handles(struct store *s, char *err)
 {
+	/*
+	 * DB_THREAD: free-threaded handles (the environment's, and so every
+	 * DB's), which a replication process needs (issue 12); a single site
+	 * runs the same code path. Every read then names its memory (dbt_user,
+	 * dbt_head, dbt_grow).
+	 */
 	u_int32_t flags = DB_CREATE | DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
-			  DB_INIT_TXN | DB_REGISTER | DB_RECOVER | DB_FAILCHK;
+			  DB_INIT_TXN | DB_REGISTER | DB_RECOVER | DB_FAILCHK | DB_THREAD;
 	DB_ENV *env;
 	int ret;
 
@@ -1705,7 +1711,7 @@ int store_backup(struct store *s, const char *target, char *err)
 int store_recover(const char *home, char *err)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
-			  DB_INIT_TXN | DB_RECOVER_FATAL | DB_PRIVATE;
+			  DB_INIT_TXN | DB_RECOVER_FATAL | DB_PRIVATE | DB_THREAD;
 	DB_ENV *env;
 	int ret;
 
