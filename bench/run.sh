@@ -142,6 +142,9 @@ new_var() {
 	mkdir -p "$1/db" "$1/log"
 	"$BIN/bookpics-admin" --var "$1" init --port "$BP_PORT" >/dev/null &&
 		"$BIN/bookpics-admin" --var "$1" twilio-token "$SECRET" >/dev/null || die "bookpics-admin init failed"
+	# the ingest webhooks are texts: with wall_text off (the default) they
+	# would be answered 200 and stored nowhere, and measure nothing
+	echo "wall_text = on" >>"$1/bookpics.conf"
 }
 
 stop_bookpics() {
@@ -393,6 +396,7 @@ scenario_ingest() {
 	perf_stop webhook
 	after=$(room_last books)
 	stored=$((after - before))
+	[ "$stored" -gt 0 ] || die "ingest: no webhook was stored (see $VAR/log)"
 	stop_bookpics
 	bp="bookpics ingest stored=$stored stored_per_s=$((stored / secs)) cpu_us_per_webhook=$(awk -v c=$((c1 - c0)) -v n=$stored 'BEGIN { printf "%.1f", n ? c / n : 0 }') $w"
 	result "$bp"
