@@ -11,7 +11,8 @@
 # in the comma-separated PREREQ holds (else "ok N # skip"); a script that
 # cannot run at all without one says so first, as git's t/ does:
 #   if ! test_have_prereq CHROMIUM; then skip_all='no Chromium'; test_done; fi
-# Prerequisites known here: CHROMIUM, ROOT, APACHE; test_set_prereq adds more.
+# Prerequisites known here: CHROMIUM, ROOT, APACHE, HAPROXY; test_set_prereq
+# adds more.
 #
 # Each script runs in its own scratch directory tests/trash.tNNNN (removed
 # when every test passed), with its own ports derived from NNNN: $PORT for
@@ -78,6 +79,9 @@ prereq_probe() {
 		test -f /usr/lib/apache2/modules/mod_fcgid.so &&
 		command -v runuser >/dev/null 2>&1 &&
 		id www-data >/dev/null 2>&1 && test_set_prereq APACHE ;;
+	HAPROXY)
+		# Debian's package, the front of dist/haproxy.cfg
+		test -x "${HAPROXY:-/usr/sbin/haproxy}" && test_set_prereq HAPROXY ;;
 	esac
 }
 
