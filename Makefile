@@ -279,7 +279,7 @@ install: all $(VUE_FILE)
 	$(INSTALL) -m 0755 $(BIN)/bookpics-admin $(DESTDIR)$(bindir)/
 	$(SUBST) dist/bookpics-start.in >$(DESTDIR)$(bindir)/bookpics-start
 	chmod 0755 $(DESTDIR)$(bindir)/bookpics-start
-	$(INSTALL) -m 0644 scripts/run.sh lighttpd.conf apache.conf $(DESTDIR)$(pkgdatadir)/
+	$(INSTALL) -m 0644 scripts/run.sh lighttpd.conf apache.conf dist/haproxy.cfg $(DESTDIR)$(pkgdatadir)/
 	cp -R www $(DESTDIR)$(pkgdatadir)/
 	if [ -d clients/js ]; then $(INSTALL) -d $(DESTDIR)$(pkgdatadir)/clients && \
 		cp -R clients/js $(DESTDIR)$(pkgdatadir)/clients/; fi

@@ -10,10 +10,12 @@ cd "$(dirname "$0")/.."
 # may start a system Apache on port 80 (not in containers without an init),
 # which nothing here uses: the test runs its own on its own port.
 # libvips-tools: the `vips` command the media tests make their fixtures with.
+# haproxy: the front of dist/haproxy.cfg (t1121); its install enables
+# Debian's haproxy.service with Debian's own config, which listens nowhere.
 PKGS="build-essential pkg-config lighttpd libfcgi-dev libwebsockets-dev libdb-dev
 db5.3-util libjson-c-dev libssl-dev libcurl4-openssl-dev chromium curl
 libev-dev libwebsockets-evlib-ev apache2 libapache2-mod-fcgid clang libclang-rt-14-dev
-libvips-dev libvips-tools"
+libvips-dev libvips-tools haproxy"
 
 missing=
 for p in $PKGS; do

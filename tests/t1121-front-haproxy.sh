@@ -123,6 +123,14 @@ test_expect_success 'metrics through haproxy: refused to another address, served
 	grep -q "^bookpics_webhooks_total" metrics
 '
 
+test_expect_success 'the webhook latency through haproxy without an attack' '
+	load SMquiet &&
+	{ grep -v " 200 " SMquiet.answers >bad || :; } &&
+	test_line_count = 0 bad &&
+	test_line_count = 200 SMquiet.answers &&
+	echo "webhooks, quiet: $(latency SMquiet.answers)"
+'
+
 test_expect_success "slowloris, $SOCKETS sockets from 127.0.0.2-127.0.0.9 through haproxy: each source held to 100, the rest refused, webhooks all answered" '
 	{ node "$TOP/tests/tools/slowloris.mjs" $AUX_PORT $SOCKETS $SECONDS_ATTACK 127.0.0.2 $PER_SOURCE >loris.out 2>&1 & } &&
 	echo $! >loris.pid && bg_pid $(cat loris.pid) &&
@@ -166,7 +174,8 @@ test_expect_success 'a 2 s deadline: a header a byte a second is closed with 408
 	haproxy_stop &&
 	render 2s &&
 	haproxy_start haproxy2.log &&
-	ws_bg live "ws://$FRONT/ws" --send "{\"action\":\"subscribe\",\"room\":\"books\",\"after\":2}" &&
+	last=$(room_lines books | tail -n 1 | cut -d" " -f1) &&
+	ws_bg live "ws://$FRONT/ws" --send "{\"action\":\"subscribe\",\"room\":\"books\",\"after\":$last}" &&
 	node "$TOP/tests/tools/slowloris.mjs" $AUX_PORT 1 5 127.0.0.10 >slow.out &&
 	cat slow.out &&
 	# alive at 1 s, closed by 4 s (haproxy answers 408 at 2 s, below;
@@ -178,9 +187,40 @@ test_expect_success 'a 2 s deadline: a header a byte a second is closed with 408
 	test_line_count = 1 slow.log &&
 	grep -q " -1/-1/-1/-1/20[0-9][0-9] 408 0 cR-- " slow.log &&
 	test "$(hpost "MessageSid=SMfront3&From=%2B14155550100&Body=after+the+deadline")" = 200 &&
-	wait_count live.out "^message books 3 " 1 &&
+	wait_count live.out "^message books $((last + 1)) sms:…0100 after the deadline$" 1 &&
 	grep -q "^{\"type\":\"hello\"" live.out &&
 	! grep -q "^close" live.out
+'
+
+# hpost_tls FORM: hpost over https (public_url https://$FRONT).
+hpost_tls() {
+	_sig=$("$BUILD/tools/tw-sign" "https://$FRONT/twilio/sms" secret123 "$1")
+	curl -sk -o response -w '%{http_code}\n' -H "X-Twilio-Signature: $_sig" \
+		--data-binary "$1" "https://$FRONT/twilio/sms"
+}
+
+test_expect_success 'TLS with the bind line the template documents: https webhook, wss WebSocket' '
+	haproxy_stop &&
+	openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -days 1 \
+		-keyout key.pem -out cert.pem 2>/dev/null &&
+	cat cert.pem key.pem >site.pem &&
+	line=$(sed -n "s|^	#   \(bind \*:443 ssl crt\) /etc/haproxy/site.pem$|\1|p" "$TOP/dist/haproxy.cfg") &&
+	test "$line" = "bind *:443 ssl crt" &&
+	render 10s &&
+	sed -i "s|^	bind $FRONT$|	bind $FRONT ssl crt $TRASH/site.pem|" haproxy.cfg &&
+	grep -q "^	bind $FRONT ssl crt $TRASH/site.pem$" haproxy.cfg &&
+	"$HAPROXY" -c -q -f haproxy.cfg &&
+	{ "$HAPROXY" -f haproxy.cfg -db >haproxy3.log 2>&1 & } &&
+	echo $! >haproxy.pid && bg_pid $(cat haproxy.pid) &&
+	wait_for "curl -skf -o /dev/null https://$FRONT/api/health" 10 &&
+	sed -i "s|^public_url.*|public_url = https://$FRONT|" "$VAR/bookpics.conf" &&
+	last=$(room_lines books | tail -n 1 | cut -d" " -f1) &&
+	NODE_TLS_REJECT_UNAUTHORIZED=0 ws_bg tls "wss://$FRONT/ws" --send "{\"action\":\"subscribe\",\"room\":\"books\",\"after\":$last}" &&
+	test "$(hpost_tls "MessageSid=SMfront4&From=%2B14155550100&Body=over+tls")" = 200 &&
+	wait_count tls.out "^message books " 1 &&
+	messages_of tls.out >actual &&
+	echo "books $((last + 1)) sms:…0100 over tls" >expect &&
+	test_cmp expect actual
 '
 
 kill_bg

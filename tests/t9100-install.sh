@@ -43,6 +43,7 @@ test_expect_success 'make install DESTDIR= writes only under DESTDIR: programs, 
 	./usr/local/libexec/bookpics/bookpics-run
 	./usr/local/libexec/bookpics/webhook.fcgi
 	./usr/local/share/bookpics/apache.conf
+	./usr/local/share/bookpics/haproxy.cfg
 	./usr/local/share/bookpics/lighttpd.conf
 	./usr/local/share/bookpics/node_modules/vue/dist/vue.esm-browser.prod.js
 	./usr/local/share/bookpics/run.sh
