@@ -43,7 +43,8 @@ render() {
 
 # haproxy_start LOG / haproxy_stop: haproxy in the foreground (-db), in
 # the background of the script (kill_bg stops it on any exit), its log
-# lines in LOG (a fresh file each: haproxy does not append to its stderr).
+# lines in LOG (a fresh file each: a second haproxy on the same file wrote
+# over the first one's lines, even opened for appending).
 haproxy_start() {
 	"$HAPROXY" -c -q -f haproxy.cfg &&
 	{ "$HAPROXY" -f haproxy.cfg -db >"$1" 2>&1 & } &&
