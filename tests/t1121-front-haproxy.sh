@@ -119,9 +119,20 @@ test_expect_success 'metrics through haproxy: refused to another address, served
 	test "$(curl -s -o refused --interface 127.0.0.2 -w "%{http_code}" "$HBASE/api/metrics")" = 403 &&
 	printf "{\"error\":\"forbidden\",\"message\":\"metrics are for 127.0.0.1, or Authorization: Bearer metrics_token\"}" >expect &&
 	test_cmp expect refused &&
-	test "$(curl -s -o /dev/null --interface 127.0.0.2 -w "%{http_code}" "$HBASE/api/%6detrics")" = 403 &&
+	test "$(curl -s -o /dev/null --interface 127.0.0.2 -w "%{http_code}" "$HBASE/api/%6detrics")" = 404 &&
 	test "$(curl -s -o metrics -w "%{http_code}" "$HBASE/api/metrics")" = 200 &&
 	grep -q "^bookpics_webhooks_total" metrics
+'
+
+test_expect_success 'lighttpd sees the client through the front, and a forged X-Forwarded-For nowhere' '
+	# the front replaces a client'"'"'s own header: still 127.0.0.2, still refused
+	test "$(curl -s -o /dev/null --interface 127.0.0.2 -H "X-Forwarded-For: 127.0.0.1" \
+		-w "%{http_code}" "$HBASE/api/metrics")" = 403 &&
+	# straight at lighttpd, only 127.0.0.1 is believed as a forwarder
+	test "$(curl -s -o /dev/null --interface 127.0.0.2 -H "X-Forwarded-For: 127.0.0.1" \
+		-w "%{http_code}" "$BASE/api/metrics")" = 403 &&
+	curl -s -o /dev/null --interface 127.0.0.3 "$HBASE/api/health?front=seen" &&
+	wait_for "grep -q \"ip=127.0.0.3 .*/api/health\" \"$VAR/log/access.log\"" 5
 '
 
 test_expect_success 'the webhook latency through haproxy without an attack' '
