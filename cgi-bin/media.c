@@ -297,12 +297,12 @@ void media_get(struct route_ctx *c)
 		snprintf(m.ctype, sizeof(m.ctype), "application/octet-stream");
 	/* queued items are mirrored apart ("ROOM.q": '.' is in no room name) */
 	snprintf(mroom, sizeof(mroom), "%s%s", c->room, m.queued ? ".q" : "");
-	if (mirror_item_init(&m.mirror, c->app->conf.var, mroom, m.index, m.n, m.src, err) ||
+	if (mirror_item_init(&m.mirror, c->app->conf.var, mroom, m.index, m.n, m.src,
+			     c->app->conf.media_retry_after, err) ||
 	    strlen(m.src) >= sizeof(m.src) - 1) {
 		http_error(c->resp, 500, "internal", "media path or URL too long");
 		return;
 	}
-	m.mirror.fail_ttl_s = c->app->conf.media_retry_after;
 	if (!media_is_picture(m.ctype)) {
 		http_error(c->resp, 404, "not_found",
 			   "media item %u of message %llu is not a picture: not shown",

@@ -141,9 +141,9 @@ static void prefetch_run(void *arg)
 		}
 		/* what media.c would refuse to fetch is not fetched here either */
 		if (strncmp(p->ctype[i], "image/", 6) || !conf_media_allowed(&p->app->conf, p->src[i]) ||
-		    mirror_item_init(&m, p->app->conf.var, p->room, p->index, (unsigned)i, p->src[i], err))
+		    mirror_item_init(&m, p->app->conf.var, p->room, p->index, (unsigned)i, p->src[i],
+				     p->app->conf.media_retry_after, err))
 			continue;
-		m.fail_ttl_s = p->app->conf.media_retry_after;
 		t.conf = &p->app->conf;
 		t.src = p->src[i];
 		mr = mirror_fetch(&m, 0, mirror_twilio_fetch, &t, err);

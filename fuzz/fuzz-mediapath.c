@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* as media.c keeps it: queued items under "ROOM.q" */
 		snprintf(room, sizeof(room), "%s%s", p.room, p.queued ? ".q" : "");
 		rlen = strlen(room);
-		assert(mirror_item_init(&m, "/v", room, p.index, p.n, s, err) == 0);
+		assert(mirror_item_init(&m, "/v", room, p.index, p.n, s, MIRROR_FAIL_TTL_S, err) == 0);
 		assert(!strncmp(m.file, "/v/media/", 9) && !strncmp(m.file + 9, room, rlen) &&
 		       m.file[9 + rlen] == '/' && !strchr(m.file + 10 + rlen, '/') &&
 		       !strstr(m.file, "/."));

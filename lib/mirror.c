@@ -28,7 +28,7 @@ static void etag_of(const char *s, char *hex)
 }
 
 int mirror_item_init(struct mirror_item *m, const char *var, const char *room,
-		     uint64_t index, unsigned n, const char *src, char *err)
+		     uint64_t index, unsigned n, const char *src, long fail_ttl_s, char *err)
 {
 	size_t len = sizeof(m->file);
 	unsigned long long ix = (unsigned long long)index;
@@ -42,7 +42,7 @@ int mirror_item_init(struct mirror_item *m, const char *var, const char *room,
 	    (size_t)snprintf(m->dirs[1], len, "%s/media/tmp", var) >= len ||
 	    (size_t)snprintf(m->dirs[2], len, "%s/media/%s", var, room) >= len)
 		return err_set(err, "mirror: path under %s too long", var);
-	m->fail_ttl_s = MIRROR_FAIL_TTL_S;
+	m->fail_ttl_s = fail_ttl_s;
 	return 0;
 }
 

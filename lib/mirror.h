@@ -61,7 +61,7 @@ enum mirror_result {
 #define MIRROR_BAD_TTL_S 300
 /*
  * A failed fetch (upstream error, timeout, too large) is not tried again
- * for m->fail_ttl_s (conf media_retry_after; mirror_item_init sets this).
+ * for m->fail_ttl_s (conf media_retry_after, given to mirror_item_init).
  */
 #define MIRROR_FAIL_TTL_S 60
 
@@ -76,11 +76,12 @@ typedef int (*mirror_fetch_fn)(void *ctx, int fd, char *err);
 
 /*
  * Fill m for item (room, index, n) of upstream URL src under var: the tag
- * and the paths. Touches no file. Returns 0, or -1 with err if a path does
+ * and the paths, and how long a failed fetch of it is remembered
+ * (fail_ttl_s: conf media_retry_after, or MIRROR_FAIL_TTL_S). Touches no file. Returns 0, or -1 with err if a path does
  * not fit.
  */
 int mirror_item_init(struct mirror_item *m, const char *var, const char *room,
-		     uint64_t index, unsigned n, const char *src, char *err);
+		     uint64_t index, unsigned n, const char *src, long fail_ttl_s, char *err);
 
 /* Is m->file there? (A regular file: only a complete one ever is.) */
 int mirror_has(const struct mirror_item *m);

@@ -106,7 +106,7 @@ int main(void)
 		return 1;
 	snprintf(log, sizeof(log), "%s/fetch.log", dir);
 
-	CHECK(mirror_item_init(&m, dir, "books", 7, 2, SRC, err) == 0, "an item");
+	CHECK(mirror_item_init(&m, dir, "books", 7, 2, SRC, MIRROR_FAIL_TTL_S, err) == 0, "an item");
 	CHECK_STR(m.etag, "a36a60b1b02a6545", "the tag: 16 hex digits of SHA-256 of the URL");
 	snprintf(buf, sizeof(buf), "/media/books/7-2-%s", m.etag);
 	CHECK(strlen(m.file) > strlen(buf) && !strcmp(m.file + strlen(dir), buf), "the file: ROOM/INDEX-N-ETAG");
@@ -132,14 +132,14 @@ int main(void)
 	/* a failed fetch: half the bytes were written, nothing may remain */
 	f.fail = 1;
 	f.sleep_ms = 0;
-	CHECK(mirror_item_init(&bad, dir, "books", 8, 0, SRC "x", err) == 0, "a second item");
+	CHECK(mirror_item_init(&bad, dir, "books", 8, 0, SRC "x", MIRROR_FAIL_TTL_S, err) == 0, "a second item");
 	CHECK(mirror_fetch(&bad, 10000, fake_fetch, &f, err) == MIRROR_UPSTREAM, "a failed fetch is MIRROR_UPSTREAM");
 	CHECK_STR(err, "fake: upstream said 500", "with the callback's error");
 	CHECK(!exists(bad.part) && !exists(bad.file) && !exists(bad.lock), "no part file, no final file, no lock");
 
 	/* another process holds the lock past the wait: MIRROR_BUSY, and it stays theirs */
 	f.fail = 0;
-	CHECK(mirror_item_init(&held, dir, "books", 9, 0, SRC "y", err) == 0, "a third item");
+	CHECK(mirror_item_init(&held, dir, "books", 9, 0, SRC "y", MIRROR_FAIL_TTL_S, err) == 0, "a third item");
 	CHECK(mkdir(held.dirs[0], 0700) == -1 && errno == EEXIST, "the directories are kept");
 	lock = open(held.lock, O_RDWR | O_CREAT, 0600);
 	CHECK(lock >= 0 && !flock(lock, LOCK_EX), "the lock held elsewhere");
@@ -159,7 +159,7 @@ int main(void)
 		struct utimbuf old = { time(NULL) - MIRROR_BAD_TTL_S - 1, time(NULL) - MIRROR_BAD_TTL_S - 1 };
 
 		f.junk = 1;
-		CHECK(mirror_item_init(&junk, dir, "books", 10, 0, SRC "z", err) == 0, "a fourth item");
+		CHECK(mirror_item_init(&junk, dir, "books", 10, 0, SRC "z", MIRROR_FAIL_TTL_S, err) == 0, "a fourth item");
 		CHECK(mirror_fetch(&junk, 1000, fake_fetch, &f, err) == MIRROR_BAD, "undecodable bytes are MIRROR_BAD");
 		CHECK(!exists(junk.file) && !exists(junk.part) && exists(junk.bad), "nothing kept but the marker");
 		slurp(junk.bad, why, sizeof(why));
@@ -192,9 +192,9 @@ int main(void)
 
 		memset(var, 'v', sizeof(var) - 1);
 		var[sizeof(var) - 1] = '\0';
-		CHECK(mirror_item_init(&bad, var, "books", 1, 0, SRC, err) == -1, "a var too long");
+		CHECK(mirror_item_init(&bad, var, "books", 1, 0, SRC, MIRROR_FAIL_TTL_S, err) == -1, "a var too long");
 	}
-	CHECK(mirror_item_init(&bad, "/nonexistent/dir", "books", 1, 0, SRC, err) == 0 &&
+	CHECK(mirror_item_init(&bad, "/nonexistent/dir", "books", 1, 0, SRC, MIRROR_FAIL_TTL_S, err) == 0 &&
 	      mirror_fetch(&bad, 100, fake_fetch, &f, err) == MIRROR_LOCAL, "a directory that cannot be made is MIRROR_LOCAL");
 
 	snprintf(buf, sizeof(buf), "rm -rf %s", dir);
