@@ -2,27 +2,16 @@
 test_description='slowloris from other loopback addresses: webhooks from 127.0.0.1 keep their latency'
 . ./test-lib.sh
 . "$TEST_DIR/lib-ws.sh"
+. "$TEST_DIR/lib-load.sh"
 
 SOCKETS=${SOCKETS:-2000}
 SECONDS_ATTACK=${SECONDS_ATTACK:-20}
-
-# latency FILE: "p50=MS p99=MS max=MS" of tw-load -l's answers in FILE.
-latency() {
-	awk "{ print \$3 }" "$1" | sort -n >"$1.ms" &&
-	_n=$(wc -l <"$1.ms") &&
-	echo "p50=$(sed -n "$(( (_n + 1) / 2 ))p" "$1.ms") p99=$(sed -n "$(( (_n * 99 + 99) / 100 ))p" "$1.ms") max=$(tail -n 1 "$1.ms")"
-}
-
-# load PREFIX: 2 clients x 100 paced webhooks (every 50 ms), with latency.
-load() {
-	"$BUILD/tools/tw-load" -l -t 10 -p 50 "$BASE/twilio/sms" secret123 2 100 "$1" >"$1.answers"
-}
 
 test_expect_success 'start; the webhook latency without an attack' '
 	admin init --port $PORT >/dev/null && admin twilio-token secret123 &&
 	echo "wall_text = on" >>"$VAR/bookpics.conf" &&
 	start_bookpics &&
-	load SMquiet &&
+	load_webhooks "$BASE/twilio/sms" 10 SMquiet &&
 	test $(grep -c " 200 " SMquiet.answers) = 200 &&
 	echo "quiet: $(latency SMquiet.answers)" | tee quiet.txt
 '
@@ -33,7 +22,7 @@ test_expect_success "$SOCKETS slow sockets from 127.0.0.2..: webhooks still answ
 	wait_for "grep -q ^open loris.out" 20 &&
 	sleep 2 &&
 	cat loris.out | head -n 3 &&
-	load SMattack &&
+	load_webhooks "$BASE/twilio/sms" 10 SMattack &&
 	test $(grep -c " 200 " SMattack.answers) = 200 &&
 	curl -sf -m 5 -o /dev/null $BASE/api/health &&
 	tail -n 1 loris.out &&

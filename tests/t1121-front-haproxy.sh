@@ -2,6 +2,7 @@
 test_description='haproxy in front (dist/haproxy.cfg): webhook and WebSocket through it, per-source limits and the header deadline against slowloris'
 . ./test-lib.sh
 . "$TEST_DIR/lib-ws.sh"
+. "$TEST_DIR/lib-load.sh"
 
 if ! test_have_prereq HAPROXY; then skip_all='no haproxy (Debian package haproxy)'; test_done; fi
 HAPROXY=${HAPROXY:-/usr/sbin/haproxy}
@@ -64,19 +65,6 @@ hpost() {
 		--data-binary "$1" "$HBASE/twilio/sms"
 }
 
-# latency FILE: "p50=MS p99=MS max=MS" of tw-load -l's answers in FILE.
-latency() {
-	awk "{ print \$3 }" "$1" | sort -n >"$1.ms" &&
-	_n=$(wc -l <"$1.ms") &&
-	echo "p50=$(sed -n "$(( (_n + 1) / 2 ))p" "$1.ms") p99=$(sed -n "$(( (_n * 99 + 99) / 100 ))p" "$1.ms") max=$(tail -n 1 "$1.ms")"
-}
-
-# load PREFIX: 2 clients x 100 paced webhooks (every 50 ms) through the
-# front, each attempt given up after 5 s (status 0).
-load() {
-	"$BUILD/tools/tw-load" -l -t 5 -p 50 "$HBASE/twilio/sms" secret123 2 100 "$1" >"$1.answers"
-}
-
 test_expect_success 'start the site and haproxy in front of it (the template as shipped)' '
 	admin init --port $PORT >/dev/null && admin twilio-token secret123 &&
 	sed -i "s|^public_url.*|public_url = $HBASE|" "$VAR/bookpics.conf" &&
@@ -136,7 +124,7 @@ test_expect_success 'lighttpd sees the client through the front, and a forged X-
 '
 
 test_expect_success 'the webhook latency through haproxy without an attack' '
-	load SMquiet &&
+	load_webhooks "$HBASE/twilio/sms" 5 SMquiet &&
 	{ grep -v " 200 " SMquiet.answers >bad || :; } &&
 	test_line_count = 0 bad &&
 	test_line_count = 200 SMquiet.answers &&
@@ -159,7 +147,7 @@ test_expect_success "slowloris, $SOCKETS sockets from 127.0.0.2-127.0.0.9 throug
 	test "$held" -le $((SOURCES * 100)) &&
 	test "$held" -ge $((SOURCES * 90)) &&
 	test $((${reset:-0} + closed + held)) = $SOCKETS &&
-	load SMattack &&
+	load_webhooks "$HBASE/twilio/sms" 5 SMattack &&
 	{ grep -v " 200 " SMattack.answers >bad || :; } &&
 	test_line_count = 0 bad &&
 	test_line_count = 200 SMattack.answers &&
