@@ -169,6 +169,8 @@ static int hostport_ok(const char *a, size_t len)
 	size_t i = 0;
 	long port = 0;
 
+	if (len >= 256)		/* what the store keeps of an address (STORE_ADDR_MAX) */
+		return 0;
 	while (i < len && (isalnum((unsigned char)a[i]) || a[i] == '.' || a[i] == '-'))
 		i++;
 	if (i == 0 || i >= len || a[i] != ':' || ++i == len)
