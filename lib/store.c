@@ -117,6 +117,43 @@ static void dbt_set(DBT *d, const void *data, size_t len)
 	d->size = (u_int32_t)len;
 }
 
+/*
+ * DBTs that Berkeley DB fills. The environment is free-threaded
+ * (DB_THREAD, store_open_handles), so a read must say whose memory each
+ * returned item goes to, or it fails (BDB0630); these are the three ways
+ * store.c uses:
+ *   dbt_user: into buf, which holds size bytes on input (a key to search
+ *     from) and room for cap; an item longer than cap is DB_BUFFER_SMALL
+ *     (d->size then says how long), which the caller handles;
+ *   dbt_head: the first cap bytes of the item only (DB_DBT_PARTIAL), so a
+ *     longer one reads as its head and never fails; cap 0 and buf NULL
+ *     read nothing, for "is it there";
+ *   dbt_grow: memory Berkeley DB reallocates when an item is longer than
+ *     the last one, for items of any size: one buffer for a whole cursor
+ *     walk, which the op frees (free(d->data)) at its end. Never dbt_set
+ *     over it: Berkeley DB takes d->size for the buffer's length.
+ */
+static void dbt_user(DBT *d, void *buf, size_t size, size_t cap)
+{
+	dbt_set(d, buf, size);
+	d->ulen = (u_int32_t)cap;
+	d->flags = DB_DBT_USERMEM;
+}
+
+static void dbt_head(DBT *d, void *buf, size_t cap)
+{
+	dbt_user(d, buf, 0, cap);
+	d->flags |= DB_DBT_PARTIAL;
+	d->doff = 0;
+	d->dlen = (u_int32_t)cap;
+}
+
+static void dbt_grow(DBT *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->flags = DB_DBT_REALLOC;
+}
+
 /* ---- opening, closing, retrying ---- */
 
 uint64_t store_now_us(void)
@@ -339,8 +376,14 @@ static int store_group_join(struct store *s, char *err)
 
 static int store_open_handles(struct store *s, char *err)
 {
+	/*
+	 * DB_THREAD: free-threaded handles (the environment's, and so every
+	 * DB's), which a replication process needs (issue 12); a single site
+	 * runs the same code path. Every read then names its memory (dbt_user,
+	 * dbt_head, dbt_grow).
+	 */
 	u_int32_t flags = DB_CREATE | DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
-			  DB_INIT_TXN | DB_REGISTER | DB_RECOVER | DB_FAILCHK;
+			  DB_INIT_TXN | DB_REGISTER | DB_RECOVER | DB_FAILCHK | DB_THREAD;
 	DB_ENV *env;
 	int ret;
 
@@ -728,11 +771,12 @@ int store_room_add(struct store *s, const char *name, int is_public, char *err)
 static int room_read(struct store *s, DB_TXN *txn, const char *name,
 		     struct store_room *r, u_int32_t flags)
 {
+	unsigned char rv[ROOM_VAL_LEN];
 	DBT k, v;
 	int ret;
 
 	dbt_set(&k, name, strlen(name));
-	memset(&v, 0, sizeof(v));
+	dbt_head(&v, rv, sizeof(rv));	/* room_decode reads no further */
 	ret = s->rooms->get(s->rooms, txn, &k, &v, flags);
 	if (!ret)
 		room_decode(r, name, &v);
@@ -773,6 +817,7 @@ static int op_room_list(struct store *s, DB_TXN *txn, void *p)
 	struct store_room *grown;
 	size_t cap = 0;
 	char name[STORE_NAME_MAX + 1];
+	unsigned char rv[ROOM_VAL_LEN];
 	DBC *c = NULL;
 	DBT k, v;
 	int ret;
@@ -782,8 +827,8 @@ static int op_room_list(struct store *s, DB_TXN *txn, void *p)
 	a->n = 0;
 	if ((ret = s->rooms->cursor(s->rooms, txn, &c, 0)))
 		return ret;
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
+	dbt_grow(&k);	/* any length: a name too long is skipped, not an error */
+	dbt_head(&v, rv, sizeof(rv));
 	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
 		if (k.size > STORE_NAME_MAX)
 			continue;
@@ -803,6 +848,7 @@ static int op_room_list(struct store *s, DB_TXN *txn, void *p)
 	if (ret == DB_NOTFOUND)
 		ret = 0;
 	c->close(c);
+	free(k.data);
 	return ret;
 }
 
@@ -834,7 +880,7 @@ static int op_append(struct store *s, DB_TXN *txn, void *p)
 	struct store_room r;
 	DBC *room = NULL;
 	unsigned char rv[ROOM_VAL_LEN];
-	char key[KEY_MAX];
+	char key[KEY_MAX], sv[KEY_MAX + 1];
 	size_t klen;
 	DBT k, v;
 	int ret;
@@ -849,7 +895,7 @@ static int op_append(struct store *s, DB_TXN *txn, void *p)
 	if ((ret = s->rooms->cursor(s->rooms, txn, &room, 0)))
 		goto out;
 	dbt_set(&k, a->room, strlen(a->room));
-	memset(&v, 0, sizeof(v));
+	dbt_head(&v, rv, sizeof(rv));
 	if ((ret = room->get(room, &k, &v, DB_SET | DB_RMW)))
 		goto out;
 	room_decode(&r, a->room, &v);
@@ -859,11 +905,14 @@ static int op_append(struct store *s, DB_TXN *txn, void *p)
 		dbt_set(&v, key, klen);
 		ret = s->sids->put(s->sids, txn, &k, &v, DB_NOOVERWRITE);
 		if (ret == DB_KEYEXIST) {
-			memset(&v, 0, sizeof(v));
+			/* a message key, or a queued sid's value: both fit */
+			dbt_user(&v, sv, 0, sizeof(sv));
 			ret = s->sids->get(s->sids, txn, &k, &v, 0);
+			if (ret == DB_BUFFER_SMALL)
+				ret = 0;	/* not a value store.c wrote: no index */
 			/* a queued sid ("\0room\0id") has no index yet */
-			if (!ret && v.size >= 9 && ((char *)v.data)[0])
-				a->index = get_be64((unsigned char *)v.data + v.size - 8);
+			else if (!ret && v.size >= 9 && sv[0])
+				a->index = get_be64((unsigned char *)sv + v.size - 8);
 			a->result = 0;
 			goto out;
 		}
@@ -934,6 +983,7 @@ static int op_messages(struct store *s, DB_TXN *txn, void *p)
 	DBT k, v;
 
 	msgs_reset(a);
+	dbt_grow(&v);	/* records of any length, one buffer for the page */
 	ret = room_read(s, txn, a->room, &r, 0);
 	if (ret == DB_NOTFOUND) {
 		ret = 0;
@@ -957,10 +1007,7 @@ static int op_messages(struct store *s, DB_TXN *txn, void *p)
 	}
 	if ((ret = s->msgs->cursor(s->msgs, txn, &c, 0)))
 		goto out;
-	dbt_set(&k, key, key_msg(key, a->room, first));
-	k.ulen = sizeof(key);
-	k.flags = DB_DBT_USERMEM;
-	memset(&v, 0, sizeof(v));
+	dbt_user(&k, key, key_msg(key, a->room, first), sizeof(key));
 	ret = c->get(c, &k, &v, DB_SET);
 	while (!ret && a->n < a->limit) {
 		struct store_msg *m = &a->msgs[a->n];
@@ -988,6 +1035,7 @@ static int op_messages(struct store *s, DB_TXN *txn, void *p)
 out:
 	if (c)
 		c->close(c);
+	free(v.data);
 	return ret;
 }
 
@@ -1093,14 +1141,10 @@ static int op_kv_get(struct store *s, DB_TXN *txn, void *p)
 
 	(void)s;	/* the db is in the argument */
 	dbt_set(&k, a->key, a->klen);
-	memset(&v, 0, sizeof(v));
+	dbt_head(&v, a->out, sizeof(a->out));
 	ret = a->db->get(a->db, txn, &k, &v, 0);
 	a->result = ret == 0;
-	if (!ret) {
-		a->outlen = v.size < sizeof(a->out) ? v.size : sizeof(a->out);
-		if (a->outlen)
-			memcpy(a->out, v.data, a->outlen);
-	}
+	a->outlen = ret ? 0 : v.size;
 	if (ret == DB_NOTFOUND)
 		ret = 0;
 	return ret;
@@ -1137,10 +1181,11 @@ static int op_scan(struct store *s, DB_TXN *txn, void *p)
 		return ret;
 	if (plen)
 		memcpy(key, a->prefix, plen);
-	dbt_set(&k, key, plen);
-	k.ulen = sizeof(key);
-	k.flags = DB_DBT_USERMEM;
-	memset(&v, 0, sizeof(v));
+	dbt_user(&k, key, plen, sizeof(key));
+	if (a->value)
+		dbt_grow(&v);
+	else
+		dbt_head(&v, NULL, 0);	/* keys only: no value copied */
 	ret = c->get(c, &k, &v, plen ? DB_SET_RANGE : DB_FIRST);
 	while (!ret) {
 		if (k.size < plen || memcmp(k.data, a->prefix ? a->prefix : "", plen))
@@ -1169,6 +1214,8 @@ static int op_scan(struct store *s, DB_TXN *txn, void *p)
 	if (ret == DB_NOTFOUND)
 		ret = 0;
 	c->close(c);
+	if (a->value)
+		free(v.data);
 	return ret;
 }
 
@@ -1259,7 +1306,7 @@ static int op_member(struct store *s, DB_TXN *txn, void *p)
 	int ret;
 
 	dbt_set(&k, a->user, strlen(a->user));
-	memset(&v, 0, sizeof(v));
+	dbt_head(&v, NULL, 0);	/* there or not */
 	if ((ret = s->users->get(s->users, txn, &k, &v, 0)))
 		goto out;
 	if ((ret = room_read(s, txn, a->room, &r, 0)))
@@ -1403,12 +1450,12 @@ static int op_cursor_set(struct store *s, DB_TXN *txn, void *p)
 	int ret;
 
 	dbt_set(&k, a->key, a->klen);
-	memset(&v, 0, sizeof(v));
+	dbt_user(&v, val, 0, sizeof(val));
 	ret = s->cursors->get(s->cursors, txn, &k, &v, DB_RMW);
-	if (!ret && v.size == 8 && get_be64(v.data) >= a->index)
+	if (!ret && v.size == 8 && get_be64(val) >= a->index)
 		return 0;		/* never backwards */
-	if (ret && ret != DB_NOTFOUND)
-		return ret;
+	if (ret && ret != DB_NOTFOUND && ret != DB_BUFFER_SMALL)
+		return ret;		/* longer than 8 bytes: not a cursor, overwritten */
 	put_be64(val, a->index);
 	dbt_set(&v, val, sizeof(val));
 	return s->cursors->put(s->cursors, txn, &k, &v, 0);
@@ -1545,14 +1592,13 @@ static int op_schema(struct store *s, DB_TXN *txn, void *p)
 
 	a->found = 0;
 	dbt_set(&k, "schema", 6);
-	memset(&v, 0, sizeof(v));
+	dbt_user(&v, buf, 0, sizeof(buf) - 1);	/* room for the NUL */
 	ret = s->meta->get(s->meta, txn, &k, &v, DB_RMW);
+	if (ret == DB_BUFFER_SMALL)
+		return EINVAL;	/* no version is that long */
 	if (ret && ret != DB_NOTFOUND)
 		return ret;
 	if (!ret) {
-		if (v.size >= sizeof(buf))
-			return EINVAL;
-		memcpy(buf, v.data, v.size);
 		buf[v.size] = '\0';
 		a->found = atoi(buf);
 		if (a->found < 1)
@@ -1612,11 +1658,12 @@ struct user_arg {
 static int op_user_get(struct store *s, DB_TXN *txn, void *p)
 {
 	struct user_arg *a = p;
+	unsigned char val[16];
 	DBT k, v;
 	int ret;
 
 	dbt_set(&k, a->id, strlen(a->id));
-	memset(&v, 0, sizeof(v));
+	dbt_head(&v, val, sizeof(val));	/* creation time, not-before */
 	ret = s->users->get(s->users, txn, &k, &v, 0);
 	a->result = ret == 0;
 	a->not_before = ret ? 0 : user_not_before(&v);
@@ -1640,20 +1687,23 @@ static int op_user_revoke(struct store *s, DB_TXN *txn, void *p)
 {
 	struct user_arg *a = p;
 	unsigned char val[16];
+	uint64_t was;
 	DBT k, v;
 	int ret;
 
 	a->result = 0;
 	dbt_set(&k, a->id, strlen(a->id));
-	memset(&v, 0, sizeof(v));
+	dbt_head(&v, val, sizeof(val));
 	ret = s->users->get(s->users, txn, &k, &v, DB_RMW);
 	if (ret == DB_NOTFOUND)
 		return 0;
 	if (ret)
 		return ret;
-	put_be64(val, v.size >= 8 ? get_be64(v.data) : 0);
+	was = user_not_before(&v);
+	if (v.size < 8)
+		put_be64(val, 0);	/* no creation time: 0, as before */
 	/* never backwards: a revocation is not undone by an older one */
-	put_be64(val + 8, a->us > user_not_before(&v) ? a->us : user_not_before(&v));
+	put_be64(val + 8, a->us > was ? a->us : was);
 	dbt_set(&v, val, sizeof(val));
 	if ((ret = s->users->put(s->users, txn, &k, &v, 0)))
 		return ret;
@@ -1684,10 +1734,8 @@ static int del_prefix(DB *db, DB_TXN *txn, const char *prefix, char ***rests, si
 	if ((ret = db->cursor(db, txn, &c, 0)))
 		return ret;
 	memcpy(key, prefix, plen);
-	dbt_set(&k, key, plen);
-	k.ulen = sizeof(key);
-	k.flags = DB_DBT_USERMEM;
-	memset(&v, 0, sizeof(v));
+	dbt_user(&k, key, plen, sizeof(key));
+	dbt_head(&v, NULL, 0);	/* the keys are all it needs */
 	ret = c->get(c, &k, &v, DB_SET_RANGE | DB_RMW);
 	while (!ret && k.size >= plen && !memcmp(k.data, prefix, plen)) {
 		if (rests) {
@@ -1779,8 +1827,9 @@ static int op_conn_list(struct store *s, DB_TXN *txn, void *p)
 	a->n = 0;
 	if ((ret = s->conns->cursor(s->conns, txn, &cur, 0)))
 		return ret;
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
+	/* any length: store_conn_add takes any id; what does not fit is skipped */
+	dbt_grow(&k);
+	dbt_grow(&v);
 	while ((ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
 		ulen = strnlen(v.data, v.size);
 		if (k.size >= sizeof(c->conn) || ulen > STORE_NAME_MAX)
@@ -1805,6 +1854,8 @@ static int op_conn_list(struct store *s, DB_TXN *txn, void *p)
 	if (ret == DB_NOTFOUND)
 		ret = 0;
 	cur->close(cur);
+	free(k.data);
+	free(v.data);
 	return ret;
 }
 
@@ -1847,7 +1898,7 @@ int store_backup(struct store *s, const char *target, char *err)
 int store_recover(const char *home, char *err)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
-			  DB_INIT_TXN | DB_RECOVER_FATAL | DB_PRIVATE;
+			  DB_INIT_TXN | DB_RECOVER_FATAL | DB_PRIVATE | DB_THREAD;
 	DB_ENV *env;
 	int ret;
 
@@ -1884,30 +1935,30 @@ static int op_hide(struct store *s, DB_TXN *txn, void *p)
 	unsigned char rv[ROOM_VAL_LEN], cv[9];
 	char key[KEY_MAX], ckey[KEY_MAX], *rec = NULL, *edited = NULL, err[ERR_LEN];
 	DBC *room = NULL;
-	DBT k, v;
+	DBT k, v, mv;
 	int ret, changed;
 
 	a->result = 0;
 	a->seq = 0;
+	dbt_grow(&mv);	/* the record, any length */
 	/* the room first, as appends do: the change seq is counted there */
 	if ((ret = s->rooms->cursor(s->rooms, txn, &room, 0)))
 		goto out;
 	dbt_set(&k, a->room, strlen(a->room));
-	memset(&v, 0, sizeof(v));
+	dbt_head(&v, rv, sizeof(rv));
 	if ((ret = room->get(room, &k, &v, DB_SET | DB_RMW)))
 		goto out;
 	room_decode(&r, a->room, &v);
 	dbt_set(&k, key, key_msg(key, a->room, a->index));
-	memset(&v, 0, sizeof(v));
-	if ((ret = s->msgs->get(s->msgs, txn, &k, &v, DB_RMW)))
+	if ((ret = s->msgs->get(s->msgs, txn, &k, &mv, DB_RMW)))
 		goto out;
-	rec = malloc(v.size + 1);
+	rec = malloc(mv.size + 1);
 	if (!rec) {
 		ret = ENOMEM;
 		goto out;
 	}
-	memcpy(rec, v.data, v.size);
-	rec[v.size] = '\0';
+	memcpy(rec, mv.data, mv.size);
+	rec[mv.size] = '\0';
 	edited = msg_record_hidden(rec, a->hidden, &changed, err);
 	if (!edited) {
 		ret = EINVAL;	/* an unreadable record: already a tombstone */
@@ -1935,6 +1986,7 @@ static int op_hide(struct store *s, DB_TXN *txn, void *p)
 out:
 	if (room)
 		room->close(room);
+	free(mv.data);
 	free(rec);
 	free(edited);
 	if (ret == DB_NOTFOUND)
@@ -1968,6 +2020,7 @@ static int op_changes(struct store *s, DB_TXN *txn, void *p)
 {
 	struct changes_arg *a = p;
 	size_t plen = strlen(a->room) + 1;
+	unsigned char cv[9];
 	char key[KEY_MAX];
 	DBC *c = NULL;
 	DBT k, v;
@@ -1980,17 +2033,15 @@ static int op_changes(struct store *s, DB_TXN *txn, void *p)
 		return ENOMEM;
 	if ((ret = s->changes->cursor(s->changes, txn, &c, 0)))
 		return ret;
-	dbt_set(&k, key, key_seq(key, a->room, a->after + 1));
-	k.ulen = sizeof(key);
-	k.flags = DB_DBT_USERMEM;
-	memset(&v, 0, sizeof(v));
+	dbt_user(&k, key, key_seq(key, a->room, a->after + 1), sizeof(key));
+	dbt_head(&v, cv, sizeof(cv));	/* be64 index, u8 hidden */
 	ret = c->get(c, &k, &v, DB_SET_RANGE);
 	while (!ret && a->n < a->limit) {
 		if (k.size != plen + 8 || memcmp(k.data, a->room, plen) || v.size < 9)
 			break;
 		a->out[a->n].seq = get_be64((unsigned char *)k.data + plen);
-		a->out[a->n].index = get_be64(v.data);
-		a->out[a->n].hidden = ((unsigned char *)v.data)[8] & 1;
+		a->out[a->n].index = get_be64(cv);
+		a->out[a->n].hidden = cv[8] & 1;
 		a->n++;
 		ret = c->get(c, &k, &v, DB_NEXT);
 	}
@@ -2052,7 +2103,7 @@ static int op_queue_add(struct store *s, DB_TXN *txn, void *p)
 	if ((ret = s->rooms->cursor(s->rooms, txn, &room, 0)))
 		goto out;
 	dbt_set(&k, a->room, strlen(a->room));
-	memset(&v, 0, sizeof(v));
+	dbt_head(&v, rv, sizeof(rv));
 	if ((ret = room->get(room, &k, &v, DB_SET | DB_RMW)))
 		goto out;
 	room_decode(&r, a->room, &v);
@@ -2136,10 +2187,8 @@ static int op_queue_list(struct store *s, DB_TXN *txn, void *p)
 	qlist_reset(a);
 	if ((ret = s->queue->cursor(s->queue, txn, &c, 0)))
 		return ret;
-	dbt_set(&k, key, key_msg(key, a->room, a->id ? a->id : 1));
-	k.ulen = sizeof(key);
-	k.flags = DB_DBT_USERMEM;
-	memset(&v, 0, sizeof(v));
+	dbt_user(&k, key, key_msg(key, a->room, a->id ? a->id : 1), sizeof(key));
+	dbt_grow(&v);	/* sid and record, any length: one buffer for the walk */
 	ret = c->get(c, &k, &v, DB_SET_RANGE);
 	while (!ret) {
 		if (k.size != plen + 8 || memcmp(k.data, a->room, plen) || v.size < 1)
@@ -2176,6 +2225,7 @@ static int op_queue_list(struct store *s, DB_TXN *txn, void *p)
 	if (ret == DB_NOTFOUND)
 		ret = 0;
 	c->close(c);
+	free(v.data);
 	return ret;
 }
 
@@ -2225,22 +2275,22 @@ static int op_queue_take(struct store *s, DB_TXN *txn, void *p)
 	unsigned char rv[ROOM_VAL_LEN];
 	char key[KEY_MAX], mkey[KEY_MAX];
 	DBC *room = NULL;
-	DBT k, v, qk;
+	DBT k, v, qk, qv;
 	size_t sl, mlen;
 	int ret, approve = a->record != NULL;
 
 	a->result = 0;
 	a->index = 0;
+	dbt_grow(&qv);	/* the queued item, any length */
 	if ((ret = s->rooms->cursor(s->rooms, txn, &room, 0)))
 		goto out;
 	dbt_set(&k, a->room, strlen(a->room));
-	memset(&v, 0, sizeof(v));
+	dbt_head(&v, rv, sizeof(rv));
 	if ((ret = room->get(room, &k, &v, DB_SET | DB_RMW)))
 		goto out;
 	room_decode(&r, a->room, &v);
 	dbt_set(&qk, key, key_msg(key, a->room, a->id));
-	memset(&v, 0, sizeof(v));
-	ret = s->queue->get(s->queue, txn, &qk, &v, DB_RMW);
+	ret = s->queue->get(s->queue, txn, &qk, &qv, DB_RMW);
 	if (ret == DB_NOTFOUND) {
 		ret = 0;	/* no such item (approved or rejected already) */
 		goto out;
@@ -2248,8 +2298,8 @@ static int op_queue_take(struct store *s, DB_TXN *txn, void *p)
 	if (ret)
 		goto out;
 	if (approve) {
-		sl = v.size ? ((unsigned char *)v.data)[0] : 0;
-		if (!v.size || 1 + sl > v.size) {
+		sl = qv.size ? ((unsigned char *)qv.data)[0] : 0;
+		if (!qv.size || 1 + sl > qv.size) {
 			ret = EINVAL;
 			goto out;
 		}
@@ -2257,13 +2307,13 @@ static int op_queue_take(struct store *s, DB_TXN *txn, void *p)
 		if (sl) {
 			DBT sk, sv;
 
-			dbt_set(&sk, (char *)v.data + 1, sl);
+			dbt_set(&sk, (char *)qv.data + 1, sl);
 			dbt_set(&sv, mkey, mlen);
 			if ((ret = s->sids->put(s->sids, txn, &sk, &sv, 0)))
 				goto out;
 		}
 		dbt_set(&k, mkey, mlen);
-		dbt_set(&v, (char *)v.data + 1 + sl, v.size - 1 - sl);
+		dbt_set(&v, (char *)qv.data + 1 + sl, qv.size - 1 - sl);
 		if ((ret = s->msgs->put(s->msgs, txn, &k, &v, DB_NOOVERWRITE)))
 			goto out;
 		r.last++;
@@ -2280,6 +2330,7 @@ static int op_queue_take(struct store *s, DB_TXN *txn, void *p)
 out:
 	if (room)
 		room->close(room);
+	free(qv.data);
 	if (ret == DB_NOTFOUND)
 		ret = ENOENT;
 	return ret;
@@ -2442,20 +2493,21 @@ static int op_rate(struct store *s, DB_TXN *txn, void *p)
 	DBT k, v;
 	int ret, i;
 
+	/* a count is 4 bytes; a longer value (DB_BUFFER_SMALL) counts 0, as before */
 	a->result = 0;
 	dbt_set(&k, key, key_rate(key, win - 1, a->room, a->hash));
-	memset(&v, 0, sizeof(v));
+	dbt_user(&v, cv, 0, sizeof(cv));
 	ret = s->rates->get(s->rates, txn, &k, &v, 0);
 	if (!ret)
 		prev = rate_count(&v);
-	else if (ret != DB_NOTFOUND)
+	else if (ret != DB_NOTFOUND && ret != DB_BUFFER_SMALL)
 		return ret;
 	dbt_set(&k, key, key_rate(key, win, a->room, a->hash));
-	memset(&v, 0, sizeof(v));
+	dbt_user(&v, cv, 0, sizeof(cv));
 	ret = s->rates->get(s->rates, txn, &k, &v, DB_RMW);
 	if (!ret)
 		cur = rate_count(&v);
-	else if (ret != DB_NOTFOUND)
+	else if (ret != DB_NOTFOUND && ret != DB_BUFFER_SMALL)
 		return ret;
 	/*
 	 * A sliding hour, estimated from two fixed windows: the previous
@@ -2481,8 +2533,9 @@ static int op_rate(struct store *s, DB_TXN *txn, void *p)
 		return 0;
 	if ((ret = s->rates->cursor(s->rates, txn, &c, 0)))
 		return ret;
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
+	/* every key is key_rate's, so it fits; the values are not needed */
+	dbt_user(&k, key, 0, sizeof(key));
+	dbt_head(&v, NULL, 0);
 	for (i = 0; i < RATE_PRUNE; i++) {
 		if ((ret = c->get(c, &k, &v, DB_NEXT)))
 			break;
@@ -2539,12 +2592,12 @@ static int op_conn_event(struct store *s, DB_TXN *txn, void *p)
 	if (!a->event)
 		return 0;
 	dbt_set(&k, "event_seq", 9);
-	memset(&v, 0, sizeof(v));
+	dbt_user(&v, sv, 0, sizeof(sv));
 	ret = s->meta->get(s->meta, txn, &k, &v, DB_RMW);
-	if (ret && ret != DB_NOTFOUND)
-		return ret;
+	if (ret && ret != DB_NOTFOUND && ret != DB_BUFFER_SMALL)
+		return ret;	/* longer than 8 bytes: not a seq, counted from 0 as before */
 	if (!ret && v.size == 8)
-		seq = get_be64(v.data);
+		seq = get_be64(sv);
 	put_be64(sv, ++seq);
 	dbt_set(&v, sv, sizeof(sv));
 	if ((ret = s->meta->put(s->meta, txn, &k, &v, 0)))
@@ -2611,10 +2664,8 @@ static int op_events(struct store *s, DB_TXN *txn, void *p)
 	if ((ret = s->events->cursor(s->events, txn, &c, 0)))
 		return ret;
 	put_be64(key, a->after + 1);
-	dbt_set(&k, key, sizeof(key));
-	k.ulen = sizeof(key);
-	k.flags = DB_DBT_USERMEM;
-	memset(&v, 0, sizeof(v));
+	dbt_user(&k, key, sizeof(key), sizeof(key));
+	dbt_grow(&v);	/* one buffer for the walk */
 	ret = c->get(c, &k, &v, DB_SET_RANGE);
 	while (!ret && a->n < a->limit) {
 		d = v.data;
@@ -2640,6 +2691,7 @@ static int op_events(struct store *s, DB_TXN *txn, void *p)
 	if (ret == DB_NOTFOUND)
 		ret = 0;
 	c->close(c);
+	free(v.data);
 	return ret;
 }
 
@@ -2709,31 +2761,31 @@ static int op_hook_set(struct store *s, DB_TXN *txn, void *p)
 	int ret;
 
 	dbt_set(&k, a->key, a->klen);
-	memset(&v, 0, sizeof(v));
+	dbt_user(&v, val, 0, sizeof(val));
 	ret = s->hooks->get(s->hooks, txn, &k, &v, DB_RMW);
-	if (!ret && v.size == 8 && get_be64(v.data) >= a->v)
+	if (!ret && v.size == 8 && get_be64(val) >= a->v)
 		return 0;		/* never backwards */
-	if (ret && ret != DB_NOTFOUND)
-		return ret;
+	if (ret && ret != DB_NOTFOUND && ret != DB_BUFFER_SMALL)
+		return ret;		/* longer than 8 bytes: not a cursor, overwritten */
 	put_be64(val, a->v);
 	dbt_set(&v, val, sizeof(val));
 	if ((ret = s->hooks->put(s->hooks, txn, &k, &v, 0)) || !a->events)
 		return ret;
 	if ((ret = s->events->cursor(s->events, txn, &c, 0)))
 		return ret;
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
+	/* events.db keys are be64 seqs; a longer one (DB_BUFFER_SMALL) ends it */
+	dbt_user(&k, ek, 0, sizeof(ek));
+	dbt_head(&v, NULL, 0);
 	while ((ret = c->get(c, &k, &v, DB_FIRST)) == 0) {
 		if (k.size != 8)
 			break;
-		memcpy(ek, k.data, 8);
 		seq = get_be64(ek);
 		if (seq > a->v)
 			break;
 		if ((ret = c->del(c, 0)))
 			break;
 	}
-	if (ret == DB_NOTFOUND)
+	if (ret == DB_NOTFOUND || ret == DB_BUFFER_SMALL)
 		ret = 0;
 	c->close(c);
 	return ret;
@@ -2756,7 +2808,7 @@ struct hook_init_arg {
 static int op_hook_init(struct store *s, DB_TXN *txn, void *p)
 {
 	struct hook_init_arg *a = p;
-	unsigned char val[8];
+	unsigned char val[8], rv[ROOM_VAL_LEN];
 	struct store_room r;
 	char key[KEY_MAX], name[STORE_NAME_MAX + 1];
 	DBC *c = NULL;
@@ -2766,14 +2818,14 @@ static int op_hook_init(struct store *s, DB_TXN *txn, void *p)
 
 	a->result = 0;
 	dbt_set(&k, "init", 4);
-	memset(&v, 0, sizeof(v));
+	dbt_head(&v, NULL, 0);	/* there or not */
 	ret = s->hooks->get(s->hooks, txn, &k, &v, DB_RMW);
 	if (ret != DB_NOTFOUND)
 		return ret;	/* 0: initialised before */
 	if ((ret = s->rooms->cursor(s->rooms, txn, &c, 0)))
 		return ret;
-	memset(&k, 0, sizeof(k));
-	memset(&v, 0, sizeof(v));
+	dbt_grow(&k);	/* as op_room_list: a name too long is skipped */
+	dbt_head(&v, rv, sizeof(rv));
 	while ((ret = c->get(c, &k, &v, DB_NEXT)) == 0) {
 		if (k.size > STORE_NAME_MAX)
 			continue;
@@ -2793,6 +2845,7 @@ static int op_hook_init(struct store *s, DB_TXN *txn, void *p)
 			break;
 	}
 	c->close(c);
+	free(k.data);
 	if (ret != DB_NOTFOUND)
 		return ret;
 	put_be64(val, store_now_us());

@@ -40,7 +40,11 @@ static void dbwatch_msgcall(const DB_ENV *env, const char *msg)
 	runlog("info", "event=db message=\"%s\"", msg);
 }
 
-/* An environment handle configured as every bookpics process configures its own. */
+/*
+ * An environment handle configured as every bookpics process configures its
+ * own (DB_THREAD in the open flags too, as store_open_handles: one way to
+ * join the environment).
+ */
 static DB_ENV *dbwatch_env(char *err)
 {
 	DB_ENV *env;
@@ -68,7 +72,8 @@ struct dbwatch *dbwatch_open(const char *home, int *needs_recovery, char *err)
 	 * (thread tracking, is_alive) tells a dead process that left nothing
 	 * held from one that died inside the library.
 	 */
-	u_int32_t flags = DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_TXN;
+	u_int32_t flags = DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_TXN |
+			  DB_THREAD;
 	struct dbwatch *w = NULL;
 	DB_ENV *env;
 	int ret;
@@ -114,7 +119,7 @@ int dbwatch_check(struct dbwatch *w, char *err)
 int dbwatch_recover(const char *home, char *err)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
-			  DB_INIT_TXN | DB_RECOVER;
+			  DB_INIT_TXN | DB_RECOVER | DB_THREAD;
 	struct store *s;
 	DB_ENV *env;
 	int ret;

@@ -1,6 +1,15 @@
-/* test-store.c - the Berkeley DB store: rooms, gapless append, sids, pages, members, cursors. */
+/*
+ * test-store.c - the Berkeley DB store: rooms, gapless append, sids, pages,
+ * members, cursors, moderation, users, connections, events, hook cursors,
+ * backup. The store opens its environment with DB_THREAD, under which a
+ * read that does not name its memory fails (BDB0630): every public read
+ * runs here at least once, with records longer and shorter than each other
+ * in one walk (DB_DBT_REALLOC buffers) and under ASan (make SANITIZE=...).
+ */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -148,6 +157,167 @@ static void moderation(struct store *s)
 	      "two hours on: a fresh window");
 }
 
+/* A record of len bytes: {"t":"xxx..."} */
+static char *long_record(size_t len)
+{
+	char *r = malloc(len + 1);
+
+	if (!r)
+		return NULL;
+	memset(r, 'x', len);
+	memcpy(r, "{\"t\":\"", 6);
+	memcpy(r + len - 2, "\"}", 2);
+	r[len] = '\0';
+	return r;
+}
+
+/* Records of any size: growing, then shrinking, in one page; hide and queue them. */
+static void big_records(struct store *s)
+{
+	static const size_t sizes[] = { 40000, 12, 100000, 9, 70000 };
+	char err[ERR_LEN], *rec[5], *got;
+	struct store_msg *m;
+	uint64_t idx, id, seq;
+	size_t n, i;
+	int ok;
+
+	CHECK(store_room_add(s, "big", 1, err) == 1, "big: a room");
+	for (i = 0, ok = 1; i < 5; i++) {
+		rec[i] = long_record(sizes[i]);
+		ok = ok && rec[i] && store_append(s, "big", NULL, rec[i], sizes[i], &idx, err) == 1 &&
+		     idx == i + 1;
+	}
+	CHECK(ok, "big: five records of 9 bytes to 100 kB appended");
+	CHECK(store_messages(s, "big", STORE_ASC, 0, 10, &m, &n, err) == 0 && n == 5,
+	      "big: one page holds them all");
+	for (i = 0, ok = 1; i < n && i < 5; i++)
+		ok = ok && m[i].index == i + 1 && m[i].len == sizes[i] && !strcmp(m[i].record, rec[i]);
+	CHECK(ok, "big: each record exactly, oldest first");
+	store_msgs_free(m, n);
+	CHECK(store_messages(s, "big", STORE_DESC, 0, 2, &m, &n, err) == 0 && n == 2 &&
+	      m[0].index == 5 && !strcmp(m[0].record, rec[4]) &&
+	      m[1].index == 4 && !strcmp(m[1].record, rec[3]), "big: newest first");
+	store_msgs_free(m, n);
+	CHECK(store_message_hide(s, "big", 3, 1, &seq, err) == 1 && seq == 1 &&
+	      store_message_get(s, "big", 3, &got, err) == 1 && strlen(got) == sizes[2] + 14 &&
+	      !strcmp(got + sizes[2] - 1, ",\"hidden\":true}") && !strncmp(got, rec[2], sizes[2] - 1),
+	      "big: a 100 kB record hidden");
+	free(got);
+	CHECK(store_queue_add(s, "big", "SMbig1", rec[2], sizes[2], &id, err) == 1 && id == 1 &&
+	      store_queue_add(s, "big", "SMbig2", rec[3], sizes[3], &id, err) == 1 && id == 2 &&
+	      store_queue_add(s, "big", NULL, rec[0], sizes[0], &id, err) == 1 && id == 3,
+	      "big: three queued, long, short, long");
+	CHECK(store_queue_list(s, "big", &m, &n, err) == 0 && n == 3 &&
+	      m[0].len == sizes[2] && !strcmp(m[0].record, rec[2]) &&
+	      m[1].len == sizes[3] && !strcmp(m[1].record, rec[3]) &&
+	      m[2].len == sizes[0] && !strcmp(m[2].record, rec[0]), "big: the queue, exactly");
+	store_msgs_free(m, n);
+	CHECK(store_queue_approve(s, "big", 1, &idx, err) == 1 && idx == 6 &&
+	      store_message_get(s, "big", 6, &got, err) == 1 && !strcmp(got, rec[2]),
+	      "big: a long queued record approved");
+	free(got);
+	CHECK(store_append(s, "big", "SMbig1", "{}", 2, &idx, err) == 0 && idx == 6 &&
+	      store_append(s, "big", "SMbig2", "{}", 2, &idx, err) == 0 && idx == 0,
+	      "big: sids of an approved and a queued item");
+	for (i = 0; i < 5; i++)
+		free(rec[i]);
+}
+
+/* Users, connections and events, hook cursors, the log, backup and recovery. */
+static void the_rest(struct store *s, const char *dir)
+{
+	char err[ERR_LEN], path[256], **v;
+	struct store_log_info li;
+	struct store_conn *c;
+	struct store_event *e;
+	struct store *b;
+	struct store_room room;
+	uint64_t us, before, cur;
+	size_t n;
+	int was;
+
+	CHECK(store_schema(s, &was) == STORE_SCHEMA && was == 0, "schema: current, none before");
+	CHECK(store_user_list(s, &v, &n, err) == 0 && n == 7 && !strcmp(v[0], "A") &&
+	      !strcmp(v[6], "uuid1"), "user list, in key order");
+	store_strings_free(v, n);
+	before = store_now_us();
+	CHECK(store_user_add(s, "rest1", err) == 1 &&
+	      store_user_not_before(s, "rest1", &us, err) == 1 && us >= before &&
+	      us <= store_now_us(), "a new user's not-before is its creation");
+	CHECK(store_user_not_before(s, "nobody", &cur, err) == 0 && cur == 0, "no such user: 0");
+	CHECK(store_user_revoke(s, "rest1", us + 5000000, err) == 1 &&
+	      store_user_not_before(s, "rest1", &cur, err) == 1 && cur == us + 5000000,
+	      "revoke moves it on");
+	CHECK(store_user_revoke(s, "rest1", us, err) == 1 &&
+	      store_user_not_before(s, "rest1", &cur, err) == 1 && cur == us + 5000000,
+	      "never backwards");
+	CHECK(store_user_revoke(s, "nobody", us, err) == 0, "revoke: no such user");
+	CHECK(store_member_add(s, "rest1", "books", err) == 1 &&
+	      store_member_add(s, "rest1", "wall", err) == 1 &&
+	      store_cursor_set(s, "rest1", "books", 3, err) == 0, "rest1 in two rooms");
+	CHECK(store_user_remove(s, "rest1", err) == 1 && store_user_exists(s, "rest1", err) == 0 &&
+	      store_is_member(s, "rest1", "books", err) == 0 &&
+	      store_cursor_get(s, "rest1", "books", &cur, err) == 0 && cur == 0,
+	      "remove: user, memberships, cursors");
+	CHECK(store_room_members(s, "wall", &v, &n, err) == 0 && n == 0, "and the other direction");
+	store_strings_free(v, n);
+	CHECK(store_user_remove(s, "rest1", err) == 0, "remove again: 0");
+
+	CHECK(store_hook_init(s, err) == 1 && store_hook_init(s, err) == 0, "hook init once");
+	CHECK(store_hook_get(s, STORE_HOOK_MSG, "books", &cur, err) == 1 && cur == 11 &&
+	      store_hook_get(s, STORE_HOOK_CHANGE, "wall", &cur, err) == 1 && cur == 3,
+	      "init: cursors at each room's last index and change");
+	CHECK(store_hook_get(s, STORE_HOOK_EVENTS, NULL, &cur, err) == 0 && cur == 0,
+	      "no events cursor yet");
+	CHECK(store_hook_set(s, STORE_HOOK_MSG, "books", 12, err) == 0 &&
+	      store_hook_set(s, STORE_HOOK_MSG, "books", 4, err) == 0 &&
+	      store_hook_get(s, STORE_HOOK_MSG, "books", &cur, err) == 1 && cur == 12,
+	      "hook cursor set, never backwards");
+	CHECK(store_hook_get(s, 'x', "books", &cur, err) == -1, "a bad cursor: error");
+
+	CHECK(store_conn_open(s, "cA", "uuid1", 1, err) == 0 &&
+	      store_conn_open(s, "cB", "", 1, err) == 0 &&
+	      store_conn_open(s, "cC", "a", 0, err) == 0, "three connections, two with events");
+	CHECK(store_conn_list(s, &c, &n, err) == 0 && n == 3 &&
+	      !strcmp(c[0].conn, "cA") && !strcmp(c[0].user, "uuid1") && c[0].since_us >= before &&
+	      !strcmp(c[1].conn, "cB") && !strcmp(c[1].user, "") &&
+	      !strcmp(c[2].conn, "cC") && !strcmp(c[2].user, "a"), "connection list");
+	free(c);
+	CHECK(store_conn_close(s, "cA", "uuid1", 1, err) == 0 &&
+	      store_conn_close(s, "cC", "a", 0, err) == 0, "two closed, one with an event");
+	CHECK(store_events(s, 0, 10, &e, &n, err) == 0 && n == 3 &&
+	      e[0].seq == 1 && e[0].kind == STORE_EVENT_CONNECT && !strcmp(e[0].conn, "cA") &&
+	      !strcmp(e[0].user, "uuid1") && e[0].time_us >= before &&
+	      e[1].seq == 2 && e[1].kind == STORE_EVENT_CONNECT && !strcmp(e[1].conn, "cB") &&
+	      !strcmp(e[1].user, "") &&
+	      e[2].seq == 3 && e[2].kind == STORE_EVENT_DISCONNECT && !strcmp(e[2].conn, "cA"),
+	      "events in order");
+	free(e);
+	CHECK(store_events(s, 1, 1, &e, &n, err) == 0 && n == 1 && e[0].seq == 2,
+	      "events after a seq, limited");
+	free(e);
+	CHECK(store_hook_set(s, STORE_HOOK_EVENTS, NULL, 2, err) == 0 &&
+	      store_events(s, 0, 10, &e, &n, err) == 0 && n == 1 && e[0].seq == 3,
+	      "the events cursor deletes what was delivered");
+	free(e);
+	CHECK(store_conn_list(s, &c, &n, err) == 0 && n == 1 && !strcmp(c[0].conn, "cB"),
+	      "one connection left");
+	free(c);
+
+	CHECK(store_log_info(s, &li, err) == 0 && li.log_files >= 1 && li.log_bytes > 0,
+	      "log info");
+	CHECK(store_space(s, err) == 0 && !store_full(s), "space: not full");
+	snprintf(path, sizeof(path), "%s.backup", dir);
+	CHECK(store_backup(s, path, err) == 0 && store_recover(path, err) == 0, "backup, recover");
+	b = store_open(path, err);
+	CHECK(b && store_room_get(b, "books", &room, err) == 1 && room.last == 11 &&
+	      store_events(b, 0, 10, &e, &n, err) == 0 && n == 1 && e[0].seq == 3,
+	      "the copy opens with the data");
+	if (b)
+		free(e);
+	store_close(b);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/bookpics-test-store.XXXXXX", err[ERR_LEN], rec[64], **v;
@@ -263,6 +433,8 @@ int main(void)
 	CHECK(store_maintain(s, err) == 0, "maintain (failchk, checkpoint)");
 
 	moderation(s);
+	big_records(s);
+	the_rest(s, dir);
 
 	store_close(s);
 	s = store_open(dir, err);
