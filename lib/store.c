@@ -53,6 +53,7 @@ struct store {
 	int replicator;		/* this process is its site's replication process */
 	int unavailable;	/* the last write: no master, no answer, or not acknowledged */
 	int serving;		/* a view serving another site's write: never forwarded */
+	DB_TXN_TOKEN token;	/* serving: the commit's token, for the asker's txn_applied */
 	int env_only;		/* store_group_create: the environment, nothing else */
 	int opening;		/* inside store_open_handles: no reconnect */
 	time_t reconnected;	/* the last store_group_reconnect (at most one per 5 s) */
@@ -619,6 +620,13 @@ static int store_run(struct store *s, store_op op, void *arg, u_int32_t flags,
 		ret = s->env->txn_begin(s->env, NULL, &txn, flags);
 		if (!ret) {
 			ret = op(s, txn, arg);
+			/*
+			 * Serving another site: its token goes back with the
+			 * answer, so that the asker waits until this commit is
+			 * applied there too (read your own writes, below).
+			 */
+			if (!ret && s->serving)
+				ret = txn->set_commit_token(txn, &s->token);
 			if (ret)
 				txn->abort(txn);
 			else
@@ -3225,6 +3233,24 @@ enum { SERVED_OK, SERVED_FAILED, SERVED_FULL, SERVED_NOT_MASTER, SERVED_UNACKED 
 
 #define STORE_GROUP_WAIT_MS 5000	/* a write waits this long for a master */
 
+#define STORE_APPLIED_US 2000000	/* a forwarded write waits this long to be seen here */
+
+/*
+ * Read your own writes: a write the master committed for this site is
+ * answered once this site has applied it too (txn_applied on the commit
+ * token the master sent back), so the asker's next request here (a
+ * member add after its room add, a GET after a POST) sees it. Past
+ * STORE_APPLIED_US the answer goes out anyway: the write is the
+ * group's (acknowledged as group_ack wants), only this copy is behind.
+ */
+static void store_applied(struct store *s, const void *token)
+{
+	DB_TXN_TOKEN t;
+
+	memcpy(&t, token, sizeof(t));
+	(void)s->env->txn_applied(s->env, &t, STORE_APPLIED_US, 0);
+}
+
 static int store_forward(struct store *s, store_op op, void *arg, const char *what, char *err)
 {
 	struct codec c;
@@ -3259,12 +3285,18 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 			c_u64(&in, &status);
 			c_str(&in, &msg);
 			if (!in.bad && status == SERVED_OK) {
+				const void *tok = NULL;
+				size_t toklen = 0;
+
+				c_bytes(&in, &tok, &toklen);
 				write_ops[id].codec(&in, arg);
-				if (!in.bad) {
+				if (!in.bad && toklen == sizeof(DB_TXN_TOKEN)) {
+					store_applied(s, tok);
 					free(out);
 					free(c.buf);
 					return 0;
 				}
+				in.bad = 1;
 			}
 			if (in.bad || status != SERVED_NOT_MASTER) {
 				s->full = !in.bad && status == SERVED_FULL;
@@ -3339,8 +3371,13 @@ static int store_serve(void *ctx, const void *req, size_t len, void **out, size_
 	o.s = view, o.results = 1;
 	c_u64(&o, &status);
 	c_str(&o, &msg);
-	if (status == SERVED_OK)
+	if (status == SERVED_OK) {
+		const void *tok = &view->token;
+		size_t toklen = sizeof(view->token);
+
+		c_bytes(&o, &tok, &toklen);
 		write_ops[id].codec(&o, &arg);
+	}
 	free(view);
 	if (o.bad) {
 		free(o.buf);
