@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "app.h"
+#include "group.h"
 #include "backup.h"
 #include "err.h"
 #include "fifo.h"
@@ -69,6 +70,7 @@ static int cmd_user_remove(struct admin *ad, int argc, char **argv);
 static int cmd_token_revoke(struct admin *ad, int argc, char **argv);
 static int cmd_connections(struct admin *ad, int argc, char **argv);
 static int cmd_version(struct admin *ad, int argc, char **argv);
+static int cmd_group_status(struct admin *ad, int argc, char **argv);
 static int cmd_message_list(struct admin *ad, int argc, char **argv);
 static int cmd_message_hide(struct admin *ad, int argc, char **argv);
 static int cmd_message_show(struct admin *ad, int argc, char **argv);
@@ -114,6 +116,8 @@ static const struct cmd cmds[] = {
 	{ "token revoke", cmd_token_revoke, "ID", "refuse every token of ID issued until now",
 	  1, 1, NULL, 0, CMD_APP },
 	{ "connections", cmd_connections, "", "list live connections: id, user, since",
+	  0, 0, NULL, 0, CMD_APP },
+	{ "group status", cmd_group_status, "", "a group's sites: address, role, state, lsn, lag",
 	  0, 0, NULL, 0, CMD_APP },
 	{ "version", cmd_version, "", "print the version (also --version)", 0, 0, NULL, 0, 0 },
 	{ "--version", cmd_version, "", "", 0, 0, NULL, 0, CMD_ALIAS },
@@ -232,11 +236,58 @@ static int cmd_init(struct admin *ad, int argc, char **argv)
 	if (port < 1 || port > 65535)
 		return err_set(ad->err, "init: --port must be 1..65535");
 	r = conf_init(ad->var, (int)port, ad->err);
-	if (r < 0 || app_ready(&ad->app, ad->var, ad->err) || fifo_create(ad->var, ad->err) ||
-	    store_room_add(ad->app.store, ad->app.conf.twilio_room, 1, ad->err) < 0)
+	if (r < 0 || conf_load(&ad->app.conf, ad->var, ad->err))
 		return -1;
+	if (ad->app.conf.group_self[0]) {
+		/* a group's site: its databases are the master's (the relay adds the room) */
+		if (app_group_env(&ad->app, ad->var, ad->err) || fifo_create(ad->var, ad->err))
+			return -1;
+	} else if (app_ready(&ad->app, ad->var, ad->err) || fifo_create(ad->var, ad->err) ||
+		   store_room_add(ad->app.store, ad->app.conf.twilio_room, 1, ad->err) < 0) {
+		return -1;
+	}
 	if (r == 1)
 		printf("created %s/bookpics.conf\n", ad->var);
+	return 0;
+}
+
+/*
+ * One line per site, this one first (docs/DESIGN.md, Groups):
+ * "ADDR ROLE STATE LSN LAG": ROLE master|client|- (not reached), STATE
+ * self|connected|unreachable, LSN FILE/OFFSET of the end of its log or -,
+ * LAG bytes behind the master's log (in the same file), "Nf" (N log
+ * files behind) or - (unknown: no master, or no answer).
+ */
+static int cmd_group_status(struct admin *ad, int argc, char **argv)
+{
+	const struct group_site *m = NULL, *site;
+	struct group_status st;
+	char lsn[48], lag[32];
+	size_t i;
+
+	(void)argc, (void)argv;
+	if (store_group_status(ad->app.store, 1, &st, ad->err))
+		return -1;
+	for (i = 0; i < st.nsites; i++)
+		if (st.sites[i].is_master && st.sites[i].has_lsn)
+			m = &st.sites[i];
+	for (i = 0; i < st.nsites; i++) {
+		site = &st.sites[i];
+		snprintf(lsn, sizeof(lsn), "-");
+		snprintf(lag, sizeof(lag), "-");
+		if (site->has_lsn)
+			snprintf(lsn, sizeof(lsn), "%u/%u", (unsigned)(site->lsn >> 32),
+				 (unsigned)(site->lsn & 0xffffffff));
+		if (site->has_lsn && m && (m->lsn >> 32) == (site->lsn >> 32))
+			snprintf(lag, sizeof(lag), "%llu", m->lsn > site->lsn ?
+				 (unsigned long long)(m->lsn - site->lsn) : 0ULL);
+		else if (site->has_lsn && m && m->lsn > site->lsn)
+			snprintf(lag, sizeof(lag), "%uf",
+				 (unsigned)((m->lsn >> 32) - (site->lsn >> 32)));
+		printf("%s %s %s %s %s\n", site->addr,
+		       site->is_master ? "master" : site->connected ? "client" : "-",
+		       i == 0 ? "self" : site->connected ? "connected" : "unreachable", lsn, lag);
+	}
 	return 0;
 }
 

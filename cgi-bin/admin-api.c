@@ -319,6 +319,12 @@ static void messages_post(struct admin_req *r)
 		e = chat_fields(r->body, &text, &type, err);
 	if (e == CHAT_OK)
 		e = chat_store(c->app->store, user, r->seg[1], type, text, &index, err);
+	if (e == CHAT_ERROR && (store_full(c->app->store) || store_unavailable(c->app->store))) {
+		/* the disk, or the group (no master, no acks): retry later, as api.c */
+		http_header(c->resp, store_full(c->app->store) ? "Retry-After: 10" : "Retry-After: 1");
+		http_error(c->resp, 503, "unavailable", "%s", err);
+		return;
+	}
 	if (e != CHAT_OK) {
 		http_error(c->resp, status[e], chat_code(e), "%s", err);
 		return;

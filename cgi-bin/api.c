@@ -13,6 +13,7 @@
 #include "chat.h"
 #include "err.h"
 #include "fifo.h"
+#include "group.h"
 #include "http.h"
 #include "log.h"
 #include "media.h"
@@ -36,6 +37,37 @@
  * fails (api() lets it through): that is a problem to name, not a 503
  * without a reason.
  */
+/*
+ * A group's site (CONTRACT.md, Groups): {"self", "master" (null while none
+ * is known: a problem), "role", "sites" (every HOST:PORT, self first),
+ * "connected" (how many of them this site reaches, itself included)}.
+ */
+static struct json_object *health_group(struct store *s, struct json_object *problems)
+{
+	struct json_object *g, *sites;
+	struct group_status st;
+	char err[ERR_LEN], text[ERR_LEN + 64];
+	size_t i;
+
+	if (store_group_status(s, 0, &st, err)) {
+		snprintf(text, sizeof(text), "group: %s", err);
+		json_object_array_add(problems, json_object_new_string(text));
+		return NULL;
+	}
+	g = json_object_new_object();
+	sites = json_object_new_array();
+	for (i = 0; i < st.nsites; i++)
+		json_object_array_add(sites, json_object_new_string(st.sites[i].addr));
+	json_object_object_add(g, "self", json_object_new_string(st.self));
+	json_object_object_add(g, "master", st.master[0] ? json_object_new_string(st.master) : NULL);
+	json_object_object_add(g, "role", json_object_new_string(st.is_master ? "master" : "client"));
+	json_object_object_add(g, "sites", sites);
+	json_object_object_add(g, "connected", json_object_new_int64((int64_t)st.connected));
+	if (!st.master[0])
+		json_object_array_add(problems, json_object_new_string("group: no master known"));
+	return g;
+}
+
 static void health(struct route_ctx *c)
 {
 	struct json_object *o = json_object_new_object(), *problems = json_object_new_array();
@@ -44,6 +76,7 @@ static void health(struct route_ctx *c)
 	char err[ERR_LEN], text[ERR_LEN + 64];
 	uint64_t streak;
 	int relay = fifo_has_reader(var), ready = !app_ready(c->app, var, err);
+	struct json_object *group = NULL;
 	size_t n;
 
 	if (!ready) {
@@ -66,12 +99,16 @@ static void health(struct route_ctx *c)
 	}
 	if (!c->app->stats && !stats_open(var, err))	/* why: the error of a second try */
 		json_object_array_add(problems, json_object_new_string(err));
+	if (ready && store_grouped(c->app->store))
+		group = health_group(c->app->store, problems);
 	n = json_object_array_length(problems);
 	json_object_object_add(o, "ok", json_object_new_boolean(n == 0));
 	json_object_object_add(o, "relay", json_object_new_boolean(relay));
 	json_object_object_add(o, "twilio_room", json_object_new_string(c->app->conf.twilio_room));
 	if (c->app->conf.wall_number[0])	/* for the wall's "text us" line */
 		json_object_object_add(o, "wall_number", json_object_new_string(c->app->conf.wall_number));
+	if (group)
+		json_object_object_add(o, "group", group);
 	if (n)
 		json_object_object_add(o, "problems", problems);
 	else
@@ -318,8 +355,9 @@ static void messages_post(struct route_ctx *c)
 	}
 	if (r == CHAT_OK)
 		r = chat_store(c->app->store, c->user, c->room, type, text, &index, err);
-	if (r == CHAT_ERROR && store_full(c->app->store)) {
-		http_header(c->resp, "Retry-After: 10");
+	if (r == CHAT_ERROR && (store_full(c->app->store) || store_unavailable(c->app->store))) {
+		/* the disk, or the group (no master, no acks): retry later */
+		http_header(c->resp, store_full(c->app->store) ? "Retry-After: 10" : "Retry-After: 1");
 		http_error(c->resp, 503, "unavailable", "%s", err);
 		goto out;
 	}

@@ -308,11 +308,19 @@ refused:
 	http_body(resp, 200, "text/xml", twiml_ok, sizeof(twiml_ok) - 1);
 	goto out;
 fail:
-	refuse(req, app, STATS_WEBHOOK_ERROR, 1, store_full(app->store) ? "disk_full" : "store_failed", err);
+	refuse(req, app, STATS_WEBHOOK_ERROR, 1, store_full(app->store) ? "disk_full" :
+	       store_unavailable(app->store) ? "group_unavailable" : "store_failed", err);
 	if (store_full(app->store)) {
 		/* nothing stored, nothing lost: Twilio (or the sender) may try again */
 		http_header(resp, "Retry-After: 10");
 		http_error(resp, 503, "unavailable", "disk full: the message was not stored");
+	} else if (store_unavailable(app->store)) {
+		/*
+		 * No master, or no answer or acks from it: maybe stored there;
+		 * Twilio's retry of this MessageSid finds it if so (store.h).
+		 */
+		http_header(resp, "Retry-After: 1");
+		http_error(resp, 503, "unavailable", "%s", err);
 	} else {
 		http_error(resp, 500, "internal", "could not store the message");
 	}

@@ -11,6 +11,7 @@
 
 #include "app.h"
 #include "err.h"
+#include "group.h"
 #include "token.h"
 
 const char *app_var(const char *var)
@@ -165,14 +166,29 @@ int app_ready(struct app *a, const char *var, char *err)
 			(long)getpid(), why);
 	}
 	if (!a->store) {
+		struct group_conf g;
+
 		snprintf(home, sizeof(home), "%s/db", var);
-		a->store = store_open(home, err);
+		if (group_conf_from(&g, &a->conf, err) < 0)
+			return -1;
+		a->store = store_open_group(home, &g, a->replicator, err);
 		if (!a->store) {
 			explain_var(var, err);
 			return -1;
 		}
 	}
 	return 0;
+}
+
+int app_group_env(struct app *a, const char *var, char *err)
+{
+	char home[CONF_PATH_MAX + 8];
+	struct group_conf g;
+
+	snprintf(home, sizeof(home), "%s/db", var);
+	if (group_conf_from(&g, &a->conf, err) <= 0)
+		return err_set(err, "app_group_env: not a group's site");
+	return store_group_create(home, &g, err);
 }
 
 struct stats *app_stats(struct app *a, const char *var)

@@ -15,6 +15,12 @@ struct app {
 	 * maps it: run as root it would make the file root's.
 	 */
 	struct stats *stats;
+	/*
+	 * In a group (group_self set): this process is its site's
+	 * replication process (the relay sets it before app_ready); every
+	 * other process opens the store as a subordinate (store.h, groups).
+	 */
+	int replicator;
 };
 
 /*
@@ -33,6 +39,14 @@ const char *app_var(const char *var);
  * (its owner, say), followed by the failed call in parentheses.
  */
 int app_ready(struct app *a, const char *var, char *err);
+
+/*
+ * `bookpics-admin init` at a group's site (a->conf loaded, group_self
+ * set): create the environment in var/db (its regions, configured for
+ * the group) and nothing else, for the supervisor's check to find one:
+ * the databases are the master's, they come by replication. 0 or -1.
+ */
+int app_group_env(struct app *a, const char *var, char *err);
 
 /*
  * a->stats, mapping var's counters first if not yet (tried again on each

@@ -160,6 +160,88 @@ static int check_origins(const struct conf_key *k, char *val, char *err)
 	return 0;
 }
 
+/*
+ * HOST:PORT of len bytes at a: a host of letters, digits, '.', '-' and a
+ * port 1..65535 (what DB_ENV->repmgr_site takes; no [v6] literal).
+ */
+static int hostport_ok(const char *a, size_t len)
+{
+	size_t i = 0;
+	long port = 0;
+
+	if (len >= 256)		/* what the store keeps of an address (STORE_ADDR_MAX) */
+		return 0;
+	while (i < len && (isalnum((unsigned char)a[i]) || a[i] == '.' || a[i] == '-'))
+		i++;
+	if (i == 0 || i >= len || a[i] != ':' || ++i == len)
+		return 0;
+	for (; i < len && isdigit((unsigned char)a[i]) && port <= 65535; i++)
+		port = port * 10 + (a[i] - '0');
+	return i == len && port >= 1 && port <= 65535;
+}
+
+static int check_hostport_or_empty(const struct conf_key *k, char *val, char *err)
+{
+	if (val[0] && !hostport_ok(val, strlen(val)))
+		return err_set(err, "%s: '%s' is not HOST:PORT", k->name, val);
+	return 0;
+}
+
+/* Comma-separated HOST:PORT (spaces around commas allowed), each hostport_ok. */
+static int check_hostports(const struct conf_key *k, char *val, char *err)
+{
+	const char *p = val;
+	size_t n;
+
+	while (*p) {
+		p += strspn(p, ", \t");
+		n = strcspn(p, ", \t");
+		if (n && !hostport_ok(p, n))
+			return err_set(err, "%s: '%.*s' is not HOST:PORT", k->name, (int)n, p);
+		p += n;
+	}
+	return 0;
+}
+
+int conf_group_site(const char *sites, size_t i, char *out, size_t len)
+{
+	const char *p = sites;
+	size_t n;
+
+	for (;;) {
+		p += strspn(p, ", \t");
+		if (!*p)
+			return 0;
+		n = strcspn(p, ", \t");
+		if (i-- == 0) {
+			if (n >= len)
+				return 0;
+			memcpy(out, p, n);
+			out[n] = '\0';
+			return 1;
+		}
+		p += n;
+	}
+}
+
+/* The keys that only make sense together: group_self among group_sites. */
+static int group_check(const struct conf *c, char *err)
+{
+	char site[CONF_VAL_MAX];
+	size_t i;
+
+	if (!c->group_self[0])
+		return c->group_sites[0] ? err_set(err, "group_sites: set, but group_self is not") : 0;
+	for (i = 0; conf_group_site(c->group_sites, i, site, sizeof(site)); i++)
+		if (!strcmp(site, c->group_self))
+			return 0;
+	return err_set(err, "group_self: '%s' is not one of group_sites", c->group_self);
+}
+
+static const char *const ack_choices[] = {
+	[CONF_ACK_QUORUM] = "quorum", [CONF_ACK_ALL] = "all", [CONF_ACK_ONE] = "one", NULL
+};
+
 static const char *const dup_choices[] = {
 	[CONF_DUP_REFUSE] = "refuse", [CONF_DUP_REPLACE] = "replace",
 	[CONF_DUP_ALLOW] = "allow", NULL
@@ -175,6 +257,7 @@ static const char *const onoff_choices[] = {
 
 _Static_assert(sizeof(enum conf_onoff) == sizeof(int), "CONF_ENUM fields are int-sized");
 _Static_assert(sizeof(enum conf_dup) == sizeof(int), "CONF_ENUM fields are int-sized");
+_Static_assert(sizeof(enum conf_group_ack) == sizeof(int), "CONF_ENUM fields are int-sized");
 _Static_assert(sizeof(enum conf_moderation) == sizeof(int), "CONF_ENUM fields are int-sized");
 _Static_assert(sizeof(enum conf_onoff) == sizeof(int), "CONF_ENUM fields are int-sized");
 
@@ -232,6 +315,14 @@ static const struct conf_key keys[] = {
 	       "the SMS that answers an accepted picture; empty: no reply"),
 	STRING(wall_number, "", NULL, CONF_FRESH_DEFAULT,
 	       "the number the wall asks people to text"),
+	STRING(group_self, "", check_hostport_or_empty, CONF_FRESH_DEFAULT,
+	       "HOST:PORT this site replicates on; empty: a single site (see docs/DESIGN.md, Groups)"),
+	STRING(group_sites, "", check_hostports, CONF_FRESH_DEFAULT,
+	       "HOST:PORT of every site of the group, this one included, comma separated"),
+	LONG(group_priority, "100", 0,
+	     "election priority of this site; 0: never the master"),
+	ENUM(group_ack, "quorum", ack_choices,
+	     "a write is answered once acknowledged by: quorum, all or one (sites besides the master)"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -396,6 +487,8 @@ static int conf_parse(struct conf *c, const char *var, conf_problem_fn fn, void 
 	}
 	if (!problems && !c->token_secret[0])
 		conf_problem(path, 0, "token_secret missing", &problems, fn, ctx, err);
+	if (!problems && group_check(c, why))
+		conf_problem(path, 0, why, &problems, fn, ctx, err);
 out:
 	if (f)
 		fclose(f);

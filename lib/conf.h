@@ -11,6 +11,7 @@
 enum conf_dup { CONF_DUP_REFUSE, CONF_DUP_REPLACE, CONF_DUP_ALLOW };
 enum conf_moderation { CONF_MOD_OFF, CONF_MOD_PRE };
 enum conf_onoff { CONF_OFF, CONF_ON };
+enum conf_group_ack { CONF_ACK_QUORUM, CONF_ACK_ALL, CONF_ACK_ONE };
 
 struct conf {
 	char var[CONF_PATH_MAX];	/* the data directory ($VAR) */
@@ -36,6 +37,10 @@ struct conf {
 	long sender_rate;		/* pictures per sender per room per hour */
 	char twilio_reply[CONF_VAL_MAX];	/* "" = no reply SMS */
 	char wall_number[CONF_VAL_MAX];	/* shown on the wall */
+	char group_self[CONF_VAL_MAX];	/* HOST:PORT of this site's replication; "" = one site */
+	char group_sites[CONF_VAL_MAX];	/* HOST:PORT,... of every site, group_self among them */
+	long group_priority;		/* election priority, 0 = never master */
+	enum conf_group_ack group_ack;	/* acknowledgements a commit waits for */
 	struct timespec mtime;		/* of the file when loaded */
 	int failed;			/* the file changed since, and did not load: */
 	struct timespec failed_mtime;	/* its mtime then ({0, -1}: it was missing) */
@@ -76,6 +81,12 @@ int conf_check(const char *var, conf_problem_fn fn, void *ctx, char *err);
  * file that changed and does not load (err filled).
  */
 int conf_refresh(struct conf *c, char *err);
+
+/*
+ * The i-th (from 0) HOST:PORT of a group_sites value, copied into out (len
+ * bytes). Returns 1, or 0 when there is no i-th site (or it does not fit).
+ */
+int conf_group_site(const char *sites, size_t i, char *out, size_t len);
 
 /*
  * Set key to value in VAR/bookpics.conf, keeping every other line and

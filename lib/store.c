@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <db.h>
 
 #include "err.h"
+#include "group.h"
 #include "msg.h"
 #include "store.h"
 
@@ -46,6 +48,18 @@ struct store {
 	int refused;		/* a schema this binary does not know: never retry */
 	int schema_was;		/* the schema found at open (0: none, before 0.13) */
 	int full;		/* the last failure was for want of disk space */
+	/* groups (group.h, docs/DESIGN.md "Groups") */
+	int grouped;		/* in a group: group and link are set */
+	int replicator;		/* this process is its site's replication process */
+	int unavailable;	/* the last write: no master, no answer, or not acknowledged */
+	int serving;		/* a view serving another site's write: never forwarded */
+	DB_TXN_TOKEN token;	/* serving: the commit's token, for the asker's txn_applied */
+	int env_only;		/* store_group_create: the environment, nothing else */
+	int opening;		/* inside store_open_handles: no reconnect */
+	time_t reconnected;	/* the last store_group_reconnect (at most one per 5 s) */
+	struct group_conf group;
+	struct group_link link;
+	pthread_rwlock_t lock;	/* grouped: views read the handles, a reopen writes them */
 };
 
 /*
@@ -167,6 +181,8 @@ static void store_close_handles(struct store *s)
 		       &s->events, &s->hooks };
 	size_t i;
 
+	if (s->grouped)
+		pthread_rwlock_wrlock(&s->lock);
 	for (i = 0; i < sizeof(dbs) / sizeof(dbs[0]); i++) {
 		/*
 		 * DB_NOSYNC: every change is in the log already (transactions);
@@ -181,6 +197,8 @@ static void store_close_handles(struct store *s)
 	if (s->env)
 		s->env->close(s->env, 0);
 	s->env = NULL;
+	if (s->grouped)
+		pthread_rwlock_unlock(&s->lock);
 }
 
 #ifdef BOOKPICS_TESTHOOKS
@@ -244,8 +262,10 @@ static int store_open_db(struct store *s, DB **db, const char *file, char *err)
 	if (!strcmp(file, "sids.db"))
 		(*db)->set_bt_compare(*db, store_test_sid_cmp);
 #endif
+	/* a client never creates: its databases come from the master */
 	ret = (*db)->open(*db, NULL, file, NULL, DB_BTREE,
-			  DB_CREATE | DB_AUTO_COMMIT, 0600);
+			  (s->grouped && group_is_master(s->env) != 1 ? 0 : DB_CREATE) |
+			  DB_AUTO_COMMIT, 0600);
 	if (ret) {
 		(*db)->close(*db, 0);
 		*db = NULL;
@@ -255,6 +275,8 @@ static int store_open_db(struct store *s, DB **db, const char *file, char *err)
 }
 
 static int store_schema_check(struct store *s, char *err);
+static int store_forward(struct store *s, store_op op, void *arg, const char *what, char *err);
+static int store_serve(void *ctx, const void *req, size_t len, void **out, size_t *outlen);
 
 static int errno_full(int e)
 {
@@ -327,6 +349,57 @@ static int store_space_low(struct store *s, char *err)
 		       (unsigned long long)v.f_bavail * v.f_frsize, s->home, STORE_FREE_MIN);
 }
 
+/*
+ * A group's site after env->open: start the replication manager
+ * (group_start), then wait, STORE_GROUP_JOIN_MS at most, for a role: the
+ * master creates the databases if they are new; a client opens them only
+ * once they are here (replicated from the master, or from before).
+ */
+static int store_group_join(struct store *s, char *err)
+{
+	char path[sizeof(s->home) + 16];
+	struct stat st;
+	long waited;
+	int m;
+
+	if (group_start(s->env, s->replicator, STORE_GROUP_JOIN_MS, err))
+		return -1;
+	snprintf(path, sizeof(path), "%s/hooks.db", s->home);
+	for (waited = 0; waited < STORE_GROUP_JOIN_MS; waited += 100) {
+		if ((m = group_is_master(s->env)) < 0)
+			return err_set(err, "group: rep_stat failed");
+		/* hooks.db is the last one a master creates (store_open_handles) */
+		if (m || (group_master_known(s->env) == 1 && !stat(path, &st)))
+			return 0;
+		usleep(100000);
+	}
+	return err_set(err, "group: no master with the databases after %d ms",
+		       STORE_GROUP_JOIN_MS);
+}
+
+static int store_open_handles(struct store *s, char *err);
+
+/*
+ * A subordinate at the master with no connection of its own to any other
+ * site (measured, 5.3.28: a process that started its replication manager
+ * before the other sites had joined never connects to them later, and
+ * each of its commits fails its acks at once): new handles, whose
+ * repmgr_start connects to every site, then up to a second for one of
+ * those connections. 0, or -1 with err.
+ */
+static int store_group_reconnect(struct store *s, char *err)
+{
+	int waited;
+
+	s->reconnected = time(NULL);
+	store_close_handles(s);
+	if (store_open_handles(s, err))
+		return -1;
+	for (waited = 0; waited < 1000 && group_local_connected(s->env) == 0; waited += 20)
+		usleep(20000);
+	return 0;
+}
+
 static int store_open_handles(struct store *s, char *err)
 {
 	/*
@@ -343,6 +416,12 @@ static int store_open_handles(struct store *s, char *err)
 	if ((ret = db_env_create(&env, 0)))
 		return err_set(err, "db_env_create: %s", db_strerror(ret));
 	s->env = env;
+	if (s->grouped) {
+		/* the replication manager's threads share the handles: DB_THREAD */
+		flags |= DB_INIT_REP | DB_THREAD;
+		if (group_configure(env, &s->link, err))
+			goto fail;
+	}
 	env->set_errfile(env, stderr);
 	env->set_errpfx(env, "bookpics db");
 	/*
@@ -391,6 +470,11 @@ static int store_open_handles(struct store *s, char *err)
 	}
 	if (store_reserve_regions(s, err))
 		goto fail;
+	if (s->env_only)
+		return 0;
+	if (s->grouped && store_group_join(s, err))
+		goto fail;
+	s->opening = 1;
 	if (store_open_db(s, &s->rooms, "rooms.db", err) ||
 	    store_open_db(s, &s->msgs, "messages.db", err) ||
 	    store_open_db(s, &s->sids, "sids.db", err) ||
@@ -409,13 +493,21 @@ static int store_open_handles(struct store *s, char *err)
 	    store_open_db(s, &s->hooks, "hooks.db", err) ||
 	    store_schema_check(s, err))
 		goto fail;
+	s->opening = 0;
 	return 0;
 fail:
+	s->opening = 0;
 	store_close_handles(s);
 	return -1;
 }
 
 struct store *store_open(const char *home, char *err)
+{
+	return store_open_group(home, NULL, 0, err);
+}
+
+struct store *store_open_group(const char *home, const struct group_conf *g, int replicator,
+			       char *err)
 {
 	struct store *s;
 	int tries;
@@ -434,14 +526,47 @@ struct store *store_open(const char *home, char *err)
 		return NULL;
 	}
 	strcpy(s->home, home);
+	if (g && g->nsites) {
+		s->grouped = 1;
+		s->replicator = replicator;
+		s->group = *g;
+		s->link.conf = &s->group;
+		s->link.serve = store_serve;
+		s->link.ctx = s;
+		pthread_rwlock_init(&s->lock, NULL);
+	}
 	/* Several processes may open (and recover) at once at start-up. */
 	for (tries = 0; tries < REOPEN_MAX && !s->refused; tries++) {
 		if (!store_open_handles(s, err))
 			return s;
 		usleep(50000);
 	}
+	if (s->grouped)
+		pthread_rwlock_destroy(&s->lock);
 	free(s);
 	return NULL;
+}
+
+int store_group_create(const char *home, const struct group_conf *g, char *err)
+{
+	struct store *s;
+	int ret;
+
+	if (strlen(home) >= sizeof(s->home))
+		return err_set(err, "store_group_create: path too long");
+	if (mkdir(home, 0700) && errno != EEXIST)
+		return err_set(err, "mkdir %s: %s", home, strerror(errno));
+	if (!(s = calloc(1, sizeof(*s))))
+		return err_set(err, "store_group_create: out of memory");
+	strcpy(s->home, home);
+	s->grouped = 1;
+	s->env_only = 1;
+	s->group = *g;
+	s->link.conf = &s->group;
+	pthread_rwlock_init(&s->lock, NULL);
+	ret = store_open_handles(s, err);
+	store_close(s);
+	return ret;
 }
 
 void store_close(struct store *s)
@@ -449,6 +574,8 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	store_close_handles(s);
+	if (s->grouped)
+		pthread_rwlock_destroy(&s->lock);
 	free(s);
 }
 
@@ -474,27 +601,66 @@ static int store_run(struct store *s, store_op op, void *arg, u_int32_t flags,
 	DB_TXN *txn;
 
 	s->full = 0;
+	s->unavailable = 0;
 	if (flags == TXN_WRITE && store_space_low(s, err))
 		return -1;
 	for (tries = 0;; tries++) {
 		if (!s->env && store_open_handles(s, err))
 			return -1;
+		/* a write at a site that is not the master is the master's to do */
+		if (s->grouped && flags == TXN_WRITE && !s->serving &&
+		    group_is_master(s->env) != 1)
+			return store_forward(s, op, arg, what, err);
+		if (s->grouped && flags == TXN_WRITE && !s->replicator && !s->serving &&
+		    s->group.nsites > 1 && !s->opening && time(NULL) - s->reconnected >= 5 &&
+		    group_local_connected(s->env) == 0 && store_group_reconnect(s, err))
+			return -1;
+		if (s->grouped)
+			group_perm_reset();
 		ret = s->env->txn_begin(s->env, NULL, &txn, flags);
 		if (!ret) {
 			ret = op(s, txn, arg);
+			/*
+			 * Serving another site: its token goes back with the
+			 * answer, so that the asker waits until this commit is
+			 * applied there too (read your own writes, below).
+			 */
+			if (!ret && s->serving)
+				ret = txn->set_commit_token(txn, &s->token);
 			if (ret)
 				txn->abort(txn);
 			else
 				ret = txn->commit(txn, 0);
 		}
+		if (!ret && s->grouped && flags == TXN_WRITE && group_perm_failed()) {
+			/*
+			 * Committed here, not acknowledged as group_ack wants
+			 * within GROUP_ACK_US: answered 503, and the retry of
+			 * a MessageSid finds it (store_append's 0): no double.
+			 */
+			s->unavailable = 1;
+			return err_set(err, "%s: stored at the master, not acknowledged by the group "
+				       "within %d ms", what, GROUP_ACK_US / 1000);
+		}
 		if (!ret)
 			return 0;
+		if (s->grouped && !s->serving &&
+		    (ret == DB_REP_HANDLE_DEAD || ret == DB_REP_LOCKOUT) && reopens++ < REOPEN_MAX) {
+			/*
+			 * The site's copy was rolled back or replaced (a new
+			 * master, an internal init): new handles, after a
+			 * pause for the replication to finish.
+			 */
+			store_close_handles(s);
+			usleep(100000 << (reopens < 4 ? reopens : 4));
+			continue;
+		}
 		if ((ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED) &&
 		    tries < RETRY_MAX) {
 			backoff(tries);
 			continue;
 		}
-		if (ret == DB_RUNRECOVERY && reopens++ < REOPEN_MAX) {
+		if (ret == DB_RUNRECOVERY && !s->serving && reopens++ < REOPEN_MAX) {
 			store_close_handles(s);
 			usleep(10000);
 			continue;
@@ -512,6 +678,11 @@ int store_space(struct store *s, char *err)
 int store_full(const struct store *s)
 {
 	return s && s->full;
+}
+
+int store_unavailable(const struct store *s)
+{
+	return s && s->unavailable;
 }
 
 int store_maintain(struct store *s, char *err)
@@ -1342,16 +1513,27 @@ int store_cursor_set(struct store *s, const char *user, const char *room,
 	return store_run(s, op_cursor_set, &a, TXN_WRITE, "write cursor", err);
 }
 
+/* A connection's key: in a group "SITE/conn", so that each site clears only its own. */
+static const char *conn_key(struct store *s, const char *conn, char *buf, size_t len)
+{
+	if (!s->grouped)
+		return conn;
+	snprintf(buf, len, "%s/%s", s->group.self, conn);
+	return buf;
+}
+
 /* ---- live connections ---- */
 
 int store_conn_add(struct store *s, const char *conn, const char *user, char *err)
 {
 	unsigned char val[STORE_NAME_MAX + 1 + 8];
 	size_t ulen = strlen(user);
+	char kbuf[GROUP_ADDR_MAX + 128];
 	struct kv_arg a;
 
 	if (ulen > STORE_NAME_MAX)
 		return err_set(err, "add connection: user id too long");
+	conn = conn_key(s, conn, kbuf, sizeof(kbuf));
 	/* "user\0since": readers of the user id stop at the NUL (schema 0 had no since) */
 	memcpy(val, user, ulen + 1);
 	put_be64(val + ulen + 1, store_now_us());
@@ -1363,25 +1545,67 @@ int store_conn_add(struct store *s, const char *conn, const char *user, char *er
 
 int store_conn_remove(struct store *s, const char *conn, char *err)
 {
+	char kbuf[GROUP_ADDR_MAX + 128];
 	struct kv_arg a;
 
+	conn = conn_key(s, conn, kbuf, sizeof(kbuf));
 	memset(&a, 0, sizeof(a));
 	a.db = s->conns, a.key = conn, a.klen = strlen(conn);
 	return store_run(s, op_kv_del, &a, TXN_WRITE, "remove connection", err);
 }
 
+struct conn_clear_arg {
+	const char *prefix;	/* NULL: every connection; else "SITE/" ones */
+};
+
 static int op_conn_clear(struct store *s, DB_TXN *txn, void *p)
 {
+	struct conn_clear_arg *a = p;
+	size_t plen;
 	u_int32_t count;
+	DBC *c = NULL;
+	DBT k, v;
+	int ret;
 
-	(void)p;
-	return s->conns->truncate(s->conns, txn, &count, 0);
+	if (!a->prefix)
+		return s->conns->truncate(s->conns, txn, &count, 0);
+	/* a group's: only this site's (its relay restarted), not the others' */
+	plen = strlen(a->prefix);
+	if ((ret = s->conns->cursor(s->conns, txn, &c, 0)))
+		return ret;
+	dbt_set(&k, a->prefix, plen);
+	memset(&v, 0, sizeof(v));
+	v.flags = DB_DBT_PARTIAL | DB_DBT_MALLOC;	/* the keys are all it needs */
+	k.flags = DB_DBT_MALLOC;
+	ret = c->get(c, &k, &v, DB_SET_RANGE | DB_RMW);
+	while (!ret && k.size >= plen && !memcmp(k.data, a->prefix, plen)) {
+		free(k.data);
+		free(v.data);
+		if ((ret = c->del(c, 0)))
+			break;
+		k.data = v.data = NULL;
+		ret = c->get(c, &k, &v, DB_NEXT | DB_RMW);
+	}
+	if (!ret) {
+		free(k.data);
+		free(v.data);
+	}
+	c->close(c);
+	return ret == DB_NOTFOUND ? 0 : ret;
 }
 
 int store_conn_clear(struct store *s, char *err)
 {
-	return store_run(s, op_conn_clear, NULL, TXN_WRITE, "clear connections", err);
+	char prefix[GROUP_ADDR_MAX + 1];
+	struct conn_clear_arg a = { NULL };
+
+	if (s->grouped) {
+		snprintf(prefix, sizeof(prefix), "%s/", s->group.self);
+		a.prefix = prefix;
+	}
+	return store_run(s, op_conn_clear, &a, TXN_WRITE, "clear connections", err);
 }
+
 
 int store_conn_users(struct store *s, char ***users, size_t *n, char *err)
 {
@@ -1436,7 +1660,10 @@ static int store_schema_check(struct store *s, char *err)
 {
 	struct schema_arg a = { 0 };
 
-	if (store_run(s, op_schema, &a, TXN_WRITE, "store schema", err))
+	/* a client reads the schema its master wrote; only a master upgrades it */
+	if (store_run(s, op_schema, &a,
+		      s->grouped && group_is_master(s->env) != 1 ? TXN_READ : TXN_WRITE,
+		      "store schema", err))
 		return -1;
 	if (a.found > STORE_SCHEMA) {
 		s->refused = 1;
@@ -2428,7 +2655,9 @@ static int op_conn_event(struct store *s, DB_TXN *txn, void *p)
 static int conn_event(struct store *s, const char *conn, const char *user, int open,
 		      int event, char *err)
 {
-	struct conn_event_arg a = { conn, user ? user : "", open, event };
+	char kbuf[GROUP_ADDR_MAX + 128];
+	struct conn_event_arg a = { conn_key(s, conn, kbuf, sizeof(kbuf)), user ? user : "",
+				    open, event };
 
 	if (strlen(conn) >= sizeof(((struct store_event *)0)->conn) ||
 	    strlen(a.user) > STORE_NAME_MAX)
@@ -2675,4 +2904,505 @@ int store_hook_init(struct store *s, char *err)
 	if (store_run(s, op_hook_init, &a, TXN_WRITE, "initialise hook cursors", err))
 		return -1;
 	return a.result;
+}
+
+/* ---- groups: a write carried to the master (docs/DESIGN.md "Groups") ---- */
+
+/*
+ * The codec of a forwarded write: one function per op names the fields
+ * of its argument, in order, for both directions (pack at the asking
+ * site, unpack at the master), then those of its results (pack at the
+ * master, unpack at the asker). Integers are 8 bytes big-endian; strings
+ * and byte strings a 1-byte "present" flag, be64 length, the bytes and a
+ * NUL (so that an unpacked string is used in place, inside the request).
+ */
+struct codec {
+	struct store *s;
+	int unpack;		/* 0 pack into buf, 1 unpack from in */
+	int results;		/* 0 the op's arguments, 1 its results */
+	int bad;		/* short input, or out of memory */
+	unsigned char *buf;
+	size_t len, cap;
+	const unsigned char *in;
+	size_t inlen, pos;
+	struct store_room room;	/* where an unpacked room_arg.out points */
+};
+
+static void c_raw(struct codec *c, const void *p, size_t n)
+{
+	unsigned char *grown;
+
+	if (c->bad)
+		return;
+	if (c->unpack) {
+		if (n > c->inlen - c->pos) {
+			c->bad = 1;
+			return;
+		}
+		memcpy((void *)p, c->in + c->pos, n);
+		c->pos += n;
+		return;
+	}
+	if (c->len + n > c->cap) {
+		if (!(grown = realloc(c->buf, c->cap * 2 + n + 64))) {
+			c->bad = 1;
+			return;
+		}
+		c->buf = grown;
+		c->cap = c->cap * 2 + n + 64;
+	}
+	memcpy(c->buf + c->len, p, n);
+	c->len += n;
+}
+
+static void c_u64(struct codec *c, uint64_t *v)
+{
+	unsigned char b[8];
+
+	if (!c->unpack)
+		put_be64(b, *v);
+	c_raw(c, b, 8);
+	if (c->unpack && !c->bad)
+		*v = get_be64(b);
+}
+
+static void c_int(struct codec *c, int *v)
+{
+	uint64_t u = (uint64_t)(int64_t)*v;
+
+	c_u64(c, &u);
+	*v = (int)(int64_t)u;
+}
+
+static void c_long(struct codec *c, long *v)
+{
+	uint64_t u = (uint64_t)(int64_t)*v;
+
+	c_u64(c, &u);
+	*v = (long)(int64_t)u;
+}
+
+/* Bytes (NULL kept apart from empty); *len may be NULL for a string. */
+static void c_bytes(struct codec *c, const void **p, size_t *len)
+{
+	unsigned char present = *p != NULL;
+	uint64_t n = len ? *len : (*p ? strlen(*p) : 0);
+
+	c_raw(c, &present, 1);
+	if (!present) {
+		*p = NULL;
+		return;
+	}
+	c_u64(c, &n);
+	if (!c->unpack) {
+		c_raw(c, *p, (size_t)n);
+		c_raw(c, "", 1);
+		return;
+	}
+	if (c->bad || n >= c->inlen - c->pos || c->in[c->pos + n] != '\0') {
+		c->bad = 1;
+		return;
+	}
+	*p = c->in + c->pos;
+	if (len)
+		*len = (size_t)n;
+	c->pos += (size_t)n + 1;
+}
+
+static void c_str(struct codec *c, const char **p)
+{
+	c_bytes(c, (const void **)p, NULL);
+}
+
+/* A database by its place among the store's handles (kv_arg.db). */
+static void c_db(struct codec *c, DB **db)
+{
+	DB **dbs[] = { &c->s->users, &c->s->conns, &c->s->mods, &c->s->blocked };
+	int i = 0;
+
+	if (!c->unpack)
+		while (i < 4 && *dbs[i] != *db)
+			i++;
+	c_int(c, &i);
+	if (c->unpack && (i < 0 || i >= 4))
+		c->bad = 1;
+	else if (c->unpack)
+		*db = *dbs[i];
+	else if (i == 4)
+		c->bad = 1;	/* a kv op on a database no write op uses */
+}
+
+static void cx_room(struct codec *c, void *p)
+{
+	struct room_arg *a = p;
+	int has_out = a->out != NULL;
+
+	if (!c->results) {
+		c_str(c, &a->name);
+		c_int(c, &a->is_public);
+		c_int(c, &has_out);
+		if (c->unpack)
+			a->out = has_out ? &c->room : NULL;
+		return;
+	}
+	c_int(c, &a->result);
+}
+
+static void cx_append(struct codec *c, void *p)
+{
+	struct append_arg *a = p;
+
+	if (!c->results) {
+		c_str(c, &a->room);
+		c_str(c, &a->sid);
+		c_bytes(c, (const void **)&a->record, &a->len);
+		return;
+	}
+	c_u64(c, &a->index);
+	c_int(c, &a->result);
+}
+
+static void cx_kv(struct codec *c, void *p)
+{
+	struct kv_arg *a = p;
+	uint64_t flags = a->flags;
+
+	if (!c->results) {
+		c_db(c, &a->db);
+		c_bytes(c, (const void **)&a->key, &a->klen);
+		c_bytes(c, &a->val, &a->vlen);
+		c_u64(c, &flags);
+		a->flags = (u_int32_t)flags;
+		return;
+	}
+	c_int(c, &a->result);
+}
+
+static void cx_member(struct codec *c, void *p)
+{
+	struct member_arg *a = p;
+
+	if (!c->results) {
+		c_str(c, &a->user);
+		c_str(c, &a->room);
+		c_int(c, &a->add);
+		return;
+	}
+	c_int(c, &a->result);
+}
+
+static void cx_cursor(struct codec *c, void *p)
+{
+	struct cursor_arg *a = p;
+
+	if (!c->results) {
+		c_bytes(c, (const void **)&a->key, &a->klen);
+		c_u64(c, &a->index);
+	}
+}
+
+static void cx_conn_clear(struct codec *c, void *p)
+{
+	struct conn_clear_arg *a = p;
+
+	if (!c->results)
+		c_str(c, &a->prefix);
+}
+
+static void cx_user(struct codec *c, void *p)
+{
+	struct user_arg *a = p;
+
+	if (!c->results) {
+		c_str(c, &a->id);
+		c_u64(c, &a->us);
+		return;
+	}
+	c_u64(c, &a->not_before);
+	c_int(c, &a->result);
+}
+
+static void cx_hide(struct codec *c, void *p)
+{
+	struct hide_arg *a = p;
+
+	if (!c->results) {
+		c_str(c, &a->room);
+		c_u64(c, &a->index);
+		c_int(c, &a->hidden);
+		return;
+	}
+	c_u64(c, &a->seq);
+	c_int(c, &a->result);
+}
+
+static void cx_queue(struct codec *c, void *p)
+{
+	struct queue_arg *a = p;
+
+	if (!c->results) {
+		c_str(c, &a->room);
+		c_str(c, &a->sid);
+		c_bytes(c, (const void **)&a->record, &a->len);
+		c_u64(c, &a->id);
+		return;
+	}
+	c_u64(c, &a->id);
+	c_u64(c, &a->index);
+	c_int(c, &a->result);
+}
+
+static void cx_rate(struct codec *c, void *p)
+{
+	struct rate_arg *a = p;
+	long now = (long)a->now;
+
+	if (!c->results) {
+		c_str(c, &a->room);
+		c_str(c, &a->hash);
+		c_long(c, &a->limit);
+		c_long(c, &now);
+		a->now = (time_t)now;
+		return;
+	}
+	c_int(c, &a->result);
+}
+
+static void cx_conn_event(struct codec *c, void *p)
+{
+	struct conn_event_arg *a = p;
+
+	if (!c->results) {
+		c_str(c, &a->conn);
+		c_str(c, &a->user);
+		c_int(c, &a->open);
+		c_int(c, &a->event);
+	}
+}
+
+static void cx_hook_set(struct codec *c, void *p)
+{
+	struct hook_set_arg *a = p;
+
+	if (!c->results) {
+		c_bytes(c, (const void **)&a->key, &a->klen);
+		c_u64(c, &a->v);
+		c_int(c, &a->events);
+	}
+}
+
+static void cx_hook_init(struct codec *c, void *p)
+{
+	struct hook_init_arg *a = p;
+
+	if (c->results)
+		c_int(c, &a->result);
+}
+
+/*
+ * Every op a store_run(TXN_WRITE) runs, by id (its place here): what a
+ * client site sends and the master runs. An op missing here cannot be
+ * forwarded (store_forward says so): a new write op gets a row.
+ */
+static const struct write_op {
+	store_op op;
+	void (*codec)(struct codec *c, void *arg);
+	size_t size;		/* of its argument */
+} write_ops[] = {
+	{ op_room_add, cx_room, sizeof(struct room_arg) },
+	{ op_append, cx_append, sizeof(struct append_arg) },
+	{ op_kv_put, cx_kv, sizeof(struct kv_arg) },
+	{ op_kv_del, cx_kv, sizeof(struct kv_arg) },
+	{ op_member, cx_member, sizeof(struct member_arg) },
+	{ op_cursor_set, cx_cursor, sizeof(struct cursor_arg) },
+	{ op_conn_clear, cx_conn_clear, sizeof(struct conn_clear_arg) },
+	{ op_user_revoke, cx_user, sizeof(struct user_arg) },
+	{ op_user_remove, cx_user, sizeof(struct user_arg) },
+	{ op_hide, cx_hide, sizeof(struct hide_arg) },
+	{ op_queue_add, cx_queue, sizeof(struct queue_arg) },
+	{ op_queue_take, cx_queue, sizeof(struct queue_arg) },
+	{ op_rate, cx_rate, sizeof(struct rate_arg) },
+	{ op_conn_event, cx_conn_event, sizeof(struct conn_event_arg) },
+	{ op_hook_set, cx_hook_set, sizeof(struct hook_set_arg) },
+	{ op_hook_init, cx_hook_init, sizeof(struct hook_init_arg) },
+};
+#define NWRITE_OPS (sizeof(write_ops) / sizeof(write_ops[0]))
+
+/* What the master answers first: then the error text, then the op's results. */
+enum { SERVED_OK, SERVED_FAILED, SERVED_FULL, SERVED_NOT_MASTER, SERVED_UNACKED };
+
+#define STORE_GROUP_WAIT_MS 5000	/* a write waits this long for a master */
+
+#define STORE_APPLIED_US 2000000	/* a forwarded write waits this long to be seen here */
+
+/*
+ * Read your own writes: a write the master committed for this site is
+ * answered once this site has applied it too (txn_applied on the commit
+ * token the master sent back), so the asker's next request here (a
+ * member add after its room add, a GET after a POST) sees it. Past
+ * STORE_APPLIED_US the answer goes out anyway: the write is the
+ * group's (acknowledged as group_ack wants), only this copy is behind.
+ */
+static void store_applied(struct store *s, const void *token)
+{
+	DB_TXN_TOKEN t;
+
+	memcpy(&t, token, sizeof(t));
+	(void)s->env->txn_applied(s->env, &t, STORE_APPLIED_US, 0);
+}
+
+static int store_forward(struct store *s, store_op op, void *arg, const char *what, char *err)
+{
+	struct codec c;
+	const char *msg = NULL;
+	void *out = NULL;
+	size_t outlen = 0;
+	uint64_t id, status;
+	long waited;
+	int r;
+
+	for (id = 0; id < NWRITE_OPS && write_ops[id].op != op; id++)
+		;
+	if (id == NWRITE_OPS)
+		return err_set(err, "%s: not a write a client site can forward", what);
+	memset(&c, 0, sizeof(c));
+	c.s = s;
+	c_u64(&c, &id);
+	write_ops[id].codec(&c, arg);
+	if (c.bad) {
+		free(c.buf);
+		return err_set(err, "%s: out of memory", what);
+	}
+	for (waited = 0;; waited += 100) {
+		r = group_request(s->env, c.buf, c.len, &out, &outlen, err);
+		if (r < 0)
+			break;
+		if (r == 0) {
+			struct codec in;
+
+			memset(&in, 0, sizeof(in));
+			in.s = s, in.unpack = 1, in.results = 1, in.in = out, in.inlen = outlen;
+			c_u64(&in, &status);
+			c_str(&in, &msg);
+			if (!in.bad && status == SERVED_OK) {
+				const void *tok = NULL;
+				size_t toklen = 0;
+
+				c_bytes(&in, &tok, &toklen);
+				write_ops[id].codec(&in, arg);
+				if (!in.bad && toklen == sizeof(DB_TXN_TOKEN)) {
+					store_applied(s, tok);
+					free(out);
+					free(c.buf);
+					return 0;
+				}
+				in.bad = 1;
+			}
+			if (in.bad || status != SERVED_NOT_MASTER) {
+				s->full = !in.bad && status == SERVED_FULL;
+				s->unavailable = !in.bad && status == SERVED_UNACKED;
+				err_set(err, "%s at the master: %s", what,
+					in.bad ? "an answer that does not parse" : msg ? msg : "failed");
+				free(out);
+				free(c.buf);
+				return -1;
+			}
+			free(out);
+			out = NULL;
+			/* it stopped being the master before it ran it: ask the next one */
+		}
+		if (waited >= STORE_GROUP_WAIT_MS) {
+			err_set(err, "%s: no master known for %d ms", what, STORE_GROUP_WAIT_MS);
+			break;
+		}
+		usleep(100000);
+		if (group_is_master(s->env) == 1) {
+			/* elected here meanwhile: do it here */
+			free(c.buf);
+			return store_run(s, op, arg, TXN_WRITE, what, err);
+		}
+	}
+	free(c.buf);
+	/* no master, or sent and not answered: it may be stored (docs/DESIGN.md) */
+	s->unavailable = 1;
+	return -1;
+}
+
+/*
+ * At the master, on a replication manager thread: unpack the op, run it
+ * in a view of the store (its handles shared, free-threaded; its own
+ * flags), answer status, error and results.
+ */
+static int store_serve(void *ctx, const void *req, size_t len, void **out, size_t *outlen)
+{
+	struct store *owner = ctx, *view;
+	union { struct room_arg a; struct append_arg b; struct kv_arg c; struct member_arg d;
+		struct cursor_arg e; struct conn_clear_arg f; struct user_arg g;
+		struct hide_arg h; struct queue_arg i; struct rate_arg j;
+		struct conn_event_arg k; struct hook_set_arg l; struct hook_init_arg m; } arg;
+	char err[ERR_LEN] = "";
+	const char *msg = err;
+	struct codec in, o;
+	uint64_t id = 0, status;
+	int r;
+
+	if (!(view = malloc(sizeof(*view))))
+		return -1;
+	pthread_rwlock_rdlock(&owner->lock);
+	memcpy(view, owner, sizeof(*view));
+	view->serving = 1;
+	memset(&arg, 0, sizeof(arg));
+	memset(&in, 0, sizeof(in));
+	in.s = view, in.unpack = 1, in.in = req, in.inlen = len;
+	c_u64(&in, &id);
+	if (!in.bad && id < NWRITE_OPS)
+		write_ops[id].codec(&in, &arg);
+	if (in.bad || id >= NWRITE_OPS || !view->env) {
+		status = SERVED_FAILED;
+		err_set(err, "a request that does not parse");
+	} else {
+		r = store_run(view, write_ops[id].op, &arg, TXN_WRITE, "forwarded write", err);
+		status = !r ? SERVED_OK : view->full ? SERVED_FULL :
+			 view->unavailable ? SERVED_UNACKED :
+			 group_is_master(view->env) != 1 ? SERVED_NOT_MASTER : SERVED_FAILED;
+	}
+	pthread_rwlock_unlock(&owner->lock);
+	memset(&o, 0, sizeof(o));
+	o.s = view, o.results = 1;
+	c_u64(&o, &status);
+	c_str(&o, &msg);
+	if (status == SERVED_OK) {
+		const void *tok = &view->token;
+		size_t toklen = sizeof(view->token);
+
+		c_bytes(&o, &tok, &toklen);
+		write_ops[id].codec(&o, &arg);
+	}
+	free(view);
+	if (o.bad) {
+		free(o.buf);
+		return -1;
+	}
+	*out = o.buf;
+	*outlen = o.len;
+	return 0;
+}
+
+int store_grouped(const struct store *s)
+{
+	return s && s->grouped;
+}
+
+int store_group_status(struct store *s, int lsns, struct group_status *out, char *err)
+{
+	if (!s->grouped)
+		return err_set(err, "not in a group (no group_self)");
+	if (!s->env && store_open_handles(s, err))
+		return -1;
+	return group_status(s->env, lsns, out, err);
+}
+
+uint64_t store_group_lsn(struct store *s)
+{
+	return s->grouped && s->env ? group_lsn(s->env) : 0;
 }

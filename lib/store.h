@@ -52,6 +52,46 @@ struct store *store_open(const char *home, char *err);
 void store_close(struct store *s);
 
 /*
+ * Groups (issue 12, docs/DESIGN.md "Groups"). store_open_group with g
+ * (copied; NULL or g->nsites 0: store_open) opens the site's replicated
+ * environment (group.h): replicator is 1 in the site's replication
+ * process (the relay), 0 in every other. Opening waits up to
+ * STORE_GROUP_JOIN_MS for a role: the master creates the databases if
+ * they are new, a client waits for them to arrive from the master.
+ *
+ * Every write (store_run) at a site that is not the master is carried to
+ * the master, run there by the same op, and returns only once committed
+ * there with the acknowledgements of group_ack. While no master is known
+ * it waits (100 ms steps, 5 s at most), then fails with
+ * store_unavailable(s) = 1; so it does when the master did not answer in
+ * GROUP_REQUEST_US (it may have stored it), and when the commit was not
+ * acknowledged in GROUP_ACK_US (it is stored at the master): the caller
+ * answers 503, and a retry of a MessageSid finds it (store_append's 0).
+ * Reads are served from the site's own copy. Connections (store_conn_*)
+ * are keyed "group_self/conn": a relay's store_conn_clear clears its
+ * site's only.
+ */
+#define STORE_GROUP_JOIN_MS 20000
+struct group_conf;
+struct group_status;
+struct store *store_open_group(const char *home, const struct group_conf *g, int replicator,
+			       char *err);
+/*
+ * Create a group's site environment in home, configured for g, with no
+ * database and no replication started (bookpics-admin init: the
+ * supervisor checks an environment before the relay starts). 0 or -1.
+ */
+int store_group_create(const char *home, const struct group_conf *g, char *err);
+/* 1 when the last write on s failed for want of a master or of its acks (answer 503). */
+int store_unavailable(const struct store *s);
+/* 1 when s is a group's site. */
+int store_grouped(const struct store *s);
+/* group_status (group.h) of s's site; -1 with err when not a group or on failure. */
+int store_group_status(struct store *s, int lsns, struct group_status *out, char *err);
+/* The end of the site's log (group_lsn), 0 when not a group: the relay's probe. */
+uint64_t store_group_lsn(struct store *s);
+
+/*
  * Disk full. Every write first checks the free space of home's filesystem
  * (statvfs): under STORE_FREE_MIN bytes it fails at once, before Berkeley
  * DB writes anything, so a full disk costs a refused write, never a

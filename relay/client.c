@@ -115,8 +115,11 @@ static void on_send(struct vhd *v, struct session *ss, const struct request *req
 	if (res != CHAT_OK) {
 		if (res == CHAT_ERROR)
 			lwsl_err("relay: %s: %s\n", ss->id, err);
-		deliver_error(ss, chat_code(res), "%s",
-			      res == CHAT_ERROR ? "the store failed; try again" : err);
+		if (res == CHAT_ERROR && store_unavailable(v->app.store))
+			deliver_error(ss, "unavailable", "%s", err);	/* the group: retry later */
+		else
+			deliver_error(ss, chat_code(res), "%s",
+				      res == CHAT_ERROR ? "the store failed; try again" : err);
 		return;
 	}
 	deliver_own(ss, frame_ack(req->room, index));

@@ -175,6 +175,33 @@ static void tick(lws_sorted_usec_list_t *sul)
 	lws_sul_schedule(v->ctx, 0, &v->sul, tick, TICK_US);
 }
 
+/*
+ * A group's site learns of commits made at other sites from its log: every
+ * LSN_PROBE_US the end of the log (log_stat, no lock on the data) is
+ * compared with the last one, and when it moved every followed room is
+ * re-read as a FIFO notice would have it (refresh_room). A client writes
+ * a commit's log record before it has applied it, so the rooms are read
+ * again on LSN_SETTLE more probes after the log stopped moving: a read
+ * that ran between the two sees the commit the next time.
+ */
+#define LSN_PROBE_US (50 * LWS_US_PER_MS)
+#define LSN_SETTLE 2
+
+static void lsn_probe(lws_sorted_usec_list_t *sul)
+{
+	struct vhd *v = lws_container_of(sul, struct vhd, lsn_sul);
+	uint64_t lsn = store_group_lsn(v->app.store);
+
+	if (lsn != v->lsn)
+		v->lsn_settle = LSN_SETTLE + 1;
+	v->lsn = lsn;
+	if (v->lsn_settle > 0) {
+		v->lsn_settle--;
+		rooms_each(&v->rooms, refresh_room, v);
+	}
+	lws_sul_schedule(v->ctx, 0, &v->lsn_sul, lsn_probe, LSN_PROBE_US);
+}
+
 /* PROTOCOL_INIT: open the store, forget stale connections, adopt the FIFO. */
 static int vhd_init(struct lws *wsi)
 {
@@ -192,8 +219,13 @@ static int vhd_init(struct lws *wsi)
 	v->cfg = lws_context_user(v->ctx);
 	v->ping_secs = v->cfg->ping_secs ? v->cfg->ping_secs : PING_SECS;
 	v->hangup_secs = v->cfg->hangup_secs ? v->cfg->hangup_secs : HANGUP_SECS;
+	v->app.replicator = 1;	/* a group's site: the relay is its replication process */
 	if (app_ready(&v->app, v->cfg->var, err) ||
 	    store_conn_clear(v->app.store, err))	/* none survived us */
+		goto fail;
+	/* a group's site has no `init` room of its own (admin.c): the master's, once */
+	if (store_grouped(v->app.store) &&
+	    store_room_add(v->app.store, v->app.conf.twilio_room, 1, err) < 0)
 		goto fail;
 	app_stats(&v->app, v->cfg->var);	/* NULL is fine: counting never stops serving */
 	/* connection ids stay unique across restarts */
@@ -206,6 +238,10 @@ static int vhd_init(struct lws *wsi)
 	if (fifo_adopt(v, err))
 		lwsl_err("relay: %s (retrying every second)\n", err);
 	lws_sul_schedule(v->ctx, 0, &v->sul, tick, TICK_US);
+	if (store_grouped(v->app.store)) {
+		v->lsn = store_group_lsn(v->app.store);
+		lws_sul_schedule(v->ctx, 0, &v->lsn_sul, lsn_probe, LSN_PROBE_US);
+	}
 	lwsl_user("relay: ready, data in %s\n", v->cfg->var);
 	return 0;
 fail:
@@ -219,6 +255,7 @@ fail:
 static void vhd_destroy(struct vhd *v)
 {
 	lws_sul_cancel(&v->sul);
+	lws_sul_cancel(&v->lsn_sul);
 	while (v->sessions)
 		admit_close(v, v->sessions);
 	rooms_free(&v->rooms);

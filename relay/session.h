@@ -176,6 +176,9 @@ struct vhd {
 	struct session *users[USER_BUCKETS];
 	lws_sorted_usec_list_t sul;
 	unsigned long ticks;
+	lws_sorted_usec_list_t lsn_sul;	/* a group's site: the LSN probe (relay.c) */
+	uint64_t lsn;			/* the end of the site's log at the last probe */
+	int lsn_settle;			/* probes left to refresh after the log stopped */
 	int ping_secs, hangup_secs;
 	struct lws *fifo;	/* the adopted FIFO; NULL: reopened next tick */
 	struct fifo_id fifo_id;

@@ -239,7 +239,15 @@ int main(void)
 		  "# the SMS that answers an accepted picture; empty: no reply\n"
 		  "twilio_reply =\n"
 		  "# the number the wall asks people to text\n"
-		  "wall_number =\n",
+		  "wall_number =\n"
+		  "# HOST:PORT this site replicates on; empty: a single site (see docs/DESIGN.md, Groups)\n"
+		  "group_self =\n"
+		  "# HOST:PORT of every site of the group, this one included, comma separated\n"
+		  "group_sites =\n"
+		  "# election priority of this site; 0: never the master\n"
+		  "group_priority = 100\n"
+		  "# a write is answered once acknowledged by: quorum, all or one (sites besides the master)\n"
+		  "group_ack = quorum\n",
 		  "the first-run file: every key, its comment, its default");
 
 	CHECK(conf_set(dir, "twilio_auth_token", "tok123", err) == 0, "set a key");
@@ -258,6 +266,33 @@ int main(void)
 	      !strcmp(err, "conf twilio_room: invalid room name 'a b'"), "set checks like load");
 	CHECK(conf_load(&c2, dir, err) == 0 && !strcmp(c2.twilio_auth_token, "tok123") &&
 	      !strcmp(c2.token_secret, c.token_secret), "other lines kept");
+
+	/* groups (issue 12): HOST:PORT lists, self among the sites, the ack enum */
+	write_file(path, "token_secret = 0123456789abcdef0\ngroup_self = 127.0.0.1:7001\n"
+		   "group_sites = 127.0.0.1:7001, 127.0.0.1:7002,127.0.0.1:7003\n"
+		   "group_priority = 0\ngroup_ack = all\n");
+	CHECK(conf_load(&c2, dir, err) == 0 && !strcmp(c2.group_self, "127.0.0.1:7001") &&
+	      c2.group_priority == 0 && c2.group_ack == CONF_ACK_ALL, "a group loads");
+	CHECK(conf_group_site(c2.group_sites, 1, text, sizeof(text)) == 1 &&
+	      !strcmp(text, "127.0.0.1:7002") &&
+	      conf_group_site(c2.group_sites, 2, text, sizeof(text)) == 1 &&
+	      !strcmp(text, "127.0.0.1:7003") &&
+	      conf_group_site(c2.group_sites, 3, text, sizeof(text)) == 0, "the sites one by one");
+	write_file(path, "token_secret = 0123456789abcdef0\ngroup_self = 127.0.0.1:7009\n"
+		   "group_sites = 127.0.0.1:7001,127.0.0.1:7002\n");
+	snprintf(text, sizeof(text), "%s: group_self: '127.0.0.1:7009' is not one of group_sites",
+		 path);
+	CHECK(conf_load(&c2, dir, err) == -1 && !strcmp(err, text), "self must be a site");
+	write_file(path, "token_secret = 0123456789abcdef0\ngroup_sites = 127.0.0.1:7001\n");
+	CHECK(conf_load(&c2, dir, err) == -1, "sites without self refused");
+	write_file(path, "token_secret = 0123456789abcdef0\ngroup_self = 127.0.0.1\n");
+	snprintf(text, sizeof(text), "%s:2: group_self: '127.0.0.1' is not HOST:PORT", path);
+	CHECK(conf_load(&c2, dir, err) == -1 && !strcmp(err, text), "a port is required");
+	write_file(path, "token_secret = 0123456789abcdef0\ngroup_sites = a:1,b:99999\n");
+	CHECK(conf_load(&c2, dir, err) == -1, "a port past 65535 refused");
+	write_file(path, "token_secret = 0123456789abcdef0\ngroup_ack = most\n");
+	snprintf(text, sizeof(text), "%s:2: group_ack: quorum, all or one, not 'most'", path);
+	CHECK(conf_load(&c2, dir, err) == -1 && !strcmp(err, text), "ack is an enum");
 
 	write_file(path, "token_secret = 0123456789abcdef0\ntypo_key = 1\n");
 	CHECK(conf_load(&c2, dir, err) == -1, "an unknown key is an error");
