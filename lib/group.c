@@ -203,7 +203,7 @@ int group_start(DB_ENV *env, int replicator, long wait_ms, char *err)
 	     waited += 100)
 		usleep(100000);
 	for (waited = 0;; waited += 100) {
-		ret = env->repmgr_start(env, replicator ? GROUP_THREADS : 0,
+		ret = env->repmgr_start(env, GROUP_THREADS,
 					replicator ? DB_REP_ELECTION : DB_REP_CLIENT);
 		if (ret == 0 || ret == DB_REP_IGNORE)
 			return 0;
@@ -303,7 +303,7 @@ static int group_site_lsn(DB_ENV *env, int eid, uint64_t *lsn)
 
 	if (env->repmgr_channel(env, eid, &ch, 0))
 		return -1;
-	ret = group_ask(ch, TAG_LSN, "?", 1, 1000000, (void **)&p, &n, NULL);
+	ret = group_ask(ch, TAG_LSN, "?", 1, 500000, (void **)&p, &n, NULL);
 	ch->close(ch, 0);
 	if (ret || n != 8) {
 		free(p);
@@ -345,13 +345,33 @@ int group_status(DB_ENV *env, int lsns, struct group_status *out, char *err)
 		site = &out->sites[out->nsites++];
 		snprintf(site->addr, sizeof(site->addr), "%s:%u", list[i].host, list[i].port);
 		site->is_master = !out->is_master && list[i].eid == master_eid;
-		site->connected = list[i].status == DB_REPMGR_CONNECTED;
-		out->connected += (size_t)site->connected;
 		if (site->is_master)
 			snprintf(out->master, sizeof(out->master), "%s", site->addr);
-		if (lsns && site->connected && !group_site_lsn(env, list[i].eid, &site->lsn))
-			site->has_lsn = 1;
+		/*
+		 * The connections repmgr_site_list reports are this process's
+		 * own (a subordinate has none to speak of): a site is
+		 * connected when it answers a request, here and now.
+		 */
+		if (lsns && !group_site_lsn(env, list[i].eid, &site->lsn))
+			site->has_lsn = site->connected = 1;
+		else if (!lsns)
+			site->connected = list[i].status == DB_REPMGR_CONNECTED;
+		out->connected += (size_t)site->connected;
 	}
 	free(list);
 	return 0;
+}
+
+int group_local_connected(DB_ENV *env)
+{
+	DB_REPMGR_SITE *list = NULL;
+	u_int n = 0, i;
+	int c = 0;
+
+	if (env->repmgr_site_list(env, &n, &list))
+		return -1;
+	for (i = 0; i < n; i++)
+		c += list[i].status == DB_REPMGR_CONNECTED;
+	free(list);
+	return c;
 }

@@ -91,6 +91,13 @@ uint64_t group_lsn(DB_ENV *env);
 int group_request(DB_ENV *env, const void *req, size_t len, void **out, size_t *outlen,
 		  char *err);
 
+/*
+ * How many sites this process itself is connected to (-1 on error). A
+ * subordinate at the master sends its commits' log on its own
+ * connections: with none, every commit fails its acks at once.
+ */
+int group_local_connected(DB_ENV *env);
+
 /* Before a commit: forget an earlier DB_EVENT_REP_PERM_FAILED of this thread. */
 void group_perm_reset(void);
 
@@ -115,8 +122,10 @@ struct group_status {
 
 /*
  * Fill out from rep_stat and repmgr_site_list; with lsns, also ask every
- * connected site for the end of its log (a channel request each, 1 s at
- * most; needs group_start). Returns 0, or -1 with err.
+ * site for the end of its log (a channel request each, 500 ms at most;
+ * needs group_start): a site is connected when it answers (the list's
+ * connection states are the replication process's alone). Without lsns,
+ * connected is this process's own view. Returns 0, or -1 with err.
  */
 int group_status(DB_ENV *env, int lsns, struct group_status *out, char *err);
 

@@ -54,6 +54,8 @@ struct store {
 	int unavailable;	/* the last write: no master, no answer, or not acknowledged */
 	int serving;		/* a view serving another site's write: never forwarded */
 	int env_only;		/* store_group_create: the environment, nothing else */
+	int opening;		/* inside store_open_handles: no reconnect */
+	time_t reconnected;	/* the last store_group_reconnect (at most one per 5 s) */
 	struct group_conf group;
 	struct group_link link;
 	pthread_rwlock_t lock;	/* grouped: views read the handles, a reopen writes them */
@@ -374,6 +376,29 @@ static int store_group_join(struct store *s, char *err)
 		       STORE_GROUP_JOIN_MS);
 }
 
+static int store_open_handles(struct store *s, char *err);
+
+/*
+ * A subordinate at the master with no connection of its own to any other
+ * site (measured, 5.3.28: a process that started its replication manager
+ * before the other sites had joined never connects to them later, and
+ * each of its commits fails its acks at once): new handles, whose
+ * repmgr_start connects to every site, then up to a second for one of
+ * those connections. 0, or -1 with err.
+ */
+static int store_group_reconnect(struct store *s, char *err)
+{
+	int waited;
+
+	s->reconnected = time(NULL);
+	store_close_handles(s);
+	if (store_open_handles(s, err))
+		return -1;
+	for (waited = 0; waited < 1000 && group_local_connected(s->env) == 0; waited += 20)
+		usleep(20000);
+	return 0;
+}
+
 static int store_open_handles(struct store *s, char *err)
 {
 	/*
@@ -448,6 +473,7 @@ static int store_open_handles(struct store *s, char *err)
 		return 0;
 	if (s->grouped && store_group_join(s, err))
 		goto fail;
+	s->opening = 1;
 	if (store_open_db(s, &s->rooms, "rooms.db", err) ||
 	    store_open_db(s, &s->msgs, "messages.db", err) ||
 	    store_open_db(s, &s->sids, "sids.db", err) ||
@@ -466,8 +492,10 @@ static int store_open_handles(struct store *s, char *err)
 	    store_open_db(s, &s->hooks, "hooks.db", err) ||
 	    store_schema_check(s, err))
 		goto fail;
+	s->opening = 0;
 	return 0;
 fail:
+	s->opening = 0;
 	store_close_handles(s);
 	return -1;
 }
@@ -582,6 +610,10 @@ static int store_run(struct store *s, store_op op, void *arg, u_int32_t flags,
 		if (s->grouped && flags == TXN_WRITE && !s->serving &&
 		    group_is_master(s->env) != 1)
 			return store_forward(s, op, arg, what, err);
+		if (s->grouped && flags == TXN_WRITE && !s->replicator && !s->serving &&
+		    s->group.nsites > 1 && !s->opening && time(NULL) - s->reconnected >= 5 &&
+		    group_local_connected(s->env) == 0 && store_group_reconnect(s, err))
+			return -1;
 		if (s->grouped)
 			group_perm_reset();
 		ret = s->env->txn_begin(s->env, NULL, &txn, flags);

@@ -30,6 +30,7 @@ usage: bookpics-admin [--var DIR] COMMAND
   user remove ID                remove a user, its memberships and cursors
   token revoke ID               refuse every token of ID issued until now
   connections                   list live connections: id, user, since
+  group status                  a group's sites: address, role, state, lsn, lag
   version                       print the version (also --version)
   message list ROOM [--limit N] newest messages: index, visible|hidden, user, text
   message hide ROOM INDEX       take a message off every wall

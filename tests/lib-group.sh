@@ -1,0 +1,70 @@
+# lib-group.sh - three bookpics sites on 127.0.0.1 as one group (t95xx); source after test-lib.sh.
+#
+# Site N (1..3): lighttpd on PORT_BASE + 2(N-1), its relay one above, its
+# replication (group_self) on PORT_BASE + 6 + (N-1): ports PORT_BASE ..
+# PORT_BASE+8 (the task's own block, not the tNNNN*3 one). Each site has
+# its own $TRASH/sN (its VAR, its pid file), so that start_bookpics and
+# stop_bookpics of test-lib.sh work on the site `use_site N` selects.
+
+GROUP_BASE=${PORT_BASE:-10000}
+GROUP_ROOT=$TRASH
+GROUP_SITES="127.0.0.1:$((GROUP_BASE + 6)),127.0.0.1:$((GROUP_BASE + 7)),127.0.0.1:$((GROUP_BASE + 8))"
+
+# use_site N: PORT, RELAY_PORT, BASE, VAR, TRASH, WS of site N.
+use_site() {
+	PORT=$((GROUP_BASE + 2 * ($1 - 1)))
+	RELAY_PORT=$((PORT + 1))
+	BASE=http://127.0.0.1:$PORT
+	WS=ws://127.0.0.1:$PORT/ws
+	TRASH=$GROUP_ROOT/s$1
+	VAR=$TRASH/var
+	export PORT RELAY_PORT VAR
+	mkdir -p "$TRASH"
+}
+
+# site_conf N: site N's bookpics.conf: the group's secrets (site 1's
+# token_secret, auth token secret123), texts on the wall, its group_self.
+site_conf() {
+	use_site "$1" &&
+	"$BIN/bookpics-admin" --var "$TRASH/proto" init --port "$PORT" >/dev/null &&
+	mkdir -p "$VAR" && chmod 700 "$VAR" &&
+	cp "$TRASH/proto/bookpics.conf" "$VAR/bookpics.conf" &&
+	rm -rf "$TRASH/proto" &&
+	_secret=$(sed -n 's/^token_secret *= *//p' "$GROUP_ROOT/s1/var/bookpics.conf") &&
+	sed -i -e "s/^token_secret *=.*/token_secret = $_secret/" \
+		-e "s/^twilio_auth_token *=.*/twilio_auth_token = secret123/" \
+		-e "s/^group_self *=.*/group_self = 127.0.0.1:$((GROUP_BASE + 5 + $1))/" \
+		-e "s/^group_sites *=.*/group_sites = $GROUP_SITES/" "$VAR/bookpics.conf" &&
+	echo "wall_text = on" >>"$VAR/bookpics.conf"
+}
+
+# site_pids N: every process of site N (its run.sh session: setsid).
+site_pids() {
+	pgrep -s "$(cat "$GROUP_ROOT/s$1/bookpics.pid")"
+}
+
+# health_field N FIELD: site N's /api/health group.FIELD ("" if none).
+health_field() {
+	use_site "$1"
+	curl -s -m 5 "$BASE/api/health" | node -e '
+		let s = ""; process.stdin.on("data", d => s += d);
+		process.stdin.on("end", () => {
+			try { const g = JSON.parse(s).group || {}; console.log(g[process.argv[1]] ?? ""); }
+			catch (e) { console.log(""); }
+		});' "$2"
+}
+
+# masters: how many sites say they are the master, and which masters they name.
+masters() {
+	for _n in 1 2 3; do health_field $_n role; done | grep -c '^master$'
+}
+
+stop_sites() {
+	for _n in 3 2 1; do
+		[ -f "$GROUP_ROOT/s$_n/bookpics.pid" ] || continue
+		for _p in $(site_pids $_n 2>/dev/null); do kill -CONT "$_p" 2>/dev/null; done
+		use_site $_n
+		stop_bookpics
+	done
+	TRASH=$GROUP_ROOT
+}

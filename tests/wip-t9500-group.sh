@@ -1,0 +1,132 @@
+#!/bin/sh
+test_description='groups: three sites on one replication manager group, writes anywhere'
+. ./test-lib.sh
+. "$TEST_DIR/lib-ws.sh"
+. "$TEST_DIR/lib-group.sh"
+trap 'kill_bg; stop_sites' EXIT
+
+N=12	# writes in the round robin: 6 webhooks, 6 chat posts
+
+sms() {
+	echo "MessageSid=SM95$1&AccountSid=AC1&From=%2B1415555$2&To=%2B18005551212&Body=$3&NumMedia=0"
+}
+
+# lines ROOM: the room at the current site, "INDEX USER TYPE TEXT" each.
+lines() {
+	TRASH=$GROUP_ROOT room_lines "$1"
+}
+
+test_expect_success 'three sites form a group: exactly one master within 10 s' '
+	site_conf 1 && site_conf 2 && site_conf 3 &&
+	t0=$(date +%s%N) &&
+	use_site 1 && start_bookpics &&
+	use_site 2 && start_bookpics &&
+	use_site 3 && start_bookpics &&
+	wait_for "test \$(masters) = 1" 10 &&
+	t1=$(date +%s%N) &&
+	echo "three sites up, one master, in $(( (t1 - t0) / 1000000 )) ms" &&
+	m1=$(health_field 1 master) && m2=$(health_field 2 master) && m3=$(health_field 3 master) &&
+	test "$m1" = 127.0.0.1:$((GROUP_BASE + 6)) && test "$m2" = "$m1" && test "$m3" = "$m1" &&
+	test "$(health_field 1 role)" = master && test "$(health_field 2 role)" = client &&
+	wait_for "test \$(health_field 2 connected) = 3 && test \$(health_field 3 connected) = 3" 10
+'
+
+test_expect_success 'bookpics-admin at a client site writes through the master' '
+	use_site 2 &&
+	admin user add u1 && admin room add chat && admin member add u1 chat &&
+	admin token u1 >"$GROUP_ROOT/tok" &&
+	use_site 3 &&
+	wait_for "admin member list chat | grep -q ^u1\$" 5 &&
+	admin group status >status &&
+	sed "s/ [0-9]*\/[0-9]* / LSN /; s/ [0-9]*\$/ LAG/" status >actual &&
+	cat >expect <<-EOF &&
+	127.0.0.1:$((GROUP_BASE + 8)) client self LSN LAG
+	127.0.0.1:$((GROUP_BASE + 6)) master connected LSN LAG
+	127.0.0.1:$((GROUP_BASE + 7)) client connected LSN LAG
+	EOF
+	test_cmp expect actual
+'
+
+test_expect_success 'a WebSocket client on every site' '
+	for n in 1 2 3; do
+		use_site $n && ws_bg "$GROUP_ROOT/ws$n" "$WS?token=$(cat "$GROUP_ROOT/tok")" || return 1
+	done
+'
+
+test_expect_success 'webhooks and chat posts round-robin over the three sites: all stored once' '
+	i=1 && : >"$GROUP_ROOT/lat" &&
+	while [ $i -le $N ]; do
+		use_site $(( (i - 1) % 3 + 1 )) &&
+		a=$(date +%s%N) &&
+		if [ $((i % 2)) = 1 ]; then
+			test "$(TRASH=$GROUP_ROOT tw_post "$(sms $i 010$((i % 10)) w$i)")" = 200 || return 1
+		else
+			TRASH=$GROUP_ROOT chat_post chat "$GROUP_ROOT/tok" c$i || return 1
+		fi &&
+		echo "$(( (i - 1) % 3 + 1 )) $(( ($(date +%s%N) - a) / 1000000 ))" >>"$GROUP_ROOT/lat" &&
+		i=$((i + 1)) || return 1
+	done &&
+	awk "{ n[\$1]++; t[\$1] += \$2 } END { for (s in n) print \"site \" s \": \" n[s] \" writes, mean \" int(t[s] / n[s]) \" ms\" }" "$GROUP_ROOT/lat"
+'
+
+test_expect_success 'every site shows the same rooms, indexes 1..N gapless, no duplicates' '
+	for n in 1 2 3; do
+		use_site $n &&
+		wait_for "test \$(TRASH=$GROUP_ROOT room_lines books | wc -l) -ge $((N / 2)) && test \$(TRASH=$GROUP_ROOT room_lines chat | wc -l) -ge $((N / 2))" 10 &&
+		lines books >"$GROUP_ROOT/books$n" && lines chat >"$GROUP_ROOT/chat$n" || return 1
+	done &&
+	cut -d" " -f1 "$GROUP_ROOT/books1" >idx && seq 1 $((N / 2)) >expect && test_cmp expect idx &&
+	cut -d" " -f1 "$GROUP_ROOT/chat1" >idx && test_cmp expect idx &&
+	test_cmp "$GROUP_ROOT/books1" "$GROUP_ROOT/books2" && test_cmp "$GROUP_ROOT/books1" "$GROUP_ROOT/books3" &&
+	test_cmp "$GROUP_ROOT/chat1" "$GROUP_ROOT/chat2" && test_cmp "$GROUP_ROOT/chat1" "$GROUP_ROOT/chat3" &&
+	cut -d" " -f4 "$GROUP_ROOT/books1" | sort >texts &&
+	printf "w%s\n" 1 3 5 7 9 11 | sort >expect && test_cmp expect texts
+'
+
+test_expect_success 'the same MessageSid sent to another site stores nothing new' '
+	use_site 3 &&
+	test "$(TRASH=$GROUP_ROOT tw_post "$(sms 1 0101 w1)")" = 200 &&
+	use_site 2 &&
+	test "$(TRASH=$GROUP_ROOT tw_post "$(sms 3 0103 w3)")" = 200 &&
+	sleep 1 &&
+	for n in 1 2 3; do
+		use_site $n && lines books >actual && test_cmp "$GROUP_ROOT/books1" actual || return 1
+	done
+'
+
+test_expect_success 'the WebSocket client of every site got every chat message, in order' '
+	seq 1 $((N / 2)) >expect &&
+	for n in 1 2 3; do
+		wait_count "$GROUP_ROOT/ws$n.out" "^message chat " $((N / 2)) 10 &&
+		messages_of "$GROUP_ROOT/ws$n.out" | grep "^chat " | cut -d" " -f2 >actual &&
+		test_cmp expect actual || return 1
+	done
+'
+
+test_expect_success 'a client site cut off from the master: a write is 503 within the bound, reads work' '
+	for p in $(site_pids 1) $(site_pids 2); do kill -STOP $p; done &&
+	use_site 3 &&
+	a=$(date +%s) &&
+	test "$(TRASH=$GROUP_ROOT tw_post "$(sms 99 0199 cut)")" = 503 &&
+	b=$(date +%s) &&
+	echo "503 after $((b - a)) s" &&
+	test $((b - a)) -le 12 &&
+	grep -q "\"error\":\"unavailable\"" response &&
+	lines books >actual && test_cmp "$GROUP_ROOT/books1" actual &&
+	for p in $(site_pids 1) $(site_pids 2); do kill -CONT $p; done
+'
+
+test_expect_success 'the group again: the retried MessageSid is stored exactly once' '
+	wait_for "test \$(masters) = 1" 20 &&
+	use_site 3 &&
+	wait_for "test \"\$(TRASH=$GROUP_ROOT tw_post \"\$(sms 99 0199 cut)\")\" = 200" 20 &&
+	for n in 1 2 3; do
+		use_site $n &&
+		wait_for "TRASH=$GROUP_ROOT room_lines books | grep -q \" cut\$\"" 10 &&
+		test "$(lines books | grep -c " cut$")" = 1 || return 1
+	done
+'
+
+kill_bg
+stop_sites
+test_done
