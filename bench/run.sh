@@ -5,8 +5,13 @@
 # Environment: SCENARIOS (default: all, in this order)
 #   fanout-1000-proxy fanout-1000-direct fanout-10000-proxy fanout-10000-direct
 #   ingest catchup history pictures
+# and, not in the default set (three sites on one machine: a minute or two
+# each), group-fanout-N (N clients at each of 3 sites vs 3N at one site)
+# and group-write (webhook writes with group_ack = quorum at the master and
+# at a client site vs one site): `make bench SCENARIOS="group-fanout-300 group-write"`.
 # BENCH_PORT (18080: bookpics' lighttpd; +1 relay, +10 nginx, +11 the
-# FastCGI ceiling or the bare write loop), ROUNDS (3: fan-out rounds),
+# FastCGI ceiling or the bare write loop; a group's sites +20..+25 for
+# lighttpd and relays, +26..+28 for replication), ROUNDS (3: fan-out rounds),
 # BIN, BUILD (where wsload and the other bench programs are), PERF=1
 # (record the relay with perf during fanout-10000-direct:
 # bench/out/perf-relay*.txt; the webhook programs during ingest:
@@ -136,7 +141,9 @@ start_bookpics() {
 	RELAY_PID=$(cat "$VAR/run/relay.pid")
 }
 
-# A fresh data directory with the bench's auth token.
+# A fresh data directory with the bench's auth token. wall_text = on: the
+# bench's webhooks are texts (NumMedia=0), which the default (off) answers
+# 200 and does not store.
 new_var() {
 	rm -rf "$1"
 	mkdir -p "$1/db" "$1/log"
@@ -230,6 +237,7 @@ stop_all() {
 	stop_nchan
 	stop_hello
 	stop_floor
+	stop_group
 }
 trap 'stop_all; exit 130' INT TERM
 trap 'stop_all' EXIT
@@ -504,6 +512,180 @@ scenario_history() {
 	result "nchan history: no column (its buffer keeps the newest messages in shared memory, no paging by index)"
 }
 
+# ---- groups (issue 12): three sites on this machine ----
+
+GROUP_PIDS=
+GROUP_VARS=
+
+# group_port K: site K's (1..3) lighttpd port; its relay is one above.
+group_port() {
+	echo $((BP_PORT + 20 + 2 * ($1 - 1)))
+}
+
+# new_group DIR ACK: three fresh sites DIR/s1..s3 of one group (the same
+# token_secret, sender_secret and auth token, group_ack = ACK).
+new_group() {
+	rm -rf "$1"
+	_sites="127.0.0.1:$((BP_PORT + 26)),127.0.0.1:$((BP_PORT + 27)),127.0.0.1:$((BP_PORT + 28))"
+	for _k in 1 2 3; do
+		_v=$1/s$_k
+		mkdir -p "$_v/log"
+		"$BIN/bookpics-admin" --var "$_v.proto" init --port "$(group_port $_k)" >/dev/null ||
+			die "bookpics-admin init failed"
+		cp "$_v.proto/bookpics.conf" "$_v/bookpics.conf" && rm -rf "$_v.proto"
+		chmod 700 "$_v"
+		if [ $_k = 1 ]; then
+			_ts=$(sed -n 's/^token_secret *= *//p' "$_v/bookpics.conf")
+			_ss=$(sed -n 's/^sender_secret *= *//p' "$_v/bookpics.conf")
+		fi
+		sed -i -e "s/^token_secret *=.*/token_secret = $_ts/" \
+			-e "s/^sender_secret *=.*/sender_secret = $_ss/" \
+			-e "s/^twilio_auth_token *=.*/twilio_auth_token = $SECRET/" \
+			-e "s/^group_self *=.*/group_self = 127.0.0.1:$((BP_PORT + 25 + _k))/" \
+			-e "s/^group_sites *=.*/group_sites = $_sites/" \
+			-e "s/^wall_text *=.*/wall_text = on/" \
+			-e "s/^group_ack *=.*/group_ack = $2/" "$_v/bookpics.conf"
+	done
+}
+
+# start_group DIR: its three sites as `make run` starts each, the first
+# listed (the group's creator, its first master) first; until each
+# answers health with its relay up and all three name one master.
+# GROUP_SERVERS: --server of every site's relay and lighttpd.
+start_group() {
+	GROUP_PIDS= GROUP_VARS= GROUP_SERVERS=
+	for _k in 1 2 3; do
+		_p=$(group_port $_k)
+		port_free "$_p" && port_free $((_p + 1)) || die "port $_p or $((_p + 1)) is busy"
+		PORT=$_p VAR=$1/s$_k RELAY_PORT=$((_p + 1)) BIN=$BIN \
+			setsid sh "$TOP/scripts/run.sh" >>"$1/s$_k/log/run.log" 2>&1 &
+		GROUP_PIDS="$GROUP_PIDS $!"
+		GROUP_VARS="$GROUP_VARS $1/s$_k"
+		wait_http "http://127.0.0.1:$_p/api/health" 30 || die "site $_k did not start: $1/s$_k/log"
+	done
+	_n=300
+	while [ $_n -gt 0 ]; do
+		_m=
+		_ok=1
+		for _k in 1 2 3; do
+			_h=$(curl -s -m 2 "http://127.0.0.1:$(group_port $_k)/api/health")
+			case $_h in *'"relay":true'*) ;; *) _ok=0 ;; esac
+			_m="$_m $(printf '%s' "$_h" | sed -n 's/.*"master":"\([^"]*\)".*/\1/p')"
+		done
+		[ $_ok = 1 ] && [ "$_m" = " 127.0.0.1:$((BP_PORT + 26)) 127.0.0.1:$((BP_PORT + 26)) 127.0.0.1:$((BP_PORT + 26))" ] && break
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	[ $_n -gt 0 ] || die "the group did not form in 30 s (masters:$_m): $1/s*/log"
+	for _v in $GROUP_VARS; do
+		GROUP_SERVERS="$GROUP_SERVERS --server $(cat "$_v/run/relay.pid") --server $(cat "$_v/run/lighttpd.pid")"
+	done
+}
+
+stop_group() {
+	for _p in $GROUP_PIDS; do
+		kill "$_p" 2>/dev/null
+	done
+	for _p in $GROUP_PIDS; do
+		wait_gone "$_p" 15
+	done
+	GROUP_PIDS=
+	for _v in $GROUP_VARS; do
+		reap_var "$_v"
+	done
+	GROUP_VARS=
+}
+
+# group-fanout: N clients following the public room at each of the three
+# sites (client i at site i mod 3, through its lighttpd's /ws), webhooks
+# posted at the master; beside one site with all 3N clients. The same
+# pacing as fanout-1000 (100 messages 50 ms apart, ROUNDS rounds); the
+# latency is publish (at the master) to receipt at any site, the CPU that
+# of all three sites' relays and lighttpds (and their FastCGI programs).
+scenario_group_fanout() {	# scenario_group_fanout NAME N
+	name=$1 n=$2 total=$(($2 * 3))
+	msgs=100 interval=50
+	if [ $((total + 100)) -gt "$NOFILE" ]; then
+		say "# $name: skipped, wsload needs $((total + 100)) open files, the limit is $NOFILE"
+		return 0
+	fi
+	G=$OUT/bookpics-$name
+	new_group "$G" quorum
+	start_group "$G"
+	m=http://127.0.0.1:$(group_port 1)
+	"$BUILD/tools/tw-load" "$m/twilio/sms" "$SECRET" 2 2 "SMwarm" >/dev/null
+	sleep 1
+	last=$(room_last books "$m")
+	ws=
+	for k in 1 2 3; do ws="$ws --ws ws://127.0.0.1:$(group_port $k)/ws"; done
+	gl=$(timeout 150 "$WSLOAD" $ws --clients "$total" --msgs "$msgs" --interval-ms "$interval" \
+		--rounds $ROUNDS --timeout 30 \
+		--subscribe "{\"action\":\"subscribe\",\"room\":\"books\",\"after\":$last}" \
+		--pub-kind twilio --pub "$m/twilio/sms" --auth "$SECRET" $GROUP_SERVERS \
+		--label "bookpics $name-3x$n" 2>"$OUT/wsload-bookpics-$name.log" | tail -n 1)
+	stop_group
+	result "${gl:-bookpics $name-3x$n failed: see $OUT/wsload-bookpics-$name.log}"
+
+	new_var "$OUT/bookpics-$name-single/var"
+	start_bookpics "$OUT/bookpics-$name-single/var"
+	"$BUILD/tools/tw-load" "$BASE/twilio/sms" "$SECRET" 2 2 "SMwarm" >/dev/null
+	last=$(room_last books)
+	sl=$(timeout 150 "$WSLOAD" --ws "ws://127.0.0.1:$BP_PORT/ws" --clients "$total" --msgs "$msgs" \
+		--interval-ms "$interval" --rounds $ROUNDS --timeout 30 \
+		--subscribe "{\"action\":\"subscribe\",\"room\":\"books\",\"after\":$last}" \
+		--pub-kind twilio --pub "$BASE/twilio/sms" --auth "$SECRET" $BP_SERVERS \
+		--label "bookpics $name-single-$total" 2>"$OUT/wsload-bookpics-$name-single.log" | tail -n 1)
+	stop_bookpics
+	result "${sl:-bookpics $name-single-$total failed: see $OUT/wsload-bookpics-$name-single.log}"
+	ratios "$name group/single" "$gl" "$sl" p50_ms p99_ms cpu_us_per_msg rss_kb_per_conn
+}
+
+# group-write: distinct signed webhooks (bench/presign, wrk as in ingest)
+# at one site, then at the master and at a client site of a group with
+# group_ack = quorum (a commit waits for one other site's ack; a client
+# site carries the write to the master over a repmgr channel). One
+# connection (the latency of one write after another) and 16 (throughput).
+scenario_group_write() {
+	for where in single master client; do
+		if [ $where = single ]; then
+			new_var "$OUT/bookpics-group-write/var"
+			start_bookpics "$OUT/bookpics-group-write/var"
+			url=$BASE/twilio/sms
+			servers=$BP_SERVERS
+		else
+			if [ $where = master ]; then
+				new_group "$OUT/bookpics-group-write" quorum
+				start_group "$OUT/bookpics-group-write"
+				k=1
+			else
+				k=2
+			fi
+			url=http://127.0.0.1:$(group_port $k)/twilio/sms
+			servers=$GROUP_SERVERS
+		fi
+		"$BUILD/tools/tw-load" "$url" "$SECRET" 1 2 "SMwarm$where" >/dev/null
+		for c in 1 16; do
+			secs=10
+			"$BUILD/bench/presign" "$url" "$SECRET" 150000 "SMgw$where$c$$x" >"$OUT/webhooks-$where.txt" ||
+				die "presign failed"
+			base=${url%/twilio/sms}
+			before=$(room_last books "$base")
+			c0=$(cpu_now $servers)
+			w=$(WEBHOOKS=$OUT/webhooks-$where.txt wrk_run "$url" $secs $c "$TOP/bench/ingest.lua")
+			c1=$(cpu_now $servers)
+			sleep 1
+			after=$(room_last books "$base")
+			stored=$((after - before))
+			result "bookpics group-write-$where-c$c stored=$stored stored_per_s=$((stored / secs)) cpu_us_per_webhook=$(awk -v c=$((c1 - c0)) -v n=$stored 'BEGIN { printf "%.1f", n ? c / n : 0 }') $w"
+		done
+		if [ $where = single ]; then
+			stop_bookpics
+		elif [ $where = client ]; then
+			stop_group
+		fi
+	done
+}
+
 # ---- main ----
 
 [ -x "$WSLOAD" ] || die "$WSLOAD is missing: run 'make bench' (or 'make tools')"
@@ -536,6 +718,8 @@ for s in $SCENARIOS; do
 	catchup) scenario_catchup ;;
 	history) scenario_history ;;
 	pictures) scenario_pictures ;;
+	group-fanout-*) scenario_group_fanout "$s" "${s#group-fanout-}" ;;
+	group-write) scenario_group_write ;;
 	*) die "unknown scenario $s" ;;
 	esac
 	say "# $s: $(($(date +%s) - start)) s"

@@ -2,10 +2,13 @@
  * wsload.c - WebSocket fan-out load client: N raw-socket clients, M published
  * messages, one machine-readable summary line.
  *
- *   wsload --ws ws://127.0.0.1:PORT/ws --clients N --msgs M
+ *   wsload --ws ws://127.0.0.1:PORT/ws [--ws URL]... --clients N --msgs M
  *          --pub-kind twilio|nchan|api --pub URL [--auth SECRET]
  *          [--hello] [--subscribe TEXT] [--tokens FILE]
  *          [--server PID]... [--label TEXT] [--mode fanout|catchup] ...
+ *
+ * With several --ws (the sites of a group), client i connects to the
+ * (i mod count)th URL: one summary over every site's clients.
  *
  * The clients are a minimal RFC 6455 client on non-blocking sockets and one
  * epoll per thread (1 or 2 threads): a random Sec-WebSocket-Key checked
@@ -65,6 +68,7 @@
 #define MAX_TRIES 5		/* connection attempts per client and phase */
 #define ERRORS_SHOWN 5
 #define MAX_SERVERS 16
+#define MAX_URLS 8		/* --ws repeated: the sites of a group */
 
 enum mode { MODE_FANOUT, MODE_CATCHUP };
 enum pub_kind { PUB_TWILIO, PUB_NCHAN, PUB_API };
@@ -76,9 +80,12 @@ static struct {
 	enum mode mode;
 	enum pub_kind pub_kind;
 	const char *label;
-	char host[64];
-	int port;
-	char path[2048];	/* path and query of the WebSocket URL */
+	struct {
+		char host[64];
+		int port;
+		char path[2048];	/* path and query of the WebSocket URL */
+	} url[MAX_URLS];	/* client i connects to url[i % nurls] */
+	int nurls;
 	const char *pub_url;
 	const char *sign_url;	/* Twilio: the URL the signature covers */
 	const char *auth;	/* Twilio auth token, or Bearer token (api) */
@@ -507,7 +514,9 @@ static void client_drop(struct worker *w, struct client *c, const char *why)
 
 static void client_start(struct worker *w, struct client *c)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)opt.port) };
+	const int u = c->id % opt.nurls;
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)opt.url[u].port) };
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLOUT, .data.ptr = c };
 	int one = 1;
 
@@ -515,7 +524,7 @@ static void client_start(struct worker *w, struct client *c)
 	c->state = C_CONNECTING;
 	c->want_out = 1;
 	w->inflight++;
-	inet_pton(AF_INET, opt.host, &sa.sin_addr);
+	inet_pton(AF_INET, opt.url[u].host, &sa.sin_addr);
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (c->fd < 0) {
 		if (errno == EMFILE || errno == ENFILE)
@@ -540,6 +549,7 @@ static void client_handshake(struct worker *w, struct client *c)
 	static const char guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 	int err = 0, n;
 	socklen_t el = sizeof(err);
+	const int u = c->id % opt.nurls;
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el) || err) {
 		client_drop(w, c, strerror(err ? err : errno));
@@ -555,8 +565,9 @@ static void client_handshake(struct worker *w, struct client *c)
 		     "GET %s%s%s HTTP/1.1\r\nHost: %s:%d\r\nUpgrade: websocket\r\n"
 		     "Connection: Upgrade\r\nSec-WebSocket-Key: %s\r\n"
 		     "Sec-WebSocket-Version: 13\r\n\r\n",
-		     opt.path, opt.tokens ? (strchr(opt.path, '?') ? "&token=" : "?token=") : "",
-		     opt.tokens ? opt.tokens[c->id] : "", opt.host, opt.port, key64);
+		     opt.url[u].path,
+		     opt.tokens ? (strchr(opt.url[u].path, '?') ? "&token=" : "?token=") : "",
+		     opt.tokens ? opt.tokens[c->id] : "", opt.url[u].host, opt.url[u].port, key64);
 	if (n <= 0 || (size_t)n >= sizeof(req))
 		die("request too long");
 	c->state = C_HANDSHAKE;
@@ -1295,10 +1306,19 @@ static int run_catchup(void)
 
 /* ---- set-up ---- */
 
+/* One more --ws URL: ws://IPV4:PORT/PATH. */
 static void parse_ws_url(const char *url)
 {
 	const char *p = url, *slash, *colon;
+	char *host, *path;
+	int *port;
 
+	if (opt.nurls == MAX_URLS)
+		die("--ws: at most %d URLs", MAX_URLS);
+	host = opt.url[opt.nurls].host;
+	port = &opt.url[opt.nurls].port;
+	path = opt.url[opt.nurls].path;
+	opt.nurls++;
 	if (strncmp(p, "ws://", 5))
 		die("--ws: only ws:// URLs: %s", url);
 	p += 5;
@@ -1306,16 +1326,16 @@ static void parse_ws_url(const char *url)
 	if (!slash)
 		slash = p + strlen(p);
 	colon = memchr(p, ':', (size_t)(slash - p));
-	if (!colon || (size_t)(colon - p) >= sizeof(opt.host))
+	if (!colon || (size_t)(colon - p) >= sizeof(opt.url[0].host))
 		die("--ws: need host:port: %s", url);
-	snprintf(opt.host, sizeof(opt.host), "%.*s", (int)(colon - p), p);
-	opt.port = atoi(colon + 1);
-	snprintf(opt.path, sizeof(opt.path), "%s", *slash ? slash : "/");
+	snprintf(host, sizeof(opt.url[0].host), "%.*s", (int)(colon - p), p);
+	*port = atoi(colon + 1);
+	snprintf(path, sizeof(opt.url[0].path), "%s", *slash ? slash : "/");
 	{
 		struct in_addr a;
 
-		if (inet_pton(AF_INET, opt.host, &a) != 1)
-			die("--ws: the host must be an IPv4 address: %s", opt.host);
+		if (inet_pton(AF_INET, host, &a) != 1)
+			die("--ws: the host must be an IPv4 address: %s", host);
 	}
 }
 
@@ -1360,6 +1380,7 @@ static void raise_nofile(void)
 
 static const char usage[] =
 "usage: wsload --ws ws://IP:PORT/PATH --pub URL --pub-kind twilio|nchan|api [options]\n"
+"  --ws URL           repeated: client i connects to the (i mod count)th (a group's sites)\n"
 "  --clients N        WebSocket clients (10)\n"
 "  --msgs M           messages published per round (5)\n"
 "  --rounds R         rounds, one summary line each when R > 1 (1)\n"
@@ -1394,7 +1415,7 @@ int main(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 #define ARG(name) (!strcmp(a, name) && v && (i++, 1))
-		if (ARG("--ws")) ws = v;
+		if (ARG("--ws")) parse_ws_url(ws = v);
 		else if (ARG("--clients")) opt.clients = atol(v);
 		else if (ARG("--msgs")) opt.msgs = atol(v);
 		else if (ARG("--rounds")) opt.rounds = atol(v);
@@ -1449,7 +1470,6 @@ int main(int argc, char **argv)
 		opt.hello = 1;
 	if (!opt.sign_url)
 		opt.sign_url = opt.pub_url;
-	parse_ws_url(ws);
 	raise_nofile();
 	if (tokens)
 		opt.tokens = read_tokens(tokens, opt.clients);
