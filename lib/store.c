@@ -953,6 +953,18 @@ static int op_append(struct store *s, DB_TXN *txn, void *p)
 			/* a queued sid ("\0room\0id") has no index yet */
 			else if (!ret && v.size >= 9 && sv[0])
 				a->index = get_be64((unsigned char *)sv + v.size - 8);
+			/*
+			 * In a group, the first try may have been answered 503
+			 * (committed here, not acknowledged): writing the same
+			 * value again gives this commit a log record, so it too
+			 * waits for group_ack's acknowledgements, which cover
+			 * the first one's (earlier in the log). A retry is then
+			 * answered 200 only once the group has the message.
+			 */
+			if (!ret && s->grouped && v.size <= sizeof(sv)) {
+				dbt_set(&v, sv, v.size);
+				ret = s->sids->put(s->sids, txn, &k, &v, 0);
+			}
 			a->result = 0;
 			goto out;
 		}
