@@ -1568,21 +1568,25 @@ int store_conn_remove(struct store *s, const char *conn, char *err)
 
 struct conn_clear_arg {
 	const char *prefix;	/* NULL: every connection; else "SITE/" ones */
+	const char *keep;	/* NULL, or keys starting with it stay (prefix included) */
 };
 
 static int op_conn_clear(struct store *s, DB_TXN *txn, void *p)
 {
 	struct conn_clear_arg *a = p;
-	size_t plen;
+	size_t plen, klen;
 	u_int32_t count;
 	DBC *c = NULL;
 	DBT k, v;
 	int ret;
 
-	if (!a->prefix)
+	if (!a->prefix && !a->keep)
 		return s->conns->truncate(s->conns, txn, &count, 0);
 	/* a group's: only this site's (its relay restarted), not the others' */
+	if (!a->prefix)
+		a->prefix = "";
 	plen = strlen(a->prefix);
+	klen = a->keep ? strlen(a->keep) : 0;
 	if ((ret = s->conns->cursor(s->conns, txn, &c, 0)))
 		return ret;
 	dbt_set(&k, a->prefix, plen);
@@ -1591,9 +1595,12 @@ static int op_conn_clear(struct store *s, DB_TXN *txn, void *p)
 	k.flags = DB_DBT_MALLOC;
 	ret = c->get(c, &k, &v, DB_SET_RANGE | DB_RMW);
 	while (!ret && k.size >= plen && !memcmp(k.data, a->prefix, plen)) {
+		/* this relay's own connections, made before the clear could run */
+		int keep = klen && k.size >= klen && !memcmp(k.data, a->keep, klen);
+
 		free(k.data);
 		free(v.data);
-		if ((ret = c->del(c, 0)))
+		if (!keep && (ret = c->del(c, 0)))
 			break;
 		k.data = v.data = NULL;
 		ret = c->get(c, &k, &v, DB_NEXT | DB_RMW);
@@ -1606,14 +1613,16 @@ static int op_conn_clear(struct store *s, DB_TXN *txn, void *p)
 	return ret == DB_NOTFOUND ? 0 : ret;
 }
 
-int store_conn_clear(struct store *s, char *err)
+int store_conn_clear(struct store *s, const char *keep, char *err)
 {
-	char prefix[GROUP_ADDR_MAX + 1];
-	struct conn_clear_arg a = { NULL };
+	char prefix[GROUP_ADDR_MAX + 1], kbuf[GROUP_ADDR_MAX + 128];
+	struct conn_clear_arg a = { NULL, keep };
 
 	if (s->grouped) {
 		snprintf(prefix, sizeof(prefix), "%s/", s->group.self);
 		a.prefix = prefix;
+		if (keep)
+			a.keep = conn_key(s, keep, kbuf, sizeof(kbuf));
 	}
 	return store_run(s, op_conn_clear, &a, TXN_WRITE, "clear connections", err);
 }
@@ -3117,8 +3126,10 @@ static void cx_conn_clear(struct codec *c, void *p)
 {
 	struct conn_clear_arg *a = p;
 
-	if (!c->results)
+	if (!c->results) {
 		c_str(c, &a->prefix);
+		c_str(c, &a->keep);
+	}
 }
 
 static void cx_user(struct codec *c, void *p)

@@ -204,12 +204,15 @@ int store_cursor_set(struct store *s, const char *user, const char *room,
 
 /*
  * Live connections (written by the relay): conn id -> user id. clear drops
- * them all (the relay at start: no connection survives it). list gives the
+ * them all (the relay at start: no connection survives it) but those whose
+ * id starts with keep (NULL: none kept): a group's relay may only reach
+ * the master after its first clients came, and keeps its own (ids start
+ * with the relay's random prefix). list gives the
  * user ids of every live connection, sorted, with repeats.
  */
 int store_conn_add(struct store *s, const char *conn, const char *user, char *err);
 int store_conn_remove(struct store *s, const char *conn, char *err);
-int store_conn_clear(struct store *s, char *err);
+int store_conn_clear(struct store *s, const char *keep, char *err);
 int store_conn_users(struct store *s, char ***users, size_t *n, char *err);
 
 /* ---- since bookpics 0.13 ---- */

@@ -141,6 +141,22 @@ static int keepalive(struct vhd *v, struct session *ss, int64_t now)
 	return 0;
 }
 
+/*
+ * The writes a relay makes when it starts: forget this site's connections
+ * from before (none survived us), and in a group make sure the Twilio room
+ * exists (a group's site has no `init` room of its own, admin.c: the
+ * master's, once). Returns 0/-1.
+ */
+static int relay_start_writes(struct vhd *v, char *err)
+{
+	if (store_conn_clear(v->app.store, v->id_prefix, err))
+		return -1;
+	if (store_grouped(v->app.store) &&
+	    store_room_add(v->app.store, v->app.conf.twilio_room, 1, err) < 0)
+		return -1;
+	return 0;
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct vhd *v = lws_container_of(sul, struct vhd, sul);
@@ -150,6 +166,10 @@ static void tick(lws_sorted_usec_list_t *sul)
 	int hung = 0;
 
 	v->ticks++;
+	if (v->start_owed && !(v->start_owed = relay_start_writes(v, err) != 0))
+		lwsl_user("relay: start writes done\n");
+	else if (v->start_owed && v->ticks % 10 == 0)
+		lwsl_err("relay: %s (retrying every second)\n", err);
 	fifo_check(v);
 	rooms_each(&v->rooms, refresh_room, v);
 	for (ss = v->sessions; ss; ss = ss->next) {
@@ -220,14 +240,6 @@ static int vhd_init(struct lws *wsi)
 	v->ping_secs = v->cfg->ping_secs ? v->cfg->ping_secs : PING_SECS;
 	v->hangup_secs = v->cfg->hangup_secs ? v->cfg->hangup_secs : HANGUP_SECS;
 	v->app.replicator = 1;	/* a group's site: the relay is its replication process */
-	if (app_ready(&v->app, v->cfg->var, err) ||
-	    store_conn_clear(v->app.store, err))	/* none survived us */
-		goto fail;
-	/* a group's site has no `init` room of its own (admin.c): the master's, once */
-	if (store_grouped(v->app.store) &&
-	    store_room_add(v->app.store, v->app.conf.twilio_room, 1, err) < 0)
-		goto fail;
-	app_stats(&v->app, v->cfg->var);	/* NULL is fine: counting never stops serving */
 	/* connection ids stay unique across restarts */
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		err_set(err, "getrandom: %s", strerror(errno));
@@ -235,6 +247,22 @@ static int vhd_init(struct lws *wsi)
 	}
 	for (i = 0; i < sizeof(rnd); i++)
 		snprintf(v->id_prefix + 2 * i, 3, "%02x", rnd[i]);
+	if (app_ready(&v->app, v->cfg->var, err))
+		goto fail;
+	if (relay_start_writes(v, err)) {
+		/*
+		 * In a group those writes go to the master, which may be
+		 * electing or slow to answer right now: the relay serves
+		 * anyway and the tick tries again every second (a relay up
+		 * without its protocol helped nobody). A single site's store
+		 * failing here is a real failure.
+		 */
+		if (!store_grouped(v->app.store))
+			goto fail;
+		lwsl_err("relay: %s (retrying every second)\n", err);
+		v->start_owed = 1;
+	}
+	app_stats(&v->app, v->cfg->var);	/* NULL is fine: counting never stops serving */
 	if (fifo_adopt(v, err))
 		lwsl_err("relay: %s (retrying every second)\n", err);
 	lws_sul_schedule(v->ctx, 0, &v->sul, tick, TICK_US);

@@ -178,6 +178,7 @@ struct vhd {
 	unsigned long ticks;
 	lws_sorted_usec_list_t lsn_sul;	/* a group's site: the LSN probe (relay.c) */
 	uint64_t lsn;			/* the end of the site's log at the last probe */
+	int start_owed;			/* a group's site: the start writes (relay_start_writes) not done yet */
 	int lsn_settle;			/* probes left to refresh after the log stopped */
 	int ping_secs, hangup_secs;
 	struct lws *fifo;	/* the adopted FIFO; NULL: reopened next tick */

@@ -427,8 +427,17 @@ int main(void)
 	CHECK(store_conn_users(s, &v, &n, err) == 0 && n == 3 && !strcmp(v[0], "") &&
 	      !strcmp(v[2], "uuid1"), "connection users, sorted");
 	store_strings_free(v, n);
-	CHECK(store_conn_remove(s, "c3", err) == 0 && store_conn_clear(s, err) == 0 &&
+	CHECK(store_conn_remove(s, "c3", err) == 0 && store_conn_clear(s, NULL, err) == 0 &&
 	      store_conn_users(s, &v, &n, err) == 0 && n == 0, "remove and clear");
+	store_strings_free(v, n);
+	CHECK(store_conn_add(s, "old-1", "uuid1", err) == 0 && store_conn_add(s, "new-1", "uuid2", err) == 0 &&
+	      store_conn_add(s, "new-2", "", err) == 0 && store_conn_add(s, "ne", "uuid3", err) == 0 &&
+	      store_conn_clear(s, "new-", err) == 0 &&
+	      store_conn_users(s, &v, &n, err) == 0 && n == 2 && !strcmp(v[0], "") &&
+	      !strcmp(v[1], "uuid2"), "clear keeps the ids that start with keep, only those");
+	store_strings_free(v, n);
+	CHECK(store_conn_clear(s, NULL, err) == 0 && store_conn_users(s, &v, &n, err) == 0 && n == 0,
+	      "clear with no keep: none");
 	store_strings_free(v, n);
 	CHECK(store_maintain(s, err) == 0, "maintain (failchk, checkpoint)");
 
