@@ -77,7 +77,7 @@ test_expect_success 'the README block, followed into a scratch prefix, gives a r
 		-e "s|^systemctl enable --now bookpics$|VAR=$VAR PORT=$PORT setsid $S/usr/local/bin/bookpics-start >run.out 2>\&1 \& echo \$! >$TRASH/bookpics.pid|" \
 		>steps.sh &&
 	sh -e steps.sh &&
-	wait_for "grep -q \"^bookpics is running on http://127.0.0.1:$PORT/\" run.out" 30 &&
+	wait_for "grep -q \"^bookpics is running on http://127.0.0.1:$PORT/\" run.out" 90 &&
 	curl -sf -o /dev/null $BASE/api/health &&
 	grep -q "^twilio_auth_token = secret123$" "$VAR/bookpics.conf"
 '
