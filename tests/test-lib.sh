@@ -19,7 +19,11 @@
 # lighttpd, $RELAY_PORT = PORT+1, $AUX_PORT = PORT+2 for fake upstreams.
 # PORT_BASE (default 10000) moves them all: a second checkout running its
 # suite at the same time uses PORT_BASE=10010 (no test NNNN has a
-# neighbour NNNN+3, so the two sets never meet).
+# neighbour NNNN+3, so the two sets never meet). NNNN*3 wraps at 22,000 so
+# that every port stays below 32768, where Linux's ephemeral ports begin
+# (32768-60999): there an outgoing connection's own port can take a
+# listener's (t8000 at 34000 once found its port in use). Scripts run one
+# after another, so two NNNN that wrap onto each other never meet either.
 # Environment from run-all.sh: BIN (programs), BUILD (unit tests, tools).
 
 TEST_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +35,7 @@ BUILD=${BUILD:-$TOP/build/obj}
 case $BIN in /*) ;; *) BIN=$TOP/$BIN ;; esac
 case $BUILD in /*) ;; *) BUILD=$TOP/$BUILD ;; esac
 export BIN BUILD TOP
-PORT=$((${PORT_BASE:-10000} + $(echo "$TEST_NUM" | sed 's/^0*//') * 3))
+PORT=$((${PORT_BASE:-10000} + $(echo "$TEST_NUM" | sed 's/^0*//') * 3 % 22000))
 RELAY_PORT=$((PORT + 1))
 AUX_PORT=$((PORT + 2))
 export PORT RELAY_PORT AUX_PORT
