@@ -215,28 +215,31 @@ int group_start(DB_ENV *env, int replicator, long wait_ms, char *err)
 	return err_set(err, "repmgr_start: %s", db_strerror(ret));
 }
 
-int group_is_master(DB_ENV *env)
+/* This site's role and whether a master is known, from one rep_stat. Returns 0/-1. */
+static int rep_role(DB_ENV *env, int *is_master, int *master_known)
 {
 	DB_REP_STAT *st = NULL;
-	int r;
 
 	if (env->rep_stat(env, &st, 0))
 		return -1;
-	r = st->st_status == DB_REP_MASTER;
+	*is_master = st->st_status == DB_REP_MASTER;
+	*master_known = *is_master || st->st_master != (u_int32_t)DB_EID_INVALID;
 	free(st);
-	return r;
+	return 0;
+}
+
+int group_is_master(DB_ENV *env)
+{
+	int m, known;
+
+	return rep_role(env, &m, &known) ? -1 : m;
 }
 
 int group_master_known(DB_ENV *env)
 {
-	DB_REP_STAT *st = NULL;
-	int r;
+	int m, known;
 
-	if (env->rep_stat(env, &st, 0))
-		return -1;
-	r = st->st_status == DB_REP_MASTER || st->st_master != (u_int32_t)DB_EID_INVALID;
-	free(st);
-	return r;
+	return rep_role(env, &m, &known) ? -1 : known;
 }
 
 uint64_t group_lsn(DB_ENV *env)
