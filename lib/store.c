@@ -910,23 +910,92 @@ int store_room_list(struct store *s, struct store_room **rooms, size_t *n, char 
 struct append_arg {
 	const char *room, *sid, *record;
 	size_t len;
+	/* a chat post's client key (store_append_keyed), NULL for none */
+	const char *user, *ckey;
+	const void *fp;		/* its STORE_FP_LEN bytes */
+	size_t fplen;
 	uint64_t index;
 	int result;
 };
+
+/*
+ * A chat post's client key in sids.db: "k:" user "\n" key. No MessageSid
+ * holds a ':' (inbound.h: [A-Za-z0-9]) and no user id a '\n' (name.h), so
+ * it is never a sid and never another user's key. Its value is the
+ * post's fingerprint, then the message key: a retry is told from a reuse
+ * without reading the message.
+ */
+static size_t key_client(char *buf, const char *user, const char *ckey)
+{
+	size_t lu = strlen(user), lk = strlen(ckey);
+
+	memcpy(buf, "k:", 2);
+	memcpy(buf + 2, user, lu);
+	buf[2 + lu] = '\n';
+	memcpy(buf + 3 + lu, ckey, lk);
+	return 3 + lu + lk;
+}
+
+/*
+ * The sid or client key k is there already: a retry. Gives the first
+ * message's index (a->result 0), or STORE_KEY_REUSED when a client key's
+ * first post went to another room or said something else.
+ */
+static int append_seen(struct store *s, DB_TXN *txn, struct append_arg *a, DBT *k)
+{
+	unsigned char sv[STORE_FP_LEN + KEY_MAX + 1];
+	size_t rl = strlen(a->room);
+	DBT v;
+	int ret;
+
+	/* a message key, or a queued sid's value: both fit */
+	dbt_user(&v, sv, 0, sizeof(sv));
+	ret = s->sids->get(s->sids, txn, k, &v, 0);
+	if (ret == DB_BUFFER_SMALL)
+		ret = 0;	/* not a value store.c wrote: no index */
+	else if (!ret && a->ckey) {
+		if (v.size != STORE_FP_LEN + rl + 9 || memcmp(sv, a->fp, STORE_FP_LEN) ||
+		    memcmp(sv + STORE_FP_LEN, a->room, rl + 1)) {
+			a->result = STORE_KEY_REUSED;	/* nothing written */
+			return 0;
+		}
+		a->index = get_be64(sv + v.size - 8);
+	}
+	/* a queued sid ("\0room\0id") has no index yet */
+	else if (!ret && v.size >= 9 && sv[0])
+		a->index = get_be64(sv + v.size - 8);
+	/*
+	 * In a group, the first try may have been answered 503 (committed
+	 * here, not acknowledged): writing the same value again gives this
+	 * commit a log record, so it too waits for group_ack's
+	 * acknowledgements, which cover the first one's (earlier in the
+	 * log). A retry is then answered 200 only once the group has the
+	 * message.
+	 */
+	if (!ret && s->grouped && v.size <= sizeof(sv)) {
+		dbt_set(&v, sv, v.size);
+		ret = s->sids->put(s->sids, txn, k, &v, 0);
+	}
+	a->result = 0;
+	return ret;
+}
 
 static int op_append(struct store *s, DB_TXN *txn, void *p)
 {
 	struct append_arg *a = p;
 	struct store_room r;
 	DBC *room = NULL;
-	unsigned char rv[ROOM_VAL_LEN];
-	char key[KEY_MAX], sv[KEY_MAX + 1];
+	unsigned char rv[ROOM_VAL_LEN], iv[STORE_FP_LEN + KEY_MAX];
+	char key[KEY_MAX], ik[KEY_MAX];
 	size_t klen;
 	DBT k, v;
 	int ret;
 
 	a->result = 0;
 	a->index = 0;
+	if (a->ckey && (!a->user || a->fplen != STORE_FP_LEN ||
+			strlen(a->user) + strlen(a->ckey) + 3 > sizeof(ik)))
+		return EINVAL;	/* store_append_keyed checked it: a bad forwarded request */
 	/*
 	 * The room's write lock first: every append to a room queues here.
 	 * A cursor, so the new last is written where it was read (no second
@@ -940,32 +1009,19 @@ static int op_append(struct store *s, DB_TXN *txn, void *p)
 		goto out;
 	room_decode(&r, a->room, &v);
 	klen = key_msg(key, a->room, r.last + 1);
-	if (a->sid) {
-		dbt_set(&k, a->sid, strlen(a->sid));
-		dbt_set(&v, key, klen);
+	if (a->sid || a->ckey) {
+		if (a->ckey) {
+			dbt_set(&k, ik, key_client(ik, a->user, a->ckey));
+			memcpy(iv, a->fp, STORE_FP_LEN);
+			memcpy(iv + STORE_FP_LEN, key, klen);
+			dbt_set(&v, iv, STORE_FP_LEN + klen);
+		} else {
+			dbt_set(&k, a->sid, strlen(a->sid));
+			dbt_set(&v, key, klen);
+		}
 		ret = s->sids->put(s->sids, txn, &k, &v, DB_NOOVERWRITE);
 		if (ret == DB_KEYEXIST) {
-			/* a message key, or a queued sid's value: both fit */
-			dbt_user(&v, sv, 0, sizeof(sv));
-			ret = s->sids->get(s->sids, txn, &k, &v, 0);
-			if (ret == DB_BUFFER_SMALL)
-				ret = 0;	/* not a value store.c wrote: no index */
-			/* a queued sid ("\0room\0id") has no index yet */
-			else if (!ret && v.size >= 9 && sv[0])
-				a->index = get_be64((unsigned char *)sv + v.size - 8);
-			/*
-			 * In a group, the first try may have been answered 503
-			 * (committed here, not acknowledged): writing the same
-			 * value again gives this commit a log record, so it too
-			 * waits for group_ack's acknowledgements, which cover
-			 * the first one's (earlier in the log). A retry is then
-			 * answered 200 only once the group has the message.
-			 */
-			if (!ret && s->grouped && v.size <= sizeof(sv)) {
-				dbt_set(&v, sv, v.size);
-				ret = s->sids->put(s->sids, txn, &k, &v, 0);
-			}
-			a->result = 0;
+			ret = append_seen(s, txn, a, &k);
 			goto out;
 		}
 		if (ret)
@@ -986,7 +1042,7 @@ out:
 	if (room)
 		room->close(room);	/* before the transaction ends */
 #ifdef BOOKPICS_TESTHOOKS
-	if (!ret && a->result && a->sid)	/* written, not committed: only locks held */
+	if (!ret && a->result == 1 && a->sid)	/* written, not committed: only locks held */
 		store_test_stall("txn", a->sid, strlen(a->sid));
 #endif
 	if (ret == DB_NOTFOUND)
@@ -997,10 +1053,30 @@ out:
 int store_append(struct store *s, const char *room, const char *sid,
 		 const char *record, size_t len, uint64_t *index, char *err)
 {
-	struct append_arg a = { room, sid, record, len, 0, 0 };
+	struct append_arg a = { room, sid, record, len, NULL, NULL, NULL, 0, 0, 0 };
 
 	if (!store_name_ok(room))
 		return err_set(err, "append: invalid room name");
+	if (store_run(s, op_append, &a, TXN_WRITE, "append message", err))
+		return -1;
+	*index = a.index;
+	return a.result;
+}
+
+int store_append_keyed(struct store *s, const char *room, const char *user, const char *key,
+		       const unsigned char *fp, const char *record, size_t len,
+		       uint64_t *index, char *err)
+{
+	struct append_arg a = { room, NULL, record, len, user, key, fp, STORE_FP_LEN, 0, 0 };
+	size_t kl = strlen(key);
+
+	if (!store_name_ok(room))
+		return err_set(err, "append: invalid room name");
+	if (!store_name_ok(user))
+		return err_set(err, "append: invalid user id");
+	if (!kl || kl > STORE_CLIENT_KEY_MAX)
+		return err_set(err, "append: a client key must be 1 to %d bytes",
+			       STORE_CLIENT_KEY_MAX);
 	if (store_run(s, op_append, &a, TXN_WRITE, "append message", err))
 		return -1;
 	*index = a.index;
@@ -3077,6 +3153,9 @@ static void cx_append(struct codec *c, void *p)
 		c_str(c, &a->room);
 		c_str(c, &a->sid);
 		c_bytes(c, (const void **)&a->record, &a->len);
+		c_str(c, &a->user);
+		c_str(c, &a->ckey);
+		c_bytes(c, &a->fp, &a->fplen);
 		return;
 	}
 	c_u64(c, &a->index);

@@ -152,6 +152,26 @@ int store_append(struct store *s, const char *room, const char *sid,
 		 const char *record, size_t len, uint64_t *index, char *err);
 
 /*
+ * store_append for a chat post that carries a client key (Idempotency-Key,
+ * clientMessageId; chat.h checks its characters): key (1 to
+ * STORE_CLIENT_KEY_MAX bytes) is user's own, so (user, key) names one post
+ * whatever the room or the way it came (HTTP or WebSocket, any site of a
+ * group). fp is STORE_FP_LEN bytes naming what was posted (chat.c: a hash
+ * of the type and text), kept with the key in sids.db as a MessageSid is.
+ * Returns 1 appended; 0 a retry: the same (user, key) with the same room
+ * and fp was appended before, nothing is stored and *index is the first
+ * one's (in a group, answered only once the group has acknowledged it, as
+ * a MessageSid's retry); STORE_KEY_REUSED: the key was used for another
+ * room or fp, nothing stored, *index 0; -1 error (unknown room included).
+ */
+#define STORE_CLIENT_KEY_MAX 64
+#define STORE_FP_LEN 32
+#define STORE_KEY_REUSED 2
+int store_append_keyed(struct store *s, const char *room, const char *user, const char *key,
+		       const unsigned char *fp, const char *record, size_t len,
+		       uint64_t *index, char *err);
+
+/*
  * A page of at most limit messages of room into a malloc'd array (free with
  * store_msgs_free). STORE_ASC: index > from, oldest first. STORE_DESC:
  * index < from, newest first; from = 0 means from the newest. Returns 0/-1;

@@ -318,6 +318,53 @@ static void the_rest(struct store *s, const char *dir)
 	store_close(b);
 }
 
+/*
+ * Client keys (store_append_keyed): a retry gives the first index, a reuse
+ * for another room or fingerprint is refused, another user's key of the
+ * same name is its own. Rooms of its own.
+ */
+static void keyed(struct store *s)
+{
+	unsigned char fp1[STORE_FP_LEN], fp2[STORE_FP_LEN];
+	char err[ERR_LEN], key[STORE_CLIENT_KEY_MAX + 2];
+	struct store_room room;
+	uint64_t idx = 99;
+
+	memset(fp1, 1, sizeof(fp1));
+	memset(fp2, 2, sizeof(fp2));
+	CHECK(store_room_add(s, "keyed", 0, err) == 1 && store_room_add(s, "keyed2", 0, err) == 1,
+	      "keyed: two rooms");
+	CHECK(store_append_keyed(s, "keyed", "ann", "k-1", fp1, "{}", 2, &idx, err) == 1 &&
+	      idx == 1, "keyed: the first post is appended");
+	CHECK(store_append_keyed(s, "keyed", "ann", "k-1", fp1, "{\"x\":1}", 7, &idx, err) == 0 &&
+	      idx == 1, "keyed: the retry stores nothing and gives the first index");
+	idx = 99;
+	CHECK(store_append_keyed(s, "keyed", "ann", "k-1", fp2, "{}", 2, &idx, err) ==
+	      STORE_KEY_REUSED && idx == 0, "keyed: the key with another fingerprint: reused");
+	CHECK(store_append_keyed(s, "keyed2", "ann", "k-1", fp1, "{}", 2, &idx, err) ==
+	      STORE_KEY_REUSED, "keyed: the key in another room: reused");
+	CHECK(store_room_get(s, "keyed", &room, err) == 1 && room.last == 1 &&
+	      store_room_get(s, "keyed2", &room, err) == 1 && room.last == 0,
+	      "keyed: neither stored anything");
+	CHECK(store_append_keyed(s, "keyed", "bob", "k-1", fp2, "{}", 2, &idx, err) == 1 &&
+	      idx == 2, "keyed: another user's key of the same name is its own");
+	CHECK(store_append_keyed(s, "keyed", "ann", "k-1", fp1, "{}", 2, &idx, err) == 0 &&
+	      idx == 1, "keyed: still the first index after another user's post");
+	CHECK(store_append(s, "keyed", "k:ann", "{}", 2, &idx, err) == 1 && idx == 3,
+	      "keyed: a sid that looks like a key's prefix is a sid of its own");
+	memset(key, 'a', STORE_CLIENT_KEY_MAX + 1);
+	key[STORE_CLIENT_KEY_MAX + 1] = '\0';
+	CHECK(store_append_keyed(s, "keyed", "ann", key, fp1, "{}", 2, &idx, err) == -1 &&
+	      store_append_keyed(s, "keyed", "ann", "", fp1, "{}", 2, &idx, err) == -1 &&
+	      store_append_keyed(s, "keyed", "a\nb", "k", fp1, "{}", 2, &idx, err) == -1,
+	      "keyed: a key too long, an empty key, an invalid user: refused");
+	key[STORE_CLIENT_KEY_MAX] = '\0';
+	CHECK(store_append_keyed(s, "keyed", "ann", key, fp1, "{}", 2, &idx, err) == 1 &&
+	      idx == 4, "keyed: a key of STORE_CLIENT_KEY_MAX bytes");
+	CHECK(store_append_keyed(s, "nope", "ann", "k-2", fp1, "{}", 2, &idx, err) == -1,
+	      "keyed: an unknown room fails");
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/bookpics-test-store.XXXXXX", err[ERR_LEN], rec[64], **v;
@@ -444,6 +491,7 @@ int main(void)
 	moderation(s);
 	big_records(s);
 	the_rest(s, dir);
+	keyed(s);
 
 	store_close(s);
 	s = store_open(dir, err);
