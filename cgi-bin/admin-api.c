@@ -299,26 +299,34 @@ static void user_revoke(struct admin_req *r)
 /*
  * POST /rooms/{room}/messages {"userId", "chatMessage", "messageType"}:
  * sent as userId, with a member's checks (lib/chat.h); 201 {"room", "index"}.
+ * An Idempotency-Key is userId's, as api.c's is the member's own.
  */
 static void messages_post(struct admin_req *r)
 {
 	static const int status[] = {
 		[CHAT_BAD_REQUEST] = 400, [CHAT_NOT_FOUND] = 404,
-		[CHAT_NOT_MEMBER] = 403, [CHAT_ERROR] = 500,
+		[CHAT_NOT_MEMBER] = 403, [CHAT_ERROR] = 500, [CHAT_KEY_REUSED] = 422,
 	};
 	struct route_ctx *c = r->c;
 	const char *user = field_string(r, "userId"), *text = NULL, *type = NULL;
+	const char *key = http_param(c->req, "HTTP_IDEMPOTENCY_KEY");
 	enum chat_result e;
 	char err[ERR_LEN];
 	uint64_t index;
+	int replayed = 0;
 
 	if (!user || user_known(r, user) <= 0)
 		return;
 	e = chat_check(c->app->store, user, r->seg[1], err);
+	if (e == CHAT_OK && key && !chat_key_ok(key)) {
+		err_set(err, "Idempotency-Key must be 1 to %d of A-Z a-z 0-9 . _ : -", CHAT_KEY_MAX);
+		e = CHAT_BAD_REQUEST;
+	}
 	if (e == CHAT_OK)
 		e = chat_fields(r->body, &text, &type, err);
 	if (e == CHAT_OK)
-		e = chat_store(c->app->store, user, r->seg[1], type, text, &index, err);
+		e = chat_store(c->app->store, user, r->seg[1], type, text, key, &index, &replayed,
+			       err);
 	if (e == CHAT_ERROR && (store_full(c->app->store) || store_unavailable(c->app->store))) {
 		/* the disk, or the group (no master, no acks): retry later, as api.c */
 		http_header(c->resp, store_full(c->app->store) ? "Retry-After: 10" : "Retry-After: 1");
@@ -329,7 +337,10 @@ static void messages_post(struct admin_req *r)
 		http_error(c->resp, status[e], chat_code(e), "%s", err);
 		return;
 	}
-	fifo_notify_message(c->app->conf.var, r->seg[1], index);	/* the relay's followers */
+	if (replayed)
+		http_header(c->resp, "Idempotent-Replayed: true");	/* as api.c */
+	else
+		fifo_notify_message(c->app->conf.var, r->seg[1], index);	/* the relay's followers */
 	created(r, "room", json_object_new_string(r->seg[1]), "index", json_object_new_int64((int64_t)index));
 }
 

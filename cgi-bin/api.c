@@ -329,19 +329,24 @@ static void messages_get(struct route_ctx *c)
 
 /*
  * Validate and store a message a member sends, the same way the relay does
- * for sendMessage (lib/chat.h); 201 {"room","index"}.
+ * for sendMessage (lib/chat.h); 201 {"room","index"}. An Idempotency-Key
+ * header (chat_key_ok) makes a retry safe: the same key again answers the
+ * first post's 201 with "Idempotent-Replayed: true" and stores nothing;
+ * the key with another room or text is 422 idempotency_key_reused.
  */
 static void messages_post(struct route_ctx *c)
 {
 	static const int status[] = {
 		[CHAT_BAD_REQUEST] = 400, [CHAT_NOT_FOUND] = 404,
-		[CHAT_NOT_MEMBER] = 403, [CHAT_ERROR] = 500,
+		[CHAT_NOT_MEMBER] = 403, [CHAT_ERROR] = 500, [CHAT_KEY_REUSED] = 422,
 	};
+	const char *key = http_param(c->req, "HTTP_IDEMPOTENCY_KEY");
 	struct json_object *body = NULL, *o;
 	const char *text = NULL, *type = NULL;
 	enum chat_result r;
 	char err[ERR_LEN];
 	uint64_t index;
+	int replayed = 0;
 
 	if (!c->user[0]) {
 		http_error(c->resp, 401, "unauthorized", "a Bearer token is required to send");
@@ -349,12 +354,17 @@ static void messages_post(struct route_ctx *c)
 	}
 	/* membership first: a non-member learns nothing about the body */
 	r = chat_check(c->app->store, c->user, c->room, err);
+	if (r == CHAT_OK && key && !chat_key_ok(key)) {
+		err_set(err, "Idempotency-Key must be 1 to %d of A-Z a-z 0-9 . _ : -", CHAT_KEY_MAX);
+		r = CHAT_BAD_REQUEST;
+	}
 	if (r == CHAT_OK) {
 		body = msg_parse_json(c->req->body, c->req->body_len, err);
 		r = body ? chat_fields(body, &text, &type, err) : CHAT_BAD_REQUEST;
 	}
 	if (r == CHAT_OK)
-		r = chat_store(c->app->store, c->user, c->room, type, text, &index, err);
+		r = chat_store(c->app->store, c->user, c->room, type, text, key, &index,
+			       &replayed, err);
 	if (r == CHAT_ERROR && (store_full(c->app->store) || store_unavailable(c->app->store))) {
 		/* the disk, or the group (no master, no acks): retry later */
 		http_header(c->resp, store_full(c->app->store) ? "Retry-After: 10" : "Retry-After: 1");
@@ -365,7 +375,10 @@ static void messages_post(struct route_ctx *c)
 		http_error(c->resp, status[r], chat_code(r), "%s", err);
 		goto out;
 	}
-	fifo_notify_message(c->app->conf.var, c->room, index);	/* the relay's followers */
+	if (replayed)
+		http_header(c->resp, "Idempotent-Replayed: true");	/* as Stripe answers */
+	else
+		fifo_notify_message(c->app->conf.var, c->room, index);	/* the relay's followers */
 	o = json_object_new_object();
 	json_object_object_add(o, "room", json_object_new_string(c->room));
 	json_object_object_add(o, "index", json_object_new_int64((int64_t)index));

@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 #include "chat.h"
 #include "err.h"
 #include "msg.h"
@@ -17,6 +19,8 @@ const char *chat_code(enum chat_result r)
 		return "not_found";
 	case CHAT_NOT_MEMBER:
 		return "not_member";
+	case CHAT_KEY_REUSED:
+		return "idempotency_key_reused";
 	case CHAT_ERROR:
 		break;
 	}
@@ -80,18 +84,72 @@ enum chat_result chat_fields(struct json_object *body, const char **text,
 	return CHAT_OK;
 }
 
+int chat_key_ok(const char *key)
+{
+	size_t n;
+
+	if (!key)
+		return 0;
+	for (n = 0; key[n]; n++)
+		if (n == CHAT_KEY_MAX ||
+		    !((key[n] >= 'A' && key[n] <= 'Z') || (key[n] >= 'a' && key[n] <= 'z') ||
+		      (key[n] >= '0' && key[n] <= '9') || strchr("._:-", key[n])))
+			return 0;
+	return n > 0;
+}
+
+/*
+ * What a key promises: SHA-256 of type, NUL, text (the room is kept
+ * beside it by the store). A retry whose record differs only in its
+ * createTime is the same post; another text under the same key is not.
+ */
+static int fingerprint(const char *type, const char *text, unsigned char *fp, char *err)
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	int ok;
+
+	ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+	     EVP_DigestUpdate(ctx, type, strlen(type) + 1) &&
+	     EVP_DigestUpdate(ctx, text, strlen(text)) &&
+	     EVP_DigestFinal_ex(ctx, md, &len) && len == STORE_FP_LEN;
+	EVP_MD_CTX_free(ctx);
+	if (!ok)
+		return err_set(err, "fingerprint: EVP_Digest (sha256) failed");
+	memcpy(fp, md, STORE_FP_LEN);
+	return 0;
+}
+
 enum chat_result chat_store(struct store *s, const char *user, const char *room,
-			    const char *type, const char *text, uint64_t *index,
-			    char *err)
+			    const char *type, const char *text, const char *key,
+			    uint64_t *index, int *replayed, char *err)
 {
 	enum chat_result ret = CHAT_ERROR;
+	unsigned char fp[STORE_FP_LEN];
 	char *record;
+	int r;
 
+	*replayed = 0;
+	if (key && !chat_key_ok(key)) {
+		err_set(err, "a client key must be 1 to %d of A-Z a-z 0-9 . _ : -", CHAT_KEY_MAX);
+		return CHAT_BAD_REQUEST;
+	}
+	if (key && fingerprint(type, text, fp, err))
+		return CHAT_ERROR;
 	record = msg_record(user, type, text, NULL, 0, NULL, err);
 	if (!record)
 		return CHAT_ERROR;
-	if (store_append(s, room, NULL, record, strlen(record), index, err) < 0)
+	r = key ? store_append_keyed(s, room, user, key, fp, record, strlen(record), index, err)
+		: store_append(s, room, NULL, record, strlen(record), index, err);
+	if (r < 0)
 		goto out;
+	if (r == STORE_KEY_REUSED) {
+		err_set(err, "the key '%s' was used for another message", key);
+		ret = CHAT_KEY_REUSED;
+		goto out;
+	}
+	*replayed = key && r == 0;
 	ret = CHAT_OK;
 out:
 	free(record);
@@ -99,13 +157,15 @@ out:
 }
 
 enum chat_result chat_send(struct store *s, const char *user, const char *room,
-			   struct json_object *body, uint64_t *index, char *err)
+			   struct json_object *body, const char *key, uint64_t *index,
+			   int *replayed, char *err)
 {
 	const char *text, *type;
 	enum chat_result r;
 
+	*replayed = 0;
 	if ((r = chat_check(s, user, room, err)) != CHAT_OK ||
 	    (r = chat_fields(body, &text, &type, err)) != CHAT_OK)
 		return r;
-	return chat_store(s, user, room, type, text, index, err);
+	return chat_store(s, user, room, type, text, key, index, replayed, err);
 }

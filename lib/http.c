@@ -130,7 +130,7 @@ int http_cors(const struct http_req *req, struct http_resp *resp, const char *al
 		return 0;
 	if (listed) {
 		http_header(resp, "Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS");
-		http_header(resp, "Access-Control-Allow-Headers: Authorization, Content-Type");
+		http_header(resp, "Access-Control-Allow-Headers: Authorization, Content-Type, Idempotency-Key");
 		/* Chromium's ceiling: a longer time would be cut to it anyway */
 		http_header(resp, "Access-Control-Max-Age: 7200");
 	}

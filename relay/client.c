@@ -102,7 +102,9 @@ static void on_resume(struct vhd *v, struct session *ss, const struct request *r
 
 /*
  * sendMessage: store it as the HTTP API does, ack it, and wake the room's
- * followers here (no FIFO notice to ourselves).
+ * followers here (no FIFO notice to ourselves). A retry of a
+ * clientMessageId (chat_store's replayed) gets the first ack again and
+ * wakes no one: its message was delivered when it was stored.
  */
 static void on_send(struct vhd *v, struct session *ss, const struct request *req)
 {
@@ -110,8 +112,10 @@ static void on_send(struct vhd *v, struct session *ss, const struct request *req
 	char err[ERR_LEN];
 	struct room *r;
 	uint64_t index;
+	int replayed;
 
-	res = chat_send(v->app.store, ss->user, req->room, req->json, &index, err);
+	res = chat_send(v->app.store, ss->user, req->room, req->json, req->client_id, &index,
+			&replayed, err);
 	if (res != CHAT_OK) {
 		if (res == CHAT_ERROR)
 			lwsl_err("relay: %s: %s\n", ss->id, err);
@@ -122,7 +126,9 @@ static void on_send(struct vhd *v, struct session *ss, const struct request *req
 				      res == CHAT_ERROR ? "the store failed; try again" : err);
 		return;
 	}
-	deliver_own(ss, frame_ack(req->room, index));
+	deliver_own(ss, frame_ack(req->room, index, req->client_id));
+	if (replayed)
+		return;
 	r = room_find(&v->rooms, req->room);
 	if (r && room_advance(r, index))
 		deliver_wake(v, r);

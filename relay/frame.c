@@ -96,7 +96,7 @@ struct frame *frame_error(const char *code, const char *fmt, ...)
 	return f;
 }
 
-struct frame *frame_ack(const char *room, uint64_t index)
+struct frame *frame_ack(const char *room, uint64_t index, const char *client_id)
 {
 	struct json_object *o = json_object_new_object();
 	struct frame *f;
@@ -106,6 +106,8 @@ struct frame *frame_ack(const char *room, uint64_t index)
 	json_object_object_add(o, "type", json_object_new_string("ack"));
 	json_object_object_add(o, "room", json_object_new_string(room));
 	json_object_object_add(o, "index", json_object_new_int64((int64_t)index));
+	if (client_id)
+		json_object_object_add(o, "clientMessageId", json_object_new_string(client_id));
 	f = frame_json(o);
 	json_object_put(o);
 	return f;

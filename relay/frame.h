@@ -53,8 +53,12 @@ struct frame *frame_hidden(const char *room, uint64_t index);
 struct frame *frame_error(const char *code, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* {"type":"ack","room":room,"index":index} */
-struct frame *frame_ack(const char *room, uint64_t index);
+/*
+ * {"type":"ack","room":room,"index":index}, with "clientMessageId":
+ * client_id when the send had one (NULL: none), so a client that resent
+ * after a reconnect can tell which send it answers.
+ */
+struct frame *frame_ack(const char *room, uint64_t index, const char *client_id);
 
 /* Free f (NULL is fine). Does not follow f->next. */
 void frame_free(struct frame *f);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chat.h"
 #include "msg.h"
 #include "name.h"
 #include "request.h"
@@ -129,8 +130,8 @@ static void parse_resume(struct request *req)
 /* Who may send, to where, as whom; the message itself is chat_send's. */
 static void parse_send(struct request *req, const char *user)
 {
-	struct json_object *jroom, *juser;
-	const char *room, *uid;
+	struct json_object *jroom, *juser, *jid;
+	const char *room, *uid, *cid = NULL;
 
 	if (!user[0]) {
 		refuse(req, "unauthorized", "connect with a token to send messages");
@@ -155,6 +156,14 @@ static void parse_send(struct request *req, const char *user)
 		refuse(req, "forbidden", "userId must be the connection's user (%s)", user);
 		return;
 	}
+	/* the same rule as the Idempotency-Key header: one namespace per user */
+	if (json_object_object_get_ex(req->json, "clientMessageId", &jid) &&
+	    (!plain_string(jid, &cid) || !chat_key_ok(cid))) {
+		refuse(req, "bad_request", "clientMessageId must be 1 to %d of A-Z a-z 0-9 . _ : -",
+		       CHAT_KEY_MAX);
+		return;
+	}
+	req->client_id = cid;
 	req->room = room;
 }
 

@@ -33,6 +33,7 @@ struct request {
 	enum request_action action;
 	struct json_object *json;	/* the frame, owned; NULL if not JSON */
 	const char *room;	/* subscribe "room", sendMessage "chatroomId" */
+	const char *client_id;	/* sendMessage "clientMessageId" (chat_key_ok), or NULL */
 	int has_after;		/* subscribe: "after" was given */
 	uint64_t after;
 	struct request_room *rooms;	/* resume, in the frame's order; owned */

@@ -308,7 +308,7 @@ test_expect_success 'CORS preflight from an allowed origin: 204 with the exact h
 	Vary: Origin
 	Access-Control-Allow-Origin: https://app.example.org
 	Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS
-	Access-Control-Allow-Headers: Authorization, Content-Type
+	Access-Control-Allow-Headers: Authorization, Content-Type, Idempotency-Key
 	Access-Control-Max-Age: 7200
 	EOF
 	test_cmp expect actual && test_cmp /dev/null cors.body &&

@@ -274,7 +274,7 @@ test_expect_success 'CORS through Apache: OPTIONS reaches api.fcgi, a listed ori
 	Vary: Origin
 	Access-Control-Allow-Origin: https://app.example.org
 	Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS
-	Access-Control-Allow-Headers: Authorization, Content-Type
+	Access-Control-Allow-Headers: Authorization, Content-Type, Idempotency-Key
 	Access-Control-Max-Age: 7200
 	204
 	Vary: Origin

@@ -139,6 +139,24 @@ static void test_send(void)
 	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"userId\":1}", "ann",
 		REQUEST_SEND, "forbidden", "userId must be the connection's user (ann)",
 		"send userId not a string");
+
+	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"chatMessage\":\"hi\","
+		    "\"clientMessageId\":\"3f2c9a1e-7b1d-4c2a-9e8f-0a1b2c3d4e5f\"}", "ann", &req) ==
+	      REQUEST_SEND && !req.code && req.client_id &&
+	      !strcmp(req.client_id, "3f2c9a1e-7b1d-4c2a-9e8f-0a1b2c3d4e5f"), "send: clientMessageId kept");
+	request_free(&req);
+	CHECK(parse("{\"action\":\"sendMessage\",\"chatroomId\":\"books\"}", "ann", &req) ==
+	      REQUEST_SEND && !req.code && !req.client_id, "send: no clientMessageId, none");
+	request_free(&req);
+	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"clientMessageId\":\"a b\"}",
+		"ann", REQUEST_SEND, "bad_request",
+		"clientMessageId must be 1 to 64 of A-Z a-z 0-9 . _ : -", "send: clientMessageId with a space");
+	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"clientMessageId\":7}",
+		"ann", REQUEST_SEND, "bad_request",
+		"clientMessageId must be 1 to 64 of A-Z a-z 0-9 . _ : -", "send: clientMessageId a number");
+	refused("{\"action\":\"sendMessage\",\"chatroomId\":\"books\",\"clientMessageId\":\"\"}",
+		"ann", REQUEST_SEND, "bad_request",
+		"clientMessageId must be 1 to 64 of A-Z a-z 0-9 . _ : -", "send: clientMessageId empty");
 }
 
 /* U+0000 in a name: refused, never the name read up to it */
