@@ -1,5 +1,5 @@
 #!/bin/sh
-test_description='the JavaScript client (clients/js) against the real system: resume across kill -9, refusals, acks, history, duplicates'
+test_description='the JavaScript client (clients/js) against the real system: resume across kill -9, refusals, acks, resends, history, duplicates'
 . ./test-lib.sh
 . "$TEST_DIR/lib-ws.sh"
 

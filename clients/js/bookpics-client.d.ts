@@ -23,6 +23,7 @@ export type ErrorCode =
   | 'server_down' | 'replaced' | 'refused'
   | 'not_connected' | 'disconnected' | 'timeout' | 'too_large' | 'gap' | 'network'
   | 'not_member' | 'not_found' | 'bad_request' | 'unauthorized' | 'forbidden' | 'internal'
+  | 'idempotency_key_reused' | 'unavailable'
   | (string & {})
 
 export class BookpicsError extends Error {
@@ -38,6 +39,8 @@ export class BookpicsError extends Error {
   userId?: string
   /** Unix time the token expired (token_expired). */
   expires?: number
+  /** The send's id, for a rejected send: sending again with it stores at most once. */
+  clientMessageId?: string
 }
 
 export interface ConnectOptions {
@@ -78,6 +81,12 @@ interface Events {
   error: BookpicsError
 }
 
+/**
+ * clientMessageId: 1 to 64 of A-Z a-z 0-9 . _ : - (default newMessageId());
+ * the same id again stores nothing new and resolves the first index.
+ */
+export interface SendOptions { messageType?: string, clientMessageId?: string }
+
 interface SubEvents { message: Message, hidden: HiddenEvent, shown: Message, error: BookpicsError }
 
 export class Subscription {
@@ -87,7 +96,7 @@ export class Subscription {
   unsubscribe (): void
   history (params?: { before?: number, after?: number, limit?: number }): Promise<Page>
   presence (): Promise<string[]>
-  send (text: string, opts?: { messageType?: string }): Promise<{ room: string, index: number }>
+  send (text: string, opts?: SendOptions): Promise<{ room: string, index: number }>
 }
 
 export class Client {
@@ -104,13 +113,16 @@ export class Client {
   connect (): this
   disconnect (): this
   subscribe (room: string, opts?: { after?: number }): Subscription
-  send (room: string, text: string, opts?: { messageType?: string }): Promise<{ room: string, index: number }>
+  send (room: string, text: string, opts?: SendOptions): Promise<{ room: string, index: number }>
   history (room: string, params?: { before?: number, after?: number, limit?: number }): Promise<Page>
   presence (room: string): Promise<string[]>
   positions (): Record<string, number>
   lastIndex (room: string): number | null
   resume (rooms: Record<string, number>): boolean
 }
+
+/** A new clientMessageId: crypto.randomUUID(), or 32 random hex digits. */
+export function newMessageId (): string
 
 export function decodeToken (token: string): { user: string, expires: number } | null
 export function connect (url: string, opts?: ConnectOptions): Client

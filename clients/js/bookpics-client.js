@@ -13,6 +13,12 @@
 // arrives twice, and when an index is skipped it fetches the missing range
 // from the HTTP API before delivering what follows.
 //
+// Sends: each message carries a clientMessageId (the server stores one
+// message per user and id). A send whose ack has not come when the
+// connection drops is kept and sent again, with the same id, once the
+// client is connected again: the server answers the first one's ack if it
+// had stored it, so a lost connection neither loses nor doubles it.
+//
 // The protocol is docs/PROTOCOL.md; the contract is CONTRACT.md ("WebSocket
 // /ws", "Web developers").
 
@@ -22,6 +28,7 @@ const TIMEOUT = 10000 // handshake, ack and HTTP probes
 const PAGE_MAX = 500 // the API's largest page
 const MAX_BYTES = 4096 // chatMessage limit
 const DUPLICATE_TRIES = 2 // retries before a duplicate connection is final
+const MESSAGE_ID = /^[A-Za-z0-9._:-]{1,64}$/ // the server's rule (docs/PROTOCOL.md)
 
 // Why something failed, as a stable `code` (message is for humans).
 // Connection refusals: token_expired, token_invalid, unknown_user,
@@ -68,6 +75,17 @@ class Emitter {
 export function decodeToken (token) {
   const m = /^([^.]+)\.(\d+)(?:\.\d+)?\.([A-Za-z0-9_-]+)$/.exec(String(token || ''))
   return m ? { user: m[1], expires: Number(m[2]) } : null
+}
+
+// A new clientMessageId: crypto.randomUUID() where there is one (it needs a
+// secure context in browsers), else 128 random bits in hex.
+export function newMessageId () {
+  const c = globalThis.crypto
+  if (c && typeof c.randomUUID === 'function') return c.randomUUID()
+  const b = new Uint8Array(16)
+  if (c && typeof c.getRandomValues === 'function') c.getRandomValues(b)
+  else for (let i = 0; i < b.length; i++) b[i] = Math.floor(Math.random() * 256)
+  return Array.from(b, x => x.toString(16).padStart(2, '0')).join('')
 }
 
 // ws(s)://host/path -> http(s)://host
@@ -133,7 +151,7 @@ export class Client extends Emitter {
     this._filling = new Set() // rooms whose gap is being fetched
     this._subs = new Map() // room -> Set(Subscription)
     this._wanted = new Map() // room -> {after} subscribed by the user, kept across reconnects
-    this._sends = [] // [{room, resolve, reject, timer}] in the order sent
+    this._sends = [] // [{room, id, frame, resolve, reject, timer}] unacked, in the order sent
     this._ws = null
     this._timer = null
     this._delay = this._minDelay
@@ -205,24 +223,34 @@ export class Client extends Emitter {
   resume (rooms) { return this._frame({ action: 'resume', rooms }) }
 
   // Send a text message; resolves {room, index} with the server's ack,
-  // rejects a BookpicsError (code from the relay's error frame).
+  // rejects a BookpicsError (code from the relay's error frame). The frame
+  // carries opts.clientMessageId, or a new one: until its ack it is sent
+  // again after each reconnect. A rejection for a send that may be stored
+  // (timeout, disconnected, unavailable) has err.clientMessageId: sending
+  // again with it stores the message at most once.
   send (room, text, opts = {}) {
     return new Promise((resolve, reject) => {
       if (typeof text !== 'string' || new TextEncoder().encode(text).length > MAX_BYTES) {
         reject(new BookpicsError('too_large', `a message is a string of at most ${MAX_BYTES} bytes`))
         return
       }
+      const id = opts.clientMessageId === undefined ? newMessageId() : opts.clientMessageId
+      if (typeof id !== 'string' || !MESSAGE_ID.test(id)) {
+        reject(new BookpicsError('bad_request', 'clientMessageId must be 1 to 64 of A-Z a-z 0-9 . _ : -'))
+        return
+      }
       if (this.state !== 'connected') {
         reject(new BookpicsError('not_connected', 'not connected right now'))
         return
       }
-      const entry = { room, resolve, reject, timer: null }
+      const frame = { action: 'sendMessage', chatroomId: room, chatMessage: text, messageType: opts.messageType || 'text message', clientMessageId: id }
+      const entry = { room, id, frame, resolve, reject, timer: null }
       entry.timer = setTimeout(() => {
         this._sends = this._sends.filter(e => e !== entry)
-        reject(new BookpicsError('timeout', 'no answer from the server'))
+        reject(new BookpicsError('timeout', 'no answer from the server: the message may or may not be stored', { clientMessageId: id }))
       }, this._timeout)
       this._sends.push(entry)
-      this._frame({ action: 'sendMessage', chatroomId: room, chatMessage: text, messageType: opts.messageType || 'text message' })
+      this._frame(frame)
     })
   }
 
@@ -318,7 +346,7 @@ export class Client extends Emitter {
       clearTimeout(guard)
       if (this._ws !== ws) return
       this._ws = null
-      this._failSends(new BookpicsError('disconnected', 'the connection closed before the answer came: the message may or may not be stored'))
+      // unacked sends stay: _hello sends them again with their ids
       if (this._stopped) return
       if (hello) this._closedAfterHello(ev)
       else this._diagnose(ev.code, refusal).then(err => this._refusedOrRetry(err))
@@ -346,6 +374,7 @@ export class Client extends Emitter {
   }
 
   _refused (err) {
+    this._failSends(new BookpicsError('disconnected', `the client stopped (${err.code}) before the answer came: the message may or may not be stored`))
     this.lastError = err
     this._emit('error', err)
     this._stopped = true
@@ -425,6 +454,9 @@ export class Client extends Emitter {
     }
     if (Object.keys(resume).length) this._frame({ action: 'resume', rooms: resume })
     for (const room of this._wanted.keys()) if (!(room in resume)) this._follow(room)
+    // Sends the last connection left unanswered, in their order, with
+    // their ids: stored once whether or not the first try got there.
+    for (const e of this._sends) this._frame(e.frame)
   }
 
   // Start following a subscribed room on the live connection.
@@ -465,7 +497,10 @@ export class Client extends Emitter {
         break
       }
       case 'ack': {
-        const i = this._sends.findIndex(e => e.room === f.room)
+        // by its id; a relay that echoes none: the oldest send to the room
+        const i = typeof f.clientMessageId === 'string'
+          ? this._sends.findIndex(e => e.id === f.clientMessageId)
+          : this._sends.findIndex(e => e.room === f.room)
         if (i < 0) return
         const [e] = this._sends.splice(i, 1)
         clearTimeout(e.timer)
@@ -475,6 +510,7 @@ export class Client extends Emitter {
       case 'error': {
         const err = new BookpicsError(f.code || 'error', f.message || f.code)
         const e = this._sends.shift() // the relay answers frames in order
+        if (e) err.clientMessageId = e.id
         if (e) { clearTimeout(e.timer); e.reject(err) } else this._emit('error', err)
         break
       }
@@ -560,7 +596,10 @@ export class Client extends Emitter {
   _failSends (err) {
     const sends = this._sends
     this._sends = []
-    for (const e of sends) { clearTimeout(e.timer); e.reject(err) }
+    for (const e of sends) {
+      clearTimeout(e.timer)
+      e.reject(new BookpicsError(err.code, err.message, { clientMessageId: e.id }))
+    }
   }
 }
 
