@@ -24,6 +24,17 @@ lines() {
 		});'
 }
 
+# kpost ROOM KEY TEXT: a chat post by u1 with Idempotency-Key KEY at the
+# current site: "STATUS BODY", then the Idempotent-Replayed header if any.
+kpost() {
+	curl -s -m 10 -o body -D head -w "%{http_code}" \
+		-H "Authorization: Bearer $(cat "$GROUP_ROOT/tok")" -H "Idempotency-Key: $2" \
+		-H "Content-Type: application/json" --data-binary "{\"chatMessage\":\"$3\"}" \
+		"$BASE/api/rooms/$1/messages" &&
+	printf ' %s\n' "$(cat body)" &&
+	tr -d '\r' <head | grep -i "^idempotent-replayed:" ; true
+}
+
 test_expect_success 'three sites form a group: exactly one master within 10 s' '
 	site_conf 1 && site_conf 2 && site_conf 3 &&
 	t0=$(date +%s%N) &&
@@ -111,6 +122,60 @@ test_expect_success 'the WebSocket client of every site got every chat message, 
 		wait_count "$GROUP_ROOT/ws$n.out" "^message chat " $((N / 2)) 10 &&
 		messages_of "$GROUP_ROOT/ws$n.out" | grep "^chat " | cut -d" " -f2 >actual &&
 		test_cmp expect actual || return 1
+	done
+'
+
+test_expect_success 'an Idempotency-Key post at site 2, retried at site 3 and 1: one message group-wide' '
+	K=$((N / 2 + 1)) &&
+	use_site 2 && kpost chat key-g1 keyed >actual &&
+	use_site 3 && kpost chat key-g1 keyed >>actual &&
+	use_site 1 && kpost chat key-g1 keyed >>actual &&
+	use_site 3 && kpost chat key-g1 "keyed, other text" >>actual &&
+	cat >expect <<-EOF &&
+	201 {"room":"chat","index":$K}
+	201 {"room":"chat","index":$K}
+	Idempotent-Replayed: true
+	201 {"room":"chat","index":$K}
+	Idempotent-Replayed: true
+	422 {"error":"idempotency_key_reused","message":"the key '\''key-g1'\'' was used for another message"}
+	EOF
+	test_cmp expect actual &&
+	for n in 1 2 3; do
+		use_site $n &&
+		lines chat "$GROUP_ROOT/tok" >"$GROUP_ROOT/keyed$n" &&
+		test_line_count = $K "$GROUP_ROOT/keyed$n" &&
+		tail -n 1 "$GROUP_ROOT/keyed$n" >actual &&
+		echo "$K u1 text message keyed" >expect &&
+		test_cmp expect actual &&
+		wait_count "$GROUP_ROOT/ws$n.out" "^message chat " $K 10 || return 1
+	done &&
+	sleep 0.5 &&
+	for n in 1 2 3; do
+		messages_of "$GROUP_ROOT/ws$n.out" | grep "^chat " | cut -d" " -f2 >actual &&
+		seq 1 $K >expect && test_cmp expect actual || return 1
+	done
+'
+
+test_expect_success 'a sendMessage clientMessageId at site 1, retried at site 3: the same ack, one message' '
+	K=$((N / 2 + 2)) &&
+	f="{\"action\":\"sendMessage\",\"chatroomId\":\"chat\",\"chatMessage\":\"over ws\",\"clientMessageId\":\"ws-g1\"}" &&
+	ws_say "$GROUP_ROOT/ws1" "$f" &&
+	wait_count "$GROUP_ROOT/ws1.out" "\"clientMessageId\":\"ws-g1\"" 1 10 &&
+	ws_say "$GROUP_ROOT/ws3" "$f" &&
+	wait_count "$GROUP_ROOT/ws3.out" "\"clientMessageId\":\"ws-g1\"" 1 10 &&
+	grep -h "\"clientMessageId\":\"ws-g1\"" "$GROUP_ROOT/ws1.out" "$GROUP_ROOT/ws3.out" >actual &&
+	printf "{\"type\":\"ack\",\"room\":\"chat\",\"index\":$K,\"clientMessageId\":\"ws-g1\"}\n" >expect &&
+	cat expect expect >expect2 &&
+	test_cmp expect2 actual &&
+	for n in 1 2 3; do
+		wait_count "$GROUP_ROOT/ws$n.out" "^message chat " $K 10 || return 1
+	done &&
+	sleep 0.5 &&
+	for n in 1 2 3; do
+		use_site $n &&
+		lines chat "$GROUP_ROOT/tok" >lines$n && test_line_count = $K lines$n &&
+		messages_of "$GROUP_ROOT/ws$n.out" | grep "^chat " | cut -d" " -f2 >actual &&
+		seq 1 $K >expect && test_cmp expect actual || return 1
 	done
 '
 
