@@ -323,6 +323,23 @@ test_expect_success 'chat: a Bearer token through the API (CGIPassAuth) reaches 
 	ws_stop u1
 '
 
+test_expect_success 'chat: Idempotency-Key reaches the API through Apache (HTTP_IDEMPOTENCY_KEY): a retry is replayed' '
+	for i in 1 2; do
+		curl -s -o post.body -D post.head -w "%{http_code} " -H "Authorization: Bearer $(cat t2)" \
+			-H "Idempotency-Key: apache-1" -H "Content-Type: application/json" \
+			--data-binary "{\"chatMessage\":\"keyed\"}" \
+			"$BASE/api/rooms/uuidroom1/messages" >>keyed &&
+		cat post.body >>keyed && echo >>keyed &&
+		tr -d "\r" <post.head | grep -i "^idempotent-replayed:" >>keyed; true
+	done &&
+	cat >expect <<-\EOF &&
+	201 {"room":"uuidroom1","index":2}
+	201 {"room":"uuidroom1","index":2}
+	Idempotent-Replayed: true
+	EOF
+	test_cmp expect keyed
+'
+
 test_expect_success 'media through Apache: fetched once from (fake) Twilio, the clean picture sent by the handler itself' '
 	start_fake &&
 	admin twilio-account "$SID" &&
