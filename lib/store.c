@@ -1543,7 +1543,7 @@ static const char *conn_key(struct store *s, const char *conn, char *buf, size_t
  */
 #define SITES_DOWN_MAX (GROUP_SITES_MAX * GROUP_ADDR_MAX + 2)
 
-static int sites_down_get(struct store *s, DB_TXN *txn, char *buf)
+static int sites_down_get(struct store *s, DB_TXN *txn, char *buf, u_int32_t flags)
 {
 	DBT k, v;
 	int ret;
@@ -1551,7 +1551,7 @@ static int sites_down_get(struct store *s, DB_TXN *txn, char *buf)
 	buf[0] = '\0';
 	dbt_set(&k, "sites_down", 10);
 	dbt_user(&v, buf, 0, SITES_DOWN_MAX - 1);
-	ret = s->meta->get(s->meta, txn, &k, &v, 0);
+	ret = s->meta->get(s->meta, txn, &k, &v, flags);
 	if (ret == DB_NOTFOUND)
 		return 0;
 	if (ret == DB_BUFFER_SMALL)
@@ -1940,7 +1940,7 @@ static int op_conn_list(struct store *s, DB_TXN *txn, void *p)
 	free(a->conns);
 	a->conns = NULL;
 	a->n = 0;
-	if (a->live && s->grouped && (ret = sites_down_get(s, txn, down)))
+	if (a->live && s->grouped && (ret = sites_down_get(s, txn, down, 0)))
 		return ret;
 	if ((ret = s->conns->cursor(s->conns, txn, &cur, 0)))
 		return ret;
@@ -2856,7 +2856,8 @@ static int op_conn_claim(struct store *s, DB_TXN *txn, void *p)
 		return EINVAL;
 	ulen = strlen(a->user);
 	self = conn_site_len(a->conn, strlen(a->conn));
-	if ((ret = sites_down_get(s, txn, down)))
+	/* write-locked first: claims queue here rather than deadlock on meta.db later */
+	if ((ret = sites_down_get(s, txn, down, DB_RMW)))
 		return ret;
 	if ((ret = s->conns->cursor(s->conns, txn, &cur, 0)))
 		return ret;

@@ -178,7 +178,7 @@ void admit_sites_check(struct vhd *v)
 		v->sites_down_known = 0;	/* another master writes it meanwhile */
 		return;
 	}
-	/* sites[0] is this one; the list's connection states are this process's, the replication process's */
+	/* sites[0] is this one; the states are this process's: the replication process's */
 	down[0] = '\0';
 	for (i = 1; i < st.nsites; i++) {
 		if (st.sites[i].connected)
@@ -192,10 +192,16 @@ void admit_sites_check(struct vhd *v)
 		return;
 	if (store_sites_down_set(v->app.store, down, err)) {
 		lwsl_err("relay: %s\n", err);
-		return;
+		/*
+		 * Not acknowledged (too few sites up for group_ack): it is in
+		 * this master's log all the same, and the others get it when
+		 * they come back. Trying again every tick would only block
+		 * the loop for the ack timeout each time.
+		 */
+		if (!store_unavailable(v->app.store))
+			return;
 	}
-	if (strcmp(down, v->sites_down) || !v->sites_down_known)
-		lwsl_user("relay: sites down: %s\n", down[0] ? down : "none");
+	lwsl_user("relay: sites down: %s\n", down[0] ? down : "none");
 	memcpy(v->sites_down, down, sizeof(down));
 	v->sites_down_known = 1;
 }

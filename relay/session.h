@@ -204,7 +204,8 @@ struct vhd {
 	char claimed_user[STORE_NAME_MAX + 1];
 	size_t nusers;			/* sessions in users[] */
 	uint64_t conn_gen;		/* store_conn_gen at the last look (replace) */
-	char sites_down[GROUP_SITES_MAX * GROUP_ADDR_MAX + 2];	/* the master's: as last written */
+	/* the master's: the sites down as last written (admit_sites_check) */
+	char sites_down[GROUP_SITES_MAX * GROUP_ADDR_MAX + 2];
 	int sites_down_known;		/* sites_down is what the store holds */
 	struct limit_table posts;	/* client.c: sendMessage per user */
 };

@@ -440,7 +440,7 @@ int main(void)
 	      "clear with no keep: none");
 	store_strings_free(v, n);
 	{
-		/* a single site: the group's rule calls are the plain ones, and a list of sites down changes nothing */
+		/* a single site: the group's calls are the plain ones; sites down change nothing */
 		struct store_conn *sc = NULL;
 		uint64_t gen = 1;
 		size_t m = 1;
