@@ -1612,6 +1612,54 @@ static const char *conn_key(struct store *s, const char *conn, char *buf, size_t
 
 /* ---- live connections ---- */
 
+/*
+ * A group's sites the master cannot reach, as its relay last wrote them
+ * (store_sites_down_set): meta.db "sites_down" = ",A,B," ("" or absent:
+ * none). Their connections count for nobody (docs/DESIGN.md "Groups").
+ */
+#define SITES_DOWN_MAX (GROUP_SITES_MAX * GROUP_ADDR_MAX + 2)
+
+static int sites_down_get(struct store *s, DB_TXN *txn, char *buf, u_int32_t flags)
+{
+	DBT k, v;
+	int ret;
+
+	buf[0] = '\0';
+	dbt_set(&k, "sites_down", 10);
+	dbt_user(&v, buf, 0, SITES_DOWN_MAX - 1);
+	ret = s->meta->get(s->meta, txn, &k, &v, flags);
+	if (ret == DB_NOTFOUND)
+		return 0;
+	if (ret == DB_BUFFER_SMALL)
+		return EINVAL;	/* the writer never writes more */
+	if (!ret)
+		buf[v.size] = '\0';
+	return ret;
+}
+
+/* The site of a group's connection key "SITE/conn" (its length; 0: no site). */
+static size_t conn_site_len(const void *key, size_t klen)
+{
+	const char *slash = memchr(key, '/', klen);
+
+	return slash ? (size_t)(slash - (const char *)key) : 0;
+}
+
+/* Is the site of key (site_len bytes) listed in down (",A,B,")? */
+static int conn_site_down(const char *down, const void *key, size_t site_len)
+{
+	const char *p;
+
+	if (!site_len)
+		return 0;
+	for (p = strstr(down, ","); p && p[1]; p = strchr(p + 1, ',')) {
+		if (!strncmp(p + 1, key, site_len) && p[1 + site_len] == ',')
+			return 1;
+	}
+	return 0;
+}
+
+
 int store_conn_add(struct store *s, const char *conn, const char *user, char *err)
 {
 	unsigned char val[STORE_NAME_MAX + 1 + 8];
@@ -1704,8 +1752,12 @@ int store_conn_clear(struct store *s, const char *keep, char *err)
 }
 
 
+static int conn_users_live(struct store *s, char ***users, size_t *n, char *err);
+
 int store_conn_users(struct store *s, char ***users, size_t *n, char *err)
 {
+	if (s->grouped)
+		return conn_users_live(s, users, n, err);
 	if (scan(s, s->conns, NULL, 1, users, n, "list connections", err))
 		return -1;
 	if (*n)
@@ -1948,12 +2000,14 @@ int store_user_remove(struct store *s, const char *id, char *err)
 struct conns_arg {
 	struct store_conn *conns;
 	size_t n;
+	int live;		/* a group's: leave out the sites that are down */
 };
 
 static int op_conn_list(struct store *s, DB_TXN *txn, void *p)
 {
 	struct conns_arg *a = p;
 	struct store_conn *grown, *c;
+	char down[SITES_DOWN_MAX] = "";
 	size_t cap = 0, ulen;
 	DBC *cur = NULL;
 	DBT k, v;
@@ -1962,6 +2016,8 @@ static int op_conn_list(struct store *s, DB_TXN *txn, void *p)
 	free(a->conns);
 	a->conns = NULL;
 	a->n = 0;
+	if (a->live && s->grouped && (ret = sites_down_get(s, txn, down, 0)))
+		return ret;
 	if ((ret = s->conns->cursor(s->conns, txn, &cur, 0)))
 		return ret;
 	/* any length: store_conn_add takes any id; what does not fit is skipped */
@@ -1970,6 +2026,8 @@ static int op_conn_list(struct store *s, DB_TXN *txn, void *p)
 	while ((ret = cur->get(cur, &k, &v, DB_NEXT)) == 0) {
 		ulen = strnlen(v.data, v.size);
 		if (k.size >= sizeof(c->conn) || ulen > STORE_NAME_MAX)
+			continue;
+		if (down[0] && conn_site_down(down, k.data, conn_site_len(k.data, k.size)))
 			continue;
 		if (a->n == cap) {
 			cap = cap ? 2 * cap : 16;
@@ -1985,8 +2043,10 @@ static int op_conn_list(struct store *s, DB_TXN *txn, void *p)
 		c->conn[k.size] = '\0';
 		memcpy(c->user, v.data, ulen);
 		c->user[ulen] = '\0';
-		c->since_us = v.size == ulen + 1 + 8 ?
+		c->since_us = v.size >= ulen + 1 + 8 ?
 			get_be64((unsigned char *)v.data + ulen + 1) : 0;
+		c->replaces = v.size == ulen + 1 + 9 &&
+			      ((unsigned char *)v.data)[ulen + 1 + 8] == 'r';
 	}
 	if (ret == DB_NOTFOUND)
 		ret = 0;
@@ -1998,7 +2058,7 @@ static int op_conn_list(struct store *s, DB_TXN *txn, void *p)
 
 int store_conn_list(struct store *s, struct store_conn **conns, size_t *n, char *err)
 {
-	struct conns_arg a = { NULL, 0 };
+	struct conns_arg a = { NULL, 0, 0 };
 
 	if (store_run(s, op_conn_list, &a, TXN_READ, "list connections", err)) {
 		free(a.conns);
@@ -2007,6 +2067,40 @@ int store_conn_list(struct store *s, struct store_conn **conns, size_t *n, char 
 	*conns = a.conns;
 	*n = a.n;
 	return 0;
+}
+
+/* A group's store_conn_users: every live site's connections, sorted. */
+static int conn_users_live(struct store *s, char ***users, size_t *n, char *err)
+{
+	struct conns_arg a = { NULL, 0, 1 };
+	char **v = NULL;
+	size_t i;
+	int ret = -1;
+
+	*users = NULL;
+	*n = 0;
+	if (store_run(s, op_conn_list, &a, TXN_READ, "list connections", err))
+		goto out;
+	if (!(v = calloc(a.n ? a.n : 1, sizeof(*v)))) {
+		err_set(err, "list connections: out of memory");
+		goto out;
+	}
+	for (i = 0; i < a.n; i++) {
+		if (!(v[i] = strdup(a.conns[i].user))) {
+			store_strings_free(v, i);
+			v = NULL;
+			err_set(err, "list connections: out of memory");
+			goto out;
+		}
+	}
+	if (a.n)
+		qsort(v, a.n, sizeof(*v), str_cmp);
+	*users = v;
+	*n = a.n;
+	ret = 0;
+out:
+	free(a.conns);
+	return ret;
 }
 
 /* ---- backup ---- */
@@ -2702,33 +2796,18 @@ int store_rate_take(struct store *s, const char *room, const char *hash, long li
 struct conn_event_arg {
 	const char *conn, *user;
 	int open, event;
+	int replaces;		/* open: marked as replacing the user's older ones elsewhere */
 };
 
-/* conns.db put or delete, and with a->event the next events.db record. */
-static int op_conn_event(struct store *s, DB_TXN *txn, void *p)
+/* meta.db's counter key + 1, written back; *now (may be NULL) gets it. */
+static int meta_bump(struct store *s, DB_TXN *txn, const char *key, uint64_t *now)
 {
-	struct conn_event_arg *a = p;
-	size_t clen = strlen(a->conn), ulen = strlen(a->user);
-	unsigned char val[STORE_NAME_MAX + 1 + 8], ev[9 + 64 + STORE_NAME_MAX + 1],
-		      sv[8], sk[8];
-	uint64_t now = store_now_us(), seq = 0;
+	unsigned char sv[8];
+	uint64_t seq = 0;
 	DBT k, v;
 	int ret;
 
-	dbt_set(&k, a->conn, clen);
-	if (a->open) {
-		/* "user\0since", as store_conn_add writes it */
-		memcpy(val, a->user, ulen + 1);
-		put_be64(val + ulen + 1, now);
-		dbt_set(&v, val, ulen + 1 + 8);
-		if ((ret = s->conns->put(s->conns, txn, &k, &v, 0)))
-			return ret;
-	} else if ((ret = s->conns->del(s->conns, txn, &k, 0)) && ret != DB_NOTFOUND) {
-		return ret;
-	}
-	if (!a->event)
-		return 0;
-	dbt_set(&k, "event_seq", 9);
+	dbt_set(&k, key, strlen(key));
 	dbt_user(&v, sv, 0, sizeof(sv));
 	ret = s->meta->get(s->meta, txn, &k, &v, DB_RMW);
 	if (ret && ret != DB_NOTFOUND && ret != DB_BUFFER_SMALL)
@@ -2738,6 +2817,40 @@ static int op_conn_event(struct store *s, DB_TXN *txn, void *p)
 	put_be64(sv, ++seq);
 	dbt_set(&v, sv, sizeof(sv));
 	if ((ret = s->meta->put(s->meta, txn, &k, &v, 0)))
+		return ret;
+	if (now)
+		*now = seq;
+	return 0;
+}
+
+/* conns.db put or delete, and with a->event the next events.db record. */
+static int op_conn_event(struct store *s, DB_TXN *txn, void *p)
+{
+	struct conn_event_arg *a = p;
+	size_t clen = strlen(a->conn), ulen = strlen(a->user);
+	unsigned char val[STORE_NAME_MAX + 1 + 9], ev[9 + 64 + STORE_NAME_MAX + 1], sk[8];
+	uint64_t now = store_now_us(), seq = 0;
+	DBT k, v;
+	int ret;
+
+	dbt_set(&k, a->conn, clen);
+	if (a->open) {
+		/* "user\0since", as store_conn_add writes it; "r" after it: replacing */
+		memcpy(val, a->user, ulen + 1);
+		put_be64(val + ulen + 1, now);
+		val[ulen + 1 + 8] = 'r';
+		dbt_set(&v, val, ulen + 1 + 8 + (a->replaces != 0));
+		if ((ret = s->conns->put(s->conns, txn, &k, &v, 0)))
+			return ret;
+	} else if ((ret = s->conns->del(s->conns, txn, &k, 0)) && ret != DB_NOTFOUND) {
+		return ret;
+	}
+	/* a group's relays look for connections newer than theirs when it moves */
+	if (a->open && s->grouped && (ret = meta_bump(s, txn, "conn_gen", NULL)))
+		return ret;
+	if (!a->event)
+		return 0;
+	if ((ret = meta_bump(s, txn, "event_seq", &seq)))
 		return ret;
 	put_be64(ev, now);
 	ev[8] = (unsigned char)(a->open ? STORE_EVENT_CONNECT : STORE_EVENT_DISCONNECT);
@@ -2749,18 +2862,27 @@ static int op_conn_event(struct store *s, DB_TXN *txn, void *p)
 	return s->events->put(s->events, txn, &k, &v, 0);
 }
 
+/* op_conn_event's open of a connection that replaces (store_conn_replace). */
+static int op_conn_replace(struct store *s, DB_TXN *txn, void *p)
+{
+	struct conn_event_arg *a = p;
+
+	a->open = a->replaces = 1;
+	return op_conn_event(s, txn, a);
+}
+
 static int conn_event(struct store *s, const char *conn, const char *user, int open,
 		      int event, char *err)
 {
 	char kbuf[GROUP_ADDR_MAX + 128];
 	struct conn_event_arg a = { conn_key(s, conn, kbuf, sizeof(kbuf)), user ? user : "",
-				    open, event };
+				    open != 0, event, 0 };
 
 	if (strlen(conn) >= sizeof(((struct store_event *)0)->conn) ||
 	    strlen(a.user) > STORE_NAME_MAX)
 		return err_set(err, "%s connection: id too long", open ? "add" : "remove");
-	return store_run(s, op_conn_event, &a, TXN_WRITE,
-			 open ? "add connection" : "remove connection", err);
+	return store_run(s, open == 2 && s->grouped ? op_conn_replace : op_conn_event, &a,
+			 TXN_WRITE, open ? "add connection" : "remove connection", err);
 }
 
 int store_conn_open(struct store *s, const char *conn, const char *user, int event,
@@ -2773,6 +2895,191 @@ int store_conn_close(struct store *s, const char *conn, const char *user, int ev
 		     char *err)
 {
 	return conn_event(s, conn, user, 0, event, err);
+}
+
+int store_conn_replace(struct store *s, const char *conn, const char *user, int event,
+		       char *err)
+{
+	return conn_event(s, conn, user, 2, event, err);
+}
+
+/* ---- a group's duplicate-connection rule (docs/DESIGN.md "Groups") ---- */
+
+struct conn_claim_arg {
+	const char *conn, *user;	/* conn: "SITE/id" */
+	int event;
+	int result;			/* 1 added, 0 the user is connected elsewhere */
+};
+
+/*
+ * At the master, in one transaction: is user connected at a live site
+ * other than conn's? If not, op_conn_event's open. The walk takes write
+ * locks (DB_RMW): two sites claiming the same user at once run one after
+ * the other, so the second sees the first's connection.
+ */
+static int op_conn_claim(struct store *s, DB_TXN *txn, void *p)
+{
+	struct conn_claim_arg *a = p;
+	struct conn_event_arg e = { a->conn, a->user, 1, a->event, 0 };
+	size_t ulen, self, site;
+	char down[SITES_DOWN_MAX];
+	DBC *cur = NULL;
+	DBT k, v;
+	int ret, found = 0;
+
+	a->result = 0;
+	if (!a->conn || !a->user)
+		return EINVAL;
+	ulen = strlen(a->user);
+	self = conn_site_len(a->conn, strlen(a->conn));
+	/* write-locked first: claims queue here rather than deadlock on meta.db later */
+	if ((ret = sites_down_get(s, txn, down, DB_RMW)))
+		return ret;
+	if ((ret = s->conns->cursor(s->conns, txn, &cur, 0)))
+		return ret;
+	dbt_grow(&k);
+	dbt_grow(&v);
+	while (!found && (ret = cur->get(cur, &k, &v, DB_NEXT | DB_RMW)) == 0) {
+		site = conn_site_len(k.data, k.size);
+		found = v.size > ulen && !memcmp(v.data, a->user, ulen + 1) &&
+			!(site == self && !memcmp(k.data, a->conn, self)) &&
+			!conn_site_down(down, k.data, site);
+	}
+	if (ret == DB_NOTFOUND || found)
+		ret = 0;
+	cur->close(cur);
+	free(k.data);
+	free(v.data);
+	if (ret || found)
+		return ret;
+	if ((ret = op_conn_event(s, txn, &e)))
+		return ret;
+	a->result = 1;
+	return 0;
+}
+
+int store_conn_claim(struct store *s, const char *conn, const char *user, int event,
+		     char *err)
+{
+	char kbuf[GROUP_ADDR_MAX + 128];
+	struct conn_claim_arg a = { conn_key(s, conn, kbuf, sizeof(kbuf)), user, event, 0 };
+
+	if (!s->grouped || !user[0])
+		return store_conn_open(s, conn, user, event, err) ? -1 : 1;
+	if (strlen(conn) >= sizeof(((struct store_event *)0)->conn) ||
+	    strlen(user) > STORE_NAME_MAX)
+		return err_set(err, "add connection: id too long");
+	if (store_run(s, op_conn_claim, &a, TXN_WRITE, "add connection", err))
+		return -1;
+	return a.result;
+}
+
+struct sites_down_arg {
+	const char *down;	/* ",A,B," or "" */
+};
+
+static int op_sites_down(struct store *s, DB_TXN *txn, void *p)
+{
+	struct sites_down_arg *a = p;
+	DBT k, v;
+
+	if (!a->down)
+		return EINVAL;
+	dbt_set(&k, "sites_down", 10);
+	dbt_set(&v, a->down, strlen(a->down));
+	return s->meta->put(s->meta, txn, &k, &v, 0);
+}
+
+int store_sites_down_set(struct store *s, const char *down, char *err)
+{
+	struct sites_down_arg a = { down };
+
+	if (strlen(down) >= SITES_DOWN_MAX)
+		return err_set(err, "sites down: list too long");
+	return store_run(s, op_sites_down, &a, TXN_WRITE, "write the sites down", err);
+}
+
+struct meta_u64_arg {
+	const char *key;
+	uint64_t v;
+};
+
+static int op_meta_u64(struct store *s, DB_TXN *txn, void *p)
+{
+	struct meta_u64_arg *a = p;
+	unsigned char b[8];
+	DBT k, v;
+	int ret;
+
+	a->v = 0;
+	dbt_set(&k, a->key, strlen(a->key));
+	dbt_user(&v, b, 0, sizeof(b));
+	ret = s->meta->get(s->meta, txn, &k, &v, 0);
+	if (ret == DB_NOTFOUND || ret == DB_BUFFER_SMALL)
+		return 0;
+	if (!ret && v.size == 8)
+		a->v = get_be64(b);
+	return ret;
+}
+
+int store_conn_gen(struct store *s, uint64_t *gen, char *err)
+{
+	struct meta_u64_arg a = { "conn_gen", 0 };
+
+	*gen = 0;
+	if (store_run(s, op_meta_u64, &a, TXN_READ, "read the connection generation", err))
+		return -1;
+	*gen = a.v;
+	return 0;
+}
+
+static int conn_user_cmp(const void *a, const void *b)
+{
+	const struct store_conn *x = a, *y = b;
+	int c = strcmp(x->user, y->user);
+
+	return c ? c : x->since_us < y->since_us ? -1 : x->since_us > y->since_us;
+}
+
+int store_conn_superseded(struct store *s, struct store_conn **out, size_t *nout, char *err)
+{
+	struct conns_arg a = { NULL, 0, 1 };
+	size_t self = strlen(s->group.self), i, j, n = 0, end;
+	uint64_t newest;
+
+	*out = NULL;
+	*nout = 0;
+	if (!s->grouped)
+		return 0;
+	if (store_run(s, op_conn_list, &a, TXN_READ, "list connections", err)) {
+		free(a.conns);
+		return -1;
+	}
+	if (a.n)
+		qsort(a.conns, a.n, sizeof(*a.conns), conn_user_cmp);
+	/* per user (by since): this site's older than another site's newest that replaces */
+	for (i = 0; i < a.n; i = end) {
+		newest = 0;
+		for (end = i; end < a.n && !strcmp(a.conns[end].user, a.conns[i].user); end++) {
+			int mine = !strncmp(a.conns[end].conn, s->group.self, self) &&
+				   a.conns[end].conn[self] == '/';
+
+			if (!mine && a.conns[end].replaces && a.conns[end].since_us > newest)
+				newest = a.conns[end].since_us;
+		}
+		for (j = i; j < end && a.conns[i].user[0]; j++) {
+			struct store_conn *c = &a.conns[j];
+
+			if (strncmp(c->conn, s->group.self, self) || c->conn[self] != '/' ||
+			    c->since_us >= newest)
+				continue;
+			memmove(c->conn, c->conn + self + 1, strlen(c->conn + self + 1) + 1);
+			a.conns[n++] = *c;
+		}
+	}
+	*out = a.conns;
+	*nout = n;
+	return 0;
 }
 
 struct events_arg {
@@ -3285,6 +3592,27 @@ static void cx_conn_event(struct codec *c, void *p)
 	}
 }
 
+static void cx_conn_claim(struct codec *c, void *p)
+{
+	struct conn_claim_arg *a = p;
+
+	if (!c->results) {
+		c_str(c, &a->conn);
+		c_str(c, &a->user);
+		c_int(c, &a->event);
+		return;
+	}
+	c_int(c, &a->result);
+}
+
+static void cx_sites_down(struct codec *c, void *p)
+{
+	struct sites_down_arg *a = p;
+
+	if (!c->results)
+		c_str(c, &a->down);
+}
+
 static void cx_hook_set(struct codec *c, void *p)
 {
 	struct hook_set_arg *a = p;
@@ -3330,6 +3658,9 @@ static const struct write_op {
 	{ op_conn_event, cx_conn_event, sizeof(struct conn_event_arg) },
 	{ op_hook_set, cx_hook_set, sizeof(struct hook_set_arg) },
 	{ op_hook_init, cx_hook_init, sizeof(struct hook_init_arg) },
+	{ op_conn_claim, cx_conn_claim, sizeof(struct conn_claim_arg) },
+	{ op_sites_down, cx_sites_down, sizeof(struct sites_down_arg) },
+	{ op_conn_replace, cx_conn_event, sizeof(struct conn_event_arg) },
 };
 #define NWRITE_OPS (sizeof(write_ops) / sizeof(write_ops[0]))
 
@@ -3444,7 +3775,8 @@ static int store_serve(void *ctx, const void *req, size_t len, void **out, size_
 	union { struct room_arg a; struct append_arg b; struct kv_arg c; struct member_arg d;
 		struct cursor_arg e; struct conn_clear_arg f; struct user_arg g;
 		struct hide_arg h; struct queue_arg i; struct rate_arg j;
-		struct conn_event_arg k; struct hook_set_arg l; struct hook_init_arg m; } arg;
+		struct conn_event_arg k; struct hook_set_arg l; struct hook_init_arg m;
+		struct conn_claim_arg n; struct sites_down_arg o; } arg;
 	char err[ERR_LEN] = "";
 	const char *msg = err;
 	struct codec in, o;

@@ -227,8 +227,9 @@ int store_cursor_set(struct store *s, const char *user, const char *room,
  * them all (the relay at start: no connection survives it) but those whose
  * id starts with keep (NULL: none kept): a group's relay may only reach
  * the master after its first clients came, and keeps its own (ids start
- * with the relay's random prefix). list gives the
- * user ids of every live connection, sorted, with repeats.
+ * with the relay's random prefix). users gives the
+ * user ids of every live connection, sorted, with repeats (a group's:
+ * of every site that counts, store_conn_claim).
  */
 int store_conn_add(struct store *s, const char *conn, const char *user, char *err);
 int store_conn_remove(struct store *s, const char *conn, char *err);
@@ -273,6 +274,7 @@ struct store_conn {
 	char conn[64];			/* the connection id */
 	char user[STORE_NAME_MAX + 1];
 	uint64_t since_us;		/* when it connected (µs), 0 if unknown */
+	int replaces;			/* opened by store_conn_replace */
 };
 
 /*
@@ -403,6 +405,38 @@ int store_conn_open(struct store *s, const char *conn, const char *user, int eve
 		    char *err);
 int store_conn_close(struct store *s, const char *conn, const char *user, int event,
 		     char *err);
+
+/*
+ * A group's duplicate-connection rule (docs/DESIGN.md "Groups"). A
+ * connection counts while its site is not in the sites-down list the
+ * master's relay keeps (store_sites_down_set: the sites the master's
+ * replication process is not connected to). Single site: claim is
+ * store_conn_open (1), gen 0, superseded none, set refuses nothing.
+ *
+ * replace: store_conn_open of a connection opened with
+ * duplicate_connections = replace: the user's older connections at other
+ * sites are superseded by it. 0/-1.
+ * claim: store_conn_open, but at the master and in the same transaction
+ * only if user ("" anonymous: always) has no connection at another
+ * counting site. Returns 1 added, 0 refused (nothing written), -1.
+ * sites_down_set: the list, ",A:1,B:2," ("" none), by the master's
+ * relay when it changes. 0/-1.
+ * conn_gen: a counter every connection opened in the group moves (one
+ * read): relays look for superseded connections only when it moved.
+ * 0/-1.
+ * superseded: this site's connections (ids as the relay gave them, with
+ * their users) whose user has a newer one opened by store_conn_replace
+ * at another counting site (newer: the since the master stamped), as a
+ * malloc'd array (free()).
+ * 0/-1.
+ */
+int store_conn_claim(struct store *s, const char *conn, const char *user, int event,
+		     char *err);
+int store_conn_replace(struct store *s, const char *conn, const char *user, int event,
+		       char *err);
+int store_sites_down_set(struct store *s, const char *down, char *err);
+int store_conn_gen(struct store *s, uint64_t *gen, char *err);
+int store_conn_superseded(struct store *s, struct store_conn **out, size_t *n, char *err);
 
 enum store_event_kind { STORE_EVENT_CONNECT = 1, STORE_EVENT_DISCONNECT = 2 };
 

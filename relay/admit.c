@@ -37,6 +37,7 @@ static void users_add(struct vhd *v, struct session *ss)
 	ss->unext = v->users[b];
 	v->users[b] = ss;
 	ss->in_users = 1;
+	v->nusers++;
 }
 
 static void users_remove(struct vhd *v, struct session *ss)
@@ -53,7 +54,10 @@ static void users_remove(struct vhd *v, struct session *ss)
 	}
 	ss->unext = NULL;
 	ss->in_users = 0;
+	v->nusers--;
 }
+
+static void replace(struct vhd *v, struct session *old);
 
 /* ---- the handshake ---- */
 
@@ -114,12 +118,124 @@ int admit_check(struct vhd *v, struct lws *wsi, char *user, const char **code,
 		snprintf(msg, msglen, "%s", "the store failed; try again");
 		return 503;
 	}
-	if (v->app.conf.duplicate_connections == CONF_DUP_REFUSE && admit_user_next(v, user, NULL)) {
-		*code = "duplicate_connection";
-		snprintf(msg, msglen, "user %s is already connected", user);
-		return 409;
+	if (v->app.conf.duplicate_connections != CONF_DUP_REFUSE)
+		return 0;
+	if (admit_user_next(v, user, NULL))
+		goto duplicate;
+	if (!store_grouped(v->app.store))
+		return 0;
+	/*
+	 * A group's site: the check is the write itself, at the master
+	 * (store_conn_claim), so two sites admitting the user at once cannot
+	 * both win. It blocks the loop as every forwarded write of the relay
+	 * does (store_conn_open did it at ESTABLISHED before).
+	 */
+	admit_claim_release(v);
+	snprintf(v->claimed_id, sizeof(v->claimed_id), "%s-%llu", v->id_prefix, ++v->id_seq);
+	switch (store_conn_claim(v->app.store, v->claimed_id, user,
+				 v->app.conf.hook_url[0] != '\0', err)) {
+	case 1:
+		v->claimed = wsi;
+		snprintf(v->claimed_user, sizeof(v->claimed_user), "%s", user);
+		return 0;
+	case 0:
+		goto duplicate;
+	default:
+		lwsl_err("relay: %s\n", err);
+		*code = "internal";
+		snprintf(msg, msglen, "%s", "the store failed; try again");
+		return 503;
 	}
-	return 0;
+duplicate:
+	*code = "duplicate_connection";
+	snprintf(msg, msglen, "user %s is already connected", user);
+	return 409;
+}
+
+void admit_claim_release(struct vhd *v)
+{
+	char err[ERR_LEN];
+
+	if (!v->claimed)
+		return;
+	v->claimed = NULL;
+	if (store_conn_close(v->app.store, v->claimed_id, v->claimed_user,
+			     v->app.conf.hook_url[0] != '\0', err))
+		lwsl_err("relay: %s: %s\n", v->claimed_id, err);
+}
+
+void admit_sites_check(struct vhd *v)
+{
+	char down[sizeof(v->sites_down)], err[ERR_LEN];
+	struct group_status st;
+	size_t i, len = 0;
+
+	if (store_group_status(v->app.store, 0, &st, err)) {
+		lwsl_err("relay: %s\n", err);
+		return;
+	}
+	if (!st.is_master) {
+		v->sites_down_known = 0;	/* another master writes it meanwhile */
+		return;
+	}
+	/* sites[0] is this one; the states are this process's: the replication process's */
+	down[0] = '\0';
+	for (i = 1; i < st.nsites; i++) {
+		if (st.sites[i].connected)
+			continue;
+		len += (size_t)snprintf(down + len, sizeof(down) - len, "%s%s,",
+					len ? "" : ",", st.sites[i].addr);
+		if (len >= sizeof(down))
+			return;		/* cannot be: GROUP_SITES_MAX addresses */
+	}
+	if (v->sites_down_known && !strcmp(down, v->sites_down))
+		return;
+	if (store_sites_down_set(v->app.store, down, err)) {
+		lwsl_err("relay: %s\n", err);
+		/*
+		 * Not acknowledged (too few sites up for group_ack): it is in
+		 * this master's log all the same, and the others get it when
+		 * they come back. Trying again every tick would only block
+		 * the loop for the ack timeout each time.
+		 */
+		if (!store_unavailable(v->app.store))
+			return;
+	}
+	lwsl_user("relay: sites down: %s\n", down[0] ? down : "none");
+	memcpy(v->sites_down, down, sizeof(down));
+	v->sites_down_known = 1;
+}
+
+void admit_superseded(struct vhd *v)
+{
+	struct store_conn *conns = NULL;
+	struct session *ss, *nx;
+	char err[ERR_LEN];
+	uint64_t gen;
+	size_t n = 0, i;
+
+	/* whatever this site's duplicate_connections: the new connection's site's decides */
+	if (!v->nusers)
+		return;
+	if (store_conn_gen(v->app.store, &gen, err)) {
+		lwsl_err("relay: %s\n", err);
+		return;
+	}
+	if (gen == v->conn_gen)
+		return;
+	if (store_conn_superseded(v->app.store, &conns, &n, err)) {
+		lwsl_err("relay: %s\n", err);
+		return;		/* the next probe tries again */
+	}
+	v->conn_gen = gen;
+	for (i = 0; i < n; i++) {
+		for (ss = admit_user_next(v, conns[i].user, NULL); ss; ss = nx) {
+			nx = admit_user_next(v, conns[i].user, ss);
+			if (!strcmp(ss->id, conns[i].conn))
+				replace(v, ss);
+		}
+	}
+	free(conns);
 }
 
 int admit_refuse(struct lws *wsi, int status, const char *code, const char *msg)
@@ -218,7 +334,7 @@ void admit_open(struct vhd *v, struct session *ss, struct lws *wsi)
 	struct session *other, *nx;
 	char err[ERR_LEN], msg[256];
 	const char *code = "";
-	int status;
+	int status, claimed;
 
 	ss->wsi = wsi;
 	ss->vhd = v;
@@ -231,6 +347,12 @@ void admit_open(struct vhd *v, struct session *ss, struct lws *wsi)
 		status = admit_check(v, wsi, ss->user, &code, msg, sizeof(msg));
 	}
 	v->admitted = NULL;
+	claimed = !status && v->claimed == wsi;
+	if (claimed) {
+		/* in the store already under this id (a group's refuse) */
+		memcpy(ss->id, v->claimed_id, sizeof(ss->id));
+		v->claimed = NULL;
+	}
 	if (status) {
 		/*
 		 * Only when CONFIRM_UPGRADE did not see this handshake, which
@@ -261,7 +383,11 @@ void admit_open(struct vhd *v, struct session *ss, struct lws *wsi)
 	ss->live = 1;
 	if (ss->user[0])
 		users_add(v, ss);
-	if (store_conn_open(v->app.store, ss->id, ss->user, v->app.conf.hook_url[0] != '\0', err))
+	/* replace: the user's connections at other sites close too (admit_superseded there) */
+	if (!claimed &&
+	    (v->app.conf.duplicate_connections == CONF_DUP_REPLACE && ss->user[0] ?
+	     store_conn_replace : store_conn_open)(v->app.store, ss->id, ss->user,
+						   v->app.conf.hook_url[0] != '\0', err))
 		lwsl_err("relay: %s: %s\n", ss->id, err);	/* presence only */
 	if (ss->user[0] && deliver_follow_rooms(v, ss, err)) {
 		lwsl_err("relay: %s: %s\n", ss->id, err);

@@ -171,6 +171,9 @@ static void tick(lws_sorted_usec_list_t *sul)
 	else if (v->start_owed && v->ticks % 10 == 0)
 		lwsl_err("relay: %s (retrying every second)\n", err);
 	fifo_check(v);
+	admit_claim_release(v);
+	if (store_grouped(v->app.store))
+		admit_sites_check(v);
 	rooms_each(&v->rooms, refresh_room, v);
 	for (ss = v->sessions; ss; ss = ss->next) {
 		hung += keepalive(v, ss, now);
@@ -202,7 +205,9 @@ static void tick(lws_sorted_usec_list_t *sul)
  * re-read as a FIFO notice would have it (refresh_room). A client writes
  * a commit's log record before it has applied it, so the rooms are read
  * again on LSN_SETTLE more probes after the log stopped moving: a read
- * that ran between the two sees the commit the next time.
+ * that ran between the two sees the commit the next time. The same
+ * probes look for this site's connections that another site's newer one
+ * replaces (admit_superseded: one read while nothing changed).
  */
 #define LSN_PROBE_US (50 * LWS_US_PER_MS)
 #define LSN_SETTLE 2
@@ -218,6 +223,8 @@ static void lsn_probe(lws_sorted_usec_list_t *sul)
 	if (v->lsn_settle > 0) {
 		v->lsn_settle--;
 		rooms_each(&v->rooms, refresh_room, v);
+		/* a newer connection of a user of ours at another site (replace) */
+		admit_superseded(v);
 	}
 	lws_sul_schedule(v->ctx, 0, &v->lsn_sul, lsn_probe, LSN_PROBE_US);
 }

@@ -10,6 +10,7 @@
 #include "app.h"
 #include "fifo.h"
 #include "frame.h"
+#include "group.h"
 #include "limit.h"
 #include "relay.h"
 #include "room.h"
@@ -193,6 +194,19 @@ struct vhd {
 	 */
 	struct lws *admitted;
 	char admitted_user[STORE_NAME_MAX + 1];
+	/*
+	 * A group's refuse (admit.c): the handshake whose connection is in
+	 * the store already (store_conn_claim), with the id it got. Taken by
+	 * its ESTABLISHED; one still here later never became a connection.
+	 */
+	struct lws *claimed;
+	char claimed_id[40];
+	char claimed_user[STORE_NAME_MAX + 1];
+	size_t nusers;			/* sessions in users[] */
+	uint64_t conn_gen;		/* store_conn_gen at the last look (replace) */
+	/* the master's: the sites down as last written (admit_sites_check) */
+	char sites_down[GROUP_SITES_MAX * GROUP_ADDR_MAX + 2];
+	int sites_down_known;		/* sites_down is what the store holds */
 	struct limit_table posts;	/* client.c: sendMessage per user */
 };
 
@@ -226,6 +240,23 @@ void admit_close(struct vhd *v, struct session *ss);
  * more messages.
  */
 void admit_revoke(struct vhd *v, const char *user);
+
+/*
+ * A group's duplicate rule across sites (docs/DESIGN.md "Groups"):
+ * claim_release: a claimed handshake that never reached ESTABLISHED
+ * (the tick, and before the next claim) loses its store record.
+ * sites_check (the tick): at the master, write the sites its replication
+ * process is not connected to when that changed (store_sites_down_set).
+ * superseded (the LSN probe, while it refreshes): close with 4000, as a
+ * local replace does, every local connection whose user has a newer one
+ * at another site opened there with duplicate_connections = replace (the
+ * new connection's site decides, as a local new connection does); a
+ * read only when a connection was opened somewhere (store_conn_gen) and
+ * this site has users connected.
+ */
+void admit_claim_release(struct vhd *v);
+void admit_sites_check(struct vhd *v);
+void admit_superseded(struct vhd *v);
 
 /* The first live connection of user after `from` (NULL: from the start). */
 struct session *admit_user_next(struct vhd *v, const char *user, struct session *from);

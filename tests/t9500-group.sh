@@ -37,6 +37,11 @@ kpost() {
 
 test_expect_success 'three sites form a group: exactly one master within 10 s' '
 	site_conf 1 && site_conf 2 && site_conf 3 &&
+	: u1 has a client at every site below: t9520 tests the duplicate rule &&
+	for n in 1 2 3; do
+		sed -i "s/^duplicate_connections *=.*/duplicate_connections = allow/" \
+			"$GROUP_ROOT/s$n/var/bookpics.conf" || return 1
+	done &&
 	t0=$(date +%s%N) &&
 	use_site 1 && start_bookpics &&
 	use_site 2 && start_bookpics &&

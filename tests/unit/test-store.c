@@ -486,6 +486,27 @@ int main(void)
 	CHECK(store_conn_clear(s, NULL, err) == 0 && store_conn_users(s, &v, &n, err) == 0 && n == 0,
 	      "clear with no keep: none");
 	store_strings_free(v, n);
+	{
+		/* a single site: the group's calls are the plain ones; sites down change nothing */
+		struct store_conn *sc = NULL;
+		uint64_t gen = 1;
+		size_t m = 1;
+
+		CHECK(store_conn_claim(s, "k1", "uuid1", 0, err) == 1 &&
+		      store_conn_claim(s, "k2", "uuid1", 0, err) == 1 &&
+		      store_sites_down_set(s, ",127.0.0.1:1,", err) == 0 &&
+		      store_conn_users(s, &v, &n, err) == 0 && n == 2 && !strcmp(v[1], "uuid1"),
+		      "single site: claim adds (the relay's index refuses), sites down ignored");
+		store_strings_free(v, n);
+		CHECK(store_conn_replace(s, "k3", "uuid1", 0, err) == 0 &&
+		      store_conn_list(s, &sc, &m, err) == 0 && m == 3 && !sc[2].replaces,
+		      "single site: replace is a plain open, unmarked");
+		free(sc);
+		CHECK(store_conn_gen(s, &gen, err) == 0 && gen == 0 &&
+		      store_conn_superseded(s, &sc, &m, err) == 0 && m == 0 && !sc,
+		      "single site: no generation, nothing superseded");
+		CHECK(store_conn_clear(s, NULL, err) == 0, "clear again");
+	}
 	CHECK(store_maintain(s, err) == 0, "maintain (failchk, checkpoint)");
 
 	moderation(s);
