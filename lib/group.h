@@ -20,6 +20,7 @@
 #define GROUP_ADDR_MAX 256		/* HOST:PORT with its NUL */
 #define GROUP_ACK_US 2000000		/* a commit waits this long for its acks */
 #define GROUP_REQUEST_US 5000000	/* a forwarded write waits this long for its answer */
+#define GROUP_CONNECT_US 1000000	/* a channel to the master is given up after this long */
 #define GROUP_THREADS 6			/* the replication process's message threads */
 
 struct group_conf {
@@ -85,8 +86,11 @@ uint64_t group_lsn(DB_ENV *env);
 /*
  * Send req (len bytes) to the master's dispatch and wait up to
  * GROUP_REQUEST_US for its answer, returned malloc'd in *out (*outlen).
- * Returns 0; 1 no master known (nothing was sent); -1 with err (sent, and
- * no answer: the master may or may not have done it).
+ * Returns 0; 1 nothing was sent (no master known, or no channel to it
+ * within GROUP_CONNECT_US: a frozen or unreachable master); -1 with err
+ * (sent, and no answer: the master may or may not have done it). Uses a
+ * per-thread timer and the signal SIGRTMIN + 4 (a handler that does
+ * nothing) to bound the channel's opening.
  */
 int group_request(DB_ENV *env, const void *req, size_t len, void **out, size_t *outlen,
 		  char *err);

@@ -15,6 +15,7 @@
 
 #include <db.h>
 
+#include "clock.h"
 #include "err.h"
 #include "group.h"
 #include "msg.h"
@@ -3281,7 +3282,7 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 	void *out = NULL;
 	size_t outlen = 0;
 	uint64_t id, status;
-	long waited;
+	int64_t start = clock_ms();
 	int r;
 
 	for (id = 0; id < NWRITE_OPS && write_ops[id].op != op; id++)
@@ -3296,7 +3297,11 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 		free(c.buf);
 		return err_set(err, "%s: out of memory", what);
 	}
-	for (waited = 0;; waited += 100) {
+	/*
+	 * The bound is on the clock, not on a count of tries: an attempt at
+	 * a frozen master takes GROUP_CONNECT_US before it gives up.
+	 */
+	for (;;) {
 		r = group_request(s->env, c.buf, c.len, &out, &outlen, err);
 		if (r < 0)
 			break;
@@ -3334,7 +3339,7 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 			out = NULL;
 			/* it stopped being the master before it ran it: ask the next one */
 		}
-		if (waited >= STORE_GROUP_WAIT_MS) {
+		if (clock_ms() - start >= STORE_GROUP_WAIT_MS) {
 			err_set(err, "%s: no master known for %d ms", what, STORE_GROUP_WAIT_MS);
 			break;
 		}
