@@ -103,6 +103,42 @@ static void group_dispatch(DB_ENV *env, DB_CHANNEL *ch, DBT *req, u_int32_t n, u
 	free(out);
 }
 
+void group_link_init(struct group_link *link, const struct group_conf *conf,
+		     group_serve_fn serve, void *ctx)
+{
+	memset(link, 0, sizeof(*link));
+	link->conf = conf;
+	link->serve = serve;
+	link->ctx = ctx;
+	link->master_eid = DB_EID_INVALID;
+	pthread_mutex_init(&link->ch_lock, NULL);
+}
+
+void group_link_destroy(struct group_link *link)
+{
+	pthread_mutex_destroy(&link->ch_lock);
+}
+
+/* The kept channel closed; the caller holds ch_lock. */
+static void master_channel_drop(struct group_link *link)
+{
+	if (link->master_ch)
+		link->master_ch->close(link->master_ch, 0);
+	link->master_ch = NULL;
+	link->master_eid = DB_EID_INVALID;
+}
+
+void group_close(DB_ENV *env)
+{
+	struct group_link *link = env->app_private;
+
+	if (!link)
+		return;
+	pthread_mutex_lock(&link->ch_lock);
+	master_channel_drop(link);
+	pthread_mutex_unlock(&link->ch_lock);
+}
+
 static u_int32_t ack_policy(enum conf_group_ack a)
 {
 	return a == CONF_ACK_ALL ? DB_REPMGR_ACKS_ALL :
@@ -160,7 +196,8 @@ int group_configure(DB_ENV *env, struct group_link *link, char *err)
 	    (ret = env->rep_set_timeout(env, DB_REP_ELECTION_RETRY, 1000000)) ||
 	    (ret = env->rep_set_timeout(env, DB_REP_CONNECTION_RETRY, 1000000)) ||
 	    (ret = env->rep_set_timeout(env, DB_REP_HEARTBEAT_SEND, 500000)) ||
-	    (ret = env->rep_set_timeout(env, DB_REP_HEARTBEAT_MONITOR, 3000000)))
+	    (ret = env->rep_set_timeout(env, DB_REP_HEARTBEAT_MONITOR, 3000000)) ||
+	    (ret = env->rep_set_config(env, DB_REP_CONF_BULK, 1)))
 		return err_set(err, "replication settings: %s", db_strerror(ret));
 	return 0;
 }
@@ -379,20 +416,50 @@ static int group_ask(DB_CHANNEL *ch, char tag, const void *body, size_t len, u_i
 int group_request(DB_ENV *env, const void *req, size_t len, void **out, size_t *outlen,
 		  char *err)
 {
-	DB_CHANNEL *ch = NULL;
-	int ret;
+	struct group_link *link = env->app_private;
+	DB_REP_STAT *st = NULL;
+	int eid, armed, ret;
+	timer_t t;
 
 	*out = NULL;
 	*outlen = 0;
+	if (env->rep_stat(env, &st, 0))
+		return err_set(err, "group request: rep_stat failed");
+	eid = (int)st->st_master;
+	free(st);
+	if (eid == DB_EID_INVALID)
+		return 1;
+	pthread_mutex_lock(&link->ch_lock);
+	/* a channel to an earlier master is not reused: its connection may hang */
+	if (link->master_ch && link->master_eid != eid)
+		master_channel_drop(link);
 	/*
 	 * No channel, nothing sent: no master known (DB_REP_UNAVAIL), or one
 	 * that did not answer the handshake in time (EINTR), or refused the
 	 * connection: the caller may wait for a master and ask again.
 	 */
-	if ((ret = channel_open(env, DB_EID_MASTER, GROUP_CONNECT_US, &ch)))
-		return 1;
-	ret = group_ask(ch, TAG_SERVE, req, len, GROUP_REQUEST_US, out, outlen, err);
-	ch->close(ch, 0);
+	if (!link->master_ch) {
+		if (channel_open(env, DB_EID_MASTER, GROUP_CONNECT_US, &link->master_ch)) {
+			link->master_ch = NULL;
+			ret = 1;
+			goto out;
+		}
+		link->master_eid = eid;
+	}
+	/*
+	 * The channel may connect again (its master's connection lost): the
+	 * same bound on a handshake that never comes, past the request's own.
+	 */
+	armed = deadline_arm(&t, GROUP_REQUEST_US + GROUP_CONNECT_US) == 0;
+	ret = group_ask(link->master_ch, TAG_SERVE, req, len, GROUP_REQUEST_US, out, outlen,
+			err);
+	if (armed)
+		deadline_disarm(t);
+	/* a channel that failed once is not trusted again */
+	if (ret)
+		master_channel_drop(link);
+out:
+	pthread_mutex_unlock(&link->ch_lock);
 	return ret;
 }
 

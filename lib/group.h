@@ -2,6 +2,7 @@
 #ifndef BP_GROUP_H
 #define BP_GROUP_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,7 +52,28 @@ struct group_link {
 	const struct group_conf *conf;
 	group_serve_fn serve;
 	void *ctx;
+	/*
+	 * The channel to the master this process keeps for group_request,
+	 * and the master it was opened to: group.c's, under ch_lock. A new
+	 * channel per request cost a quorum write at a client site 40 ms:
+	 * its handshake and the request are two small writes in a row,
+	 * and Nagle's algorithm held the second until the master's delayed
+	 * ACK (repmgr sets no TCP_NODELAY).
+	 */
+	pthread_mutex_t ch_lock;
+	DB_CHANNEL *master_ch;
+	int master_eid;
 };
+
+/* Fill link (conf, serve, ctx: the caller's, outliving it). Never fails. */
+void group_link_init(struct group_link *link, const struct group_conf *conf,
+		     group_serve_fn serve, void *ctx);
+
+/* Free what group_link_init made; after the last env of link is closed. */
+void group_link_destroy(struct group_link *link);
+
+/* Before env->close: the kept channel closed. Never fails. */
+void group_close(DB_ENV *env);
 
 /*
  * Before env->open (which must add DB_INIT_REP | DB_THREAD): every site

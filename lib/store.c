@@ -195,6 +195,8 @@ static void store_close_handles(struct store *s)
 			(*dbs[i])->close(*dbs[i], DB_NOSYNC);
 		*dbs[i] = NULL;
 	}
+	if (s->env && s->grouped)
+		group_close(s->env);
 	if (s->env)
 		s->env->close(s->env, 0);
 	s->env = NULL;
@@ -531,9 +533,7 @@ struct store *store_open_group(const char *home, const struct group_conf *g, int
 		s->grouped = 1;
 		s->replicator = replicator;
 		s->group = *g;
-		s->link.conf = &s->group;
-		s->link.serve = store_serve;
-		s->link.ctx = s;
+		group_link_init(&s->link, &s->group, store_serve, s);
 		pthread_rwlock_init(&s->lock, NULL);
 	}
 	/* Several processes may open (and recover) at once at start-up. */
@@ -542,8 +542,10 @@ struct store *store_open_group(const char *home, const struct group_conf *g, int
 			return s;
 		usleep(50000);
 	}
-	if (s->grouped)
+	if (s->grouped) {
 		pthread_rwlock_destroy(&s->lock);
+		group_link_destroy(&s->link);
+	}
 	free(s);
 	return NULL;
 }
@@ -563,7 +565,7 @@ int store_group_create(const char *home, const struct group_conf *g, char *err)
 	s->grouped = 1;
 	s->env_only = 1;
 	s->group = *g;
-	s->link.conf = &s->group;
+	group_link_init(&s->link, &s->group, NULL, NULL);
 	pthread_rwlock_init(&s->lock, NULL);
 	ret = store_open_handles(s, err);
 	store_close(s);
@@ -575,8 +577,10 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	store_close_handles(s);
-	if (s->grouped)
+	if (s->grouped) {
 		pthread_rwlock_destroy(&s->lock);
+		group_link_destroy(&s->link);
+	}
 	free(s);
 }
 
