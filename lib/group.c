@@ -3,10 +3,14 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -99,6 +103,42 @@ static void group_dispatch(DB_ENV *env, DB_CHANNEL *ch, DBT *req, u_int32_t n, u
 	free(out);
 }
 
+void group_link_init(struct group_link *link, const struct group_conf *conf,
+		     group_serve_fn serve, void *ctx)
+{
+	memset(link, 0, sizeof(*link));
+	link->conf = conf;
+	link->serve = serve;
+	link->ctx = ctx;
+	link->master_eid = DB_EID_INVALID;
+	pthread_mutex_init(&link->ch_lock, NULL);
+}
+
+void group_link_destroy(struct group_link *link)
+{
+	pthread_mutex_destroy(&link->ch_lock);
+}
+
+/* The kept channel closed; the caller holds ch_lock. */
+static void master_channel_drop(struct group_link *link)
+{
+	if (link->master_ch)
+		link->master_ch->close(link->master_ch, 0);
+	link->master_ch = NULL;
+	link->master_eid = DB_EID_INVALID;
+}
+
+void group_close(DB_ENV *env)
+{
+	struct group_link *link = env->app_private;
+
+	if (!link)
+		return;
+	pthread_mutex_lock(&link->ch_lock);
+	master_channel_drop(link);
+	pthread_mutex_unlock(&link->ch_lock);
+}
+
 static u_int32_t ack_policy(enum conf_group_ack a)
 {
 	return a == CONF_ACK_ALL ? DB_REPMGR_ACKS_ALL :
@@ -156,7 +196,8 @@ int group_configure(DB_ENV *env, struct group_link *link, char *err)
 	    (ret = env->rep_set_timeout(env, DB_REP_ELECTION_RETRY, 1000000)) ||
 	    (ret = env->rep_set_timeout(env, DB_REP_CONNECTION_RETRY, 1000000)) ||
 	    (ret = env->rep_set_timeout(env, DB_REP_HEARTBEAT_SEND, 500000)) ||
-	    (ret = env->rep_set_timeout(env, DB_REP_HEARTBEAT_MONITOR, 3000000)))
+	    (ret = env->rep_set_timeout(env, DB_REP_HEARTBEAT_MONITOR, 3000000)) ||
+	    (ret = env->rep_set_config(env, DB_REP_CONF_BULK, 1)))
 		return err_set(err, "replication settings: %s", db_strerror(ret));
 	return 0;
 }
@@ -254,6 +295,98 @@ uint64_t group_lsn(DB_ENV *env)
 	return lsn;
 }
 
+/*
+ * A bound on opening a channel. repmgr_channel connects to the site and
+ * reads its handshake with blocking calls and no timeout (5.3's
+ * repmgr_method.c, establish_connection): a site that is frozen (SIGSTOP,
+ * a hung host, a partition that drops packets) but whose kernel still
+ * accepts the connection held the caller until it thawed, so a write at a
+ * client site cut off from its master was never answered. A timer aimed
+ * at this thread alone raises DEADLINE_SIGNAL, whose handler does nothing
+ * and is installed without SA_RESTART: the blocked connect or readv
+ * returns EINTR, and repmgr_channel fails and closes its connection.
+ */
+#define DEADLINE_SIGNAL (SIGRTMIN + 4)
+
+/* glibc before 2.41 names the thread of SIGEV_THREAD_ID only by its union member */
+#ifndef sigev_notify_thread_id
+#define sigev_notify_thread_id _sigev_un._tid
+#endif
+
+static pthread_once_t deadline_once = PTHREAD_ONCE_INIT;
+static int deadline_ready;
+
+static void deadline_handler(int sig)
+{
+	(void)sig;
+}
+
+static void deadline_install(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = deadline_handler;
+	sigemptyset(&sa.sa_mask);
+	deadline_ready = sigaction(DEADLINE_SIGNAL, &sa, NULL) == 0;
+}
+
+/* Arm a one-shot timer of us microseconds for this thread. Returns 0/-1. */
+static int deadline_arm(timer_t *t, long us)
+{
+	struct sigevent ev;
+	struct itimerspec when;
+
+	pthread_once(&deadline_once, deadline_install);
+	if (!deadline_ready)
+		return -1;
+	memset(&ev, 0, sizeof(ev));
+	ev.sigev_notify = SIGEV_THREAD_ID;
+	ev.sigev_signo = DEADLINE_SIGNAL;
+	ev.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
+	if (timer_create(CLOCK_MONOTONIC, &ev, t))
+		return -1;
+	memset(&when, 0, sizeof(when));
+	when.it_value.tv_sec = us / 1000000;
+	when.it_value.tv_nsec = us % 1000000 * 1000;
+	if (timer_settime(*t, 0, &when, NULL)) {
+		timer_delete(*t);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Disarm, and take back a signal that fired as the call returned, so that
+ * it cannot interrupt whatever this thread does next.
+ */
+static void deadline_disarm(timer_t t)
+{
+	struct timespec now = { 0, 0 };
+	sigset_t set, old;
+
+	timer_delete(t);
+	sigemptyset(&set);
+	sigaddset(&set, DEADLINE_SIGNAL);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	while (sigtimedwait(&set, NULL, &now) > 0)
+		;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* repmgr_channel to eid, given up after us microseconds. Returns its error. */
+static int channel_open(DB_ENV *env, int eid, long us, DB_CHANNEL **ch)
+{
+	timer_t t;
+	int armed, ret;
+
+	armed = deadline_arm(&t, us) == 0;
+	ret = env->repmgr_channel(env, eid, ch, 0);
+	if (armed)
+		deadline_disarm(t);
+	return ret;
+}
+
 /* Send tag + body on ch; the answer malloc'd into *out. Returns 0, 1 (no master), -1. */
 static int group_ask(DB_CHANNEL *ch, char tag, const void *body, size_t len, u_int32_t us,
 		     void **out, size_t *outlen, char *err)
@@ -283,16 +416,50 @@ static int group_ask(DB_CHANNEL *ch, char tag, const void *body, size_t len, u_i
 int group_request(DB_ENV *env, const void *req, size_t len, void **out, size_t *outlen,
 		  char *err)
 {
-	DB_CHANNEL *ch = NULL;
-	int ret;
+	struct group_link *link = env->app_private;
+	DB_REP_STAT *st = NULL;
+	int eid, armed, ret;
+	timer_t t;
 
 	*out = NULL;
 	*outlen = 0;
-	if ((ret = env->repmgr_channel(env, DB_EID_MASTER, &ch, 0)))
-		return ret == DB_REP_UNAVAIL ? 1 :
-		       err_set(err, "repmgr_channel: %s", db_strerror(ret));
-	ret = group_ask(ch, TAG_SERVE, req, len, GROUP_REQUEST_US, out, outlen, err);
-	ch->close(ch, 0);
+	if (env->rep_stat(env, &st, 0))
+		return err_set(err, "group request: rep_stat failed");
+	eid = (int)st->st_master;
+	free(st);
+	if (eid == DB_EID_INVALID)
+		return 1;
+	pthread_mutex_lock(&link->ch_lock);
+	/* a channel to an earlier master is not reused: its connection may hang */
+	if (link->master_ch && link->master_eid != eid)
+		master_channel_drop(link);
+	/*
+	 * No channel, nothing sent: no master known (DB_REP_UNAVAIL), or one
+	 * that did not answer the handshake in time (EINTR), or refused the
+	 * connection: the caller may wait for a master and ask again.
+	 */
+	if (!link->master_ch) {
+		if (channel_open(env, DB_EID_MASTER, GROUP_CONNECT_US, &link->master_ch)) {
+			link->master_ch = NULL;
+			ret = 1;
+			goto out;
+		}
+		link->master_eid = eid;
+	}
+	/*
+	 * The channel may connect again (its master's connection lost): the
+	 * same bound on a handshake that never comes, past the request's own.
+	 */
+	armed = deadline_arm(&t, GROUP_REQUEST_US + GROUP_CONNECT_US) == 0;
+	ret = group_ask(link->master_ch, TAG_SERVE, req, len, GROUP_REQUEST_US, out, outlen,
+			err);
+	if (armed)
+		deadline_disarm(t);
+	/* a channel that failed once is not trusted again */
+	if (ret)
+		master_channel_drop(link);
+out:
+	pthread_mutex_unlock(&link->ch_lock);
 	return ret;
 }
 
@@ -304,7 +471,7 @@ static int group_site_lsn(DB_ENV *env, int eid, uint64_t *lsn)
 	size_t n = 0, i;
 	int ret;
 
-	if (env->repmgr_channel(env, eid, &ch, 0))
+	if (channel_open(env, eid, 500000, &ch))
 		return -1;
 	ret = group_ask(ch, TAG_LSN, "?", 1, 500000, (void **)&p, &n, NULL);
 	ch->close(ch, 0);

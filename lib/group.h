@@ -2,6 +2,7 @@
 #ifndef BP_GROUP_H
 #define BP_GROUP_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,7 @@
 #define GROUP_ADDR_MAX 256		/* HOST:PORT with its NUL */
 #define GROUP_ACK_US 2000000		/* a commit waits this long for its acks */
 #define GROUP_REQUEST_US 5000000	/* a forwarded write waits this long for its answer */
+#define GROUP_CONNECT_US 1000000	/* a channel to the master is given up after this long */
 #define GROUP_THREADS 6			/* the replication process's message threads */
 
 struct group_conf {
@@ -50,7 +52,28 @@ struct group_link {
 	const struct group_conf *conf;
 	group_serve_fn serve;
 	void *ctx;
+	/*
+	 * The channel to the master this process keeps for group_request,
+	 * and the master it was opened to: group.c's, under ch_lock. A new
+	 * channel per request cost a quorum write at a client site 40 ms:
+	 * its handshake and the request are two small writes in a row,
+	 * and Nagle's algorithm held the second until the master's delayed
+	 * ACK (repmgr sets no TCP_NODELAY).
+	 */
+	pthread_mutex_t ch_lock;
+	DB_CHANNEL *master_ch;
+	int master_eid;
 };
+
+/* Fill link (conf, serve, ctx: the caller's, outliving it). Never fails. */
+void group_link_init(struct group_link *link, const struct group_conf *conf,
+		     group_serve_fn serve, void *ctx);
+
+/* Free what group_link_init made; after the last env of link is closed. */
+void group_link_destroy(struct group_link *link);
+
+/* Before env->close: the kept channel closed. Never fails. */
+void group_close(DB_ENV *env);
 
 /*
  * Before env->open (which must add DB_INIT_REP | DB_THREAD): every site
@@ -85,8 +108,11 @@ uint64_t group_lsn(DB_ENV *env);
 /*
  * Send req (len bytes) to the master's dispatch and wait up to
  * GROUP_REQUEST_US for its answer, returned malloc'd in *out (*outlen).
- * Returns 0; 1 no master known (nothing was sent); -1 with err (sent, and
- * no answer: the master may or may not have done it).
+ * Returns 0; 1 nothing was sent (no master known, or no channel to it
+ * within GROUP_CONNECT_US: a frozen or unreachable master); -1 with err
+ * (sent, and no answer: the master may or may not have done it). Uses a
+ * per-thread timer and the signal SIGRTMIN + 4 (a handler that does
+ * nothing) to bound the channel's opening.
  */
 int group_request(DB_ENV *env, const void *req, size_t len, void **out, size_t *outlen,
 		  char *err);

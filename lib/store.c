@@ -15,6 +15,7 @@
 
 #include <db.h>
 
+#include "clock.h"
 #include "err.h"
 #include "group.h"
 #include "msg.h"
@@ -194,6 +195,8 @@ static void store_close_handles(struct store *s)
 			(*dbs[i])->close(*dbs[i], DB_NOSYNC);
 		*dbs[i] = NULL;
 	}
+	if (s->env && s->grouped)
+		group_close(s->env);
 	if (s->env)
 		s->env->close(s->env, 0);
 	s->env = NULL;
@@ -530,9 +533,7 @@ struct store *store_open_group(const char *home, const struct group_conf *g, int
 		s->grouped = 1;
 		s->replicator = replicator;
 		s->group = *g;
-		s->link.conf = &s->group;
-		s->link.serve = store_serve;
-		s->link.ctx = s;
+		group_link_init(&s->link, &s->group, store_serve, s);
 		pthread_rwlock_init(&s->lock, NULL);
 	}
 	/* Several processes may open (and recover) at once at start-up. */
@@ -541,8 +542,10 @@ struct store *store_open_group(const char *home, const struct group_conf *g, int
 			return s;
 		usleep(50000);
 	}
-	if (s->grouped)
+	if (s->grouped) {
 		pthread_rwlock_destroy(&s->lock);
+		group_link_destroy(&s->link);
+	}
 	free(s);
 	return NULL;
 }
@@ -562,7 +565,7 @@ int store_group_create(const char *home, const struct group_conf *g, char *err)
 	s->grouped = 1;
 	s->env_only = 1;
 	s->group = *g;
-	s->link.conf = &s->group;
+	group_link_init(&s->link, &s->group, NULL, NULL);
 	pthread_rwlock_init(&s->lock, NULL);
 	ret = store_open_handles(s, err);
 	store_close(s);
@@ -574,8 +577,10 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	store_close_handles(s);
-	if (s->grouped)
+	if (s->grouped) {
 		pthread_rwlock_destroy(&s->lock);
+		group_link_destroy(&s->link);
+	}
 	free(s);
 }
 
@@ -3694,7 +3699,7 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 	void *out = NULL;
 	size_t outlen = 0;
 	uint64_t id, status;
-	long waited;
+	int64_t start = clock_ms();
 	int r;
 
 	for (id = 0; id < NWRITE_OPS && write_ops[id].op != op; id++)
@@ -3709,7 +3714,11 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 		free(c.buf);
 		return err_set(err, "%s: out of memory", what);
 	}
-	for (waited = 0;; waited += 100) {
+	/*
+	 * The bound is on the clock, not on a count of tries: an attempt at
+	 * a frozen master takes GROUP_CONNECT_US before it gives up.
+	 */
+	for (;;) {
 		r = group_request(s->env, c.buf, c.len, &out, &outlen, err);
 		if (r < 0)
 			break;
@@ -3747,7 +3756,7 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 			out = NULL;
 			/* it stopped being the master before it ran it: ask the next one */
 		}
-		if (waited >= STORE_GROUP_WAIT_MS) {
+		if (clock_ms() - start >= STORE_GROUP_WAIT_MS) {
 			err_set(err, "%s: no master known for %d ms", what, STORE_GROUP_WAIT_MS);
 			break;
 		}

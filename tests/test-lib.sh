@@ -216,7 +216,7 @@ tw_post() {
 	_uri=${2:-/twilio/sms}
 	_token=$(sed -n 's/^twilio_auth_token *= *//p' "$VAR/bookpics.conf")
 	_sig=$("$BUILD/tools/tw-sign" "$BASE$_uri" "$_token" "$1")
-	curl -s -o response -w '%{http_code}\n' -H "X-Twilio-Signature: $_sig" \
+	curl -s -m 60 -o response -w '%{http_code}\n' -H "X-Twilio-Signature: $_sig" \
 		--data-binary "$1" -H 'Content-Type: application/x-www-form-urlencoded' \
 		"$BASE$_uri"
 }

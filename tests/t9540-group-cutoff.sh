@@ -1,0 +1,95 @@
+#!/bin/sh
+test_description='groups: a frozen master is replaced; a site cut off from every other answers writes 503 in time and reads its copy'
+. ./test-lib.sh
+. "$TEST_DIR/lib-ws.sh"
+. "$TEST_DIR/lib-group.sh"
+trap 'stop_sites' EXIT
+trap 'exit 1' TERM INT
+
+sms() {
+	echo "MessageSid=SM954$1&AccountSid=AC1&From=%2B14155550100&To=%2B18005551212&Body=$2&NumMedia=0"
+}
+
+# live: the sites not frozen (a frozen site's health would wait out curl's -m).
+live() {
+	for _n in 1 2 3; do
+		grep -qx $_n "$GROUP_ROOT/frozen" 2>/dev/null || echo $_n
+	done
+}
+
+# master_site: the live sites whose health says master ("" if none).
+master_site() {
+	for _n in $(live); do
+		[ "$(health_field $_n role)" = master ] && echo $_n
+	done
+	return 0
+}
+
+# freeze N / thaw N: every process of site N stopped (SIGSTOP) or let go
+# on: its sockets stay open, its kernel still accepts connections and
+# data, as a frozen host or a partition that drops packets would.
+freeze() {
+	echo $1 >>"$GROUP_ROOT/frozen" &&
+	{ kill -STOP $(site_pids $1) 2>/dev/null; :; }
+}
+thaw() {
+	{ kill -CONT $(site_pids $1) 2>/dev/null; :; } &&
+	sed -i "/^$1\$/d" "$GROUP_ROOT/frozen"
+}
+
+# last_of N: the books room's last index at site N.
+last_of() {
+	use_site "$1" &&
+	curl -s -m 5 "$BASE/api/rooms/books/messages?limit=1" | sed -n 's/.*"last":\([0-9]*\).*/\1/p'
+}
+
+# post_at N I TEXT: a webhook at site N; prints "STATUS MS".
+post_at() {
+	use_site "$1" &&
+	_a=$(date +%s%N) &&
+	_s=$(TRASH=$GROUP_ROOT tw_post "$(sms $2 $3)") &&
+	echo "$_s $(( ($(date +%s%N) - _a) / 1000000 ))"
+}
+
+test_expect_success 'three sites, site 1 the master' '
+	site_conf 1 && site_conf 2 && site_conf 3 &&
+	for n in 1 2 3; do
+		use_site $n && start_bookpics || return 1
+	done &&
+	wait_for "test \"\$(master_site)\" = 1" 10 &&
+	for n in 1 2 3; do
+		use_site $n && wait_for "relay_health true" 10 || return 1
+	done &&
+	set -- $(post_at 2 1 one) && test "$1" = 200
+'
+
+test_expect_success 'the master frozen: the other two elect a new master within 10 s and take writes' '
+	freeze 1 &&
+	t0=$(date +%s%N) &&
+	wait_for "m=\$(master_site) && test -n \"\$m\" && test \"\$m\" != 1" 10 &&
+	echo "new master: site $(master_site) after $(( ($(date +%s%N) - t0) / 1000000 )) ms" &&
+	set -- $(post_at 2 2 two) && echo "write at site 2: $*" && test "$1" = 200 &&
+	set -- $(post_at 3 3 three) && echo "write at site 3: $*" && test "$1" = 200 &&
+	test "$(last_of 2)" = 3 && test "$(last_of 3)" = 3
+'
+
+test_expect_success 'a site cut off from both others: a write is answered 503 within 10 s, nothing stored; reads answer from its copy' '
+	m=$(master_site) && c=$((5 - m)) &&
+	freeze $m &&
+	set -- $(post_at $c 4 four) && echo "write at the cut-off site $c: $*" &&
+	test "$1" = 503 && test "$2" -lt 10000 &&
+	test "$(last_of $c)" = 3 &&
+	use_site $c && curl -s "$BASE/api/health" && echo
+'
+
+test_expect_success 'thawed, the group heals: one master, the retried write stored once everywhere' '
+	thaw 1 && thaw 2 && thaw 3 &&
+	wait_for "test \$(masters) = 1" 20 &&
+	set -- $(post_at 2 4 four) && test "$1" = 200 &&
+	for n in 1 2 3; do
+		wait_for "test \"\$(last_of $n)\" = 4" 20 || return 1
+	done
+'
+
+stop_sites
+test_done
