@@ -130,5 +130,17 @@ test_expect_success 'site 1 started again: one master, a write at site 2 answere
 	test_cmp expect actual
 '
 
+# The other side of the strict majority: a quorum of two needs no ack
+# (no election can happen without the master), where the master of three
+# alone waits 2 s for one and answers 503 (README, "A lost host").
+test_expect_success 'nsites is 2: the client stopped, a write at the master alone answered 200' '
+	if test "$(health_field 1 role)" = master; then m=1 c=2; else m=2 c=1; fi &&
+	test "$(health_field $m role)" = master &&
+	use_site $c && stop_bookpics &&
+	use_site $m &&
+	test "$(TRASH=$GROUP_ROOT tw_post "$(sms d1)")" = 200 &&
+	books | tail -n 1 >actual && echo "9 d1" >expect && test_cmp expect actual
+'
+
 stop_sites
 test_done
