@@ -151,12 +151,13 @@ int dbwatch_recover(const char *home, const char *var, char *err)
 	/*
 	 * A group's site: the regions as its programs make them (replication
 	 * configured), nothing more, as `bookpics-admin init` there. Not
-	 * store_open, a plain environment, whose DB_CREATE and schema writes
-	 * at a client site would be this copy's own, not the master's; not a
-	 * subordinate's store_open_group either: with every process of the
-	 * site stopped it would wait for the relay's listener in vain, then
-	 * take the site's replication role itself and wait for a master, all
-	 * inside SUP_RECOVER_MS. The relay, started next, joins the group.
+	 * store_open: every open of the site's programs (DB_INIT_REP) then
+	 * failed with BDB1540 "configured environment flags incompatible
+	 * with existing environment" (t9540). Not a subordinate's
+	 * store_open_group either: with every process of the site stopped it
+	 * would wait for the relay's listener in vain, then take the site's
+	 * replication role itself and wait for a master, all inside
+	 * SUP_RECOVER_MS. The relay, started next, joins the group.
 	 */
 	if (grouped)
 		return store_group_create(home, &g, err);
