@@ -71,6 +71,7 @@ static int cmd_token_revoke(struct admin *ad, int argc, char **argv);
 static int cmd_connections(struct admin *ad, int argc, char **argv);
 static int cmd_version(struct admin *ad, int argc, char **argv);
 static int cmd_group_status(struct admin *ad, int argc, char **argv);
+static int cmd_group_remove(struct admin *ad, int argc, char **argv);
 static int cmd_message_list(struct admin *ad, int argc, char **argv);
 static int cmd_message_hide(struct admin *ad, int argc, char **argv);
 static int cmd_message_show(struct admin *ad, int argc, char **argv);
@@ -119,6 +120,8 @@ static const struct cmd cmds[] = {
 	  0, 0, NULL, 0, CMD_APP },
 	{ "group status", cmd_group_status, "", "a group's sites: address, role, state, lsn, lag",
 	  0, 0, NULL, 0, CMD_APP },
+	{ "group remove", cmd_group_remove, "HOST:PORT", "take a stopped site out of the group",
+	  1, 1, NULL, 0, CMD_APP },
 	{ "version", cmd_version, "", "print the version (also --version)", 0, 0, NULL, 0, 0 },
 	{ "--version", cmd_version, "", "", 0, 0, NULL, 0, CMD_ALIAS },
 	{ "message list", cmd_message_list, "ROOM [--limit N]",
@@ -288,6 +291,23 @@ static int cmd_group_status(struct admin *ad, int argc, char **argv)
 		       site->is_master ? "master" : site->connected ? "client" : "-",
 		       i == 0 ? "self" : site->connected ? "connected" : "unreachable", lsn, lag);
 	}
+	return 0;
+}
+
+/*
+ * At any site of the group but the one removed (store_group_remove). The
+ * removal is the group's, kept in its membership database; the confs
+ * are the operator's: a site started again with its old group_* keys
+ * asks to join and is added back (Berkeley DB's one rejoin attempt).
+ */
+static int cmd_group_remove(struct admin *ad, int argc, char **argv)
+{
+	(void)argc;
+	if (store_group_remove(ad->app.store, argv[0], ad->err))
+		return -1;
+	printf("removed %s from the group\n"
+	       "now drop it from group_sites in every site's bookpics.conf, and do not start "
+	       "it again with its group_* keys: it would join again\n", argv[0]);
 	return 0;
 }
 

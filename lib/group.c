@@ -545,3 +545,50 @@ int group_local_connected(DB_ENV *env)
 	free(list);
 	return c;
 }
+
+int group_remove(DB_ENV *env, const char *addr, char *err)
+{
+	DB_REPMGR_SITE *list = NULL;
+	DB_REP_STAT *st = NULL;
+	DB_SITE *site = NULL;
+	char name[GROUP_ADDR_MAX];
+	int eid = DB_EID_INVALID, master, known, ret;
+	u_int n = 0, i;
+
+	/*
+	 * The site must be a member: repmgr_site (by address) would add an
+	 * unknown one to this process's list, and the master answers a
+	 * removal of a site it does not know with success.
+	 */
+	if ((ret = env->repmgr_site_list(env, &n, &list)))
+		return err_set(err, "repmgr_site_list: %s", db_strerror(ret));
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%s:%u", list[i].host, list[i].port);
+		if (!strcmp(name, addr))
+			eid = list[i].eid;
+	}
+	free(list);
+	if (eid == DB_EID_INVALID)
+		return err_set(err, "group remove: %s is not a site of the group", addr);
+	if ((ret = env->rep_stat(env, &st, 0)))
+		return err_set(err, "rep_stat: %s", db_strerror(ret));
+	/* at the master st_master is its own eid, never a listed site's */
+	master = (int)st->st_master;
+	known = st->st_status == DB_REP_MASTER || master != DB_EID_INVALID;
+	free(st);
+	if (!known)
+		return err_set(err, "group remove: no master known (an election?): nothing "
+			       "removed, try again");
+	if (master == eid)
+		return err_set(err, "group remove: %s is the master: stop it, then remove it "
+			       "once another site is the master", addr);
+	if ((ret = env->repmgr_site_by_eid(env, eid, &site)))
+		return err_set(err, "repmgr_site_by_eid %s: %s", addr, db_strerror(ret));
+	/* remove frees the handle, whatever it returns */
+	if ((ret = site->remove(site)) == DB_REP_UNAVAIL)
+		return err_set(err, "group remove: the master did not confirm the removal of %s "
+			       "(not enough acknowledgements?): run it again", addr);
+	if (ret)
+		return err_set(err, "DB_SITE->remove %s: %s", addr, db_strerror(ret));
+	return 0;
+}

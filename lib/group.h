@@ -155,4 +155,21 @@ struct group_status {
  */
 int group_status(DB_ENV *env, int lsns, struct group_status *out, char *err);
 
+/*
+ * Remove the site addr (HOST:PORT, as group_sites names it) from the
+ * group: DB_SITE->remove on its repmgr_site_list entry (needs
+ * group_start). Berkeley DB 5.3 sends the request from this process to
+ * the master's listener, also at a client site; the master records the
+ * site as gone in its group membership database (replicated: every
+ * site's repmgr_site_list drops it) and nsites, hence quorum, counts it
+ * no more. Returns 0, or -1 with err, nothing sent: addr is not a site
+ * of the group (repmgr_site_list knows none: the master would answer
+ * success for it), no master is known, addr is the master (the master
+ * refuses to remove itself, DB_REP_UNAVAIL); or -1 with err after
+ * sending: the master did not confirm (not enough acks for the change:
+ * running it again is safe). Whether addr may be this site is the
+ * caller's decision (store_group_remove refuses).
+ */
+int group_remove(DB_ENV *env, const char *addr, char *err);
+
 #endif

@@ -3852,3 +3852,15 @@ uint64_t store_group_lsn(struct store *s)
 {
 	return s->grouped && s->env ? group_lsn(s->env) : 0;
 }
+
+int store_group_remove(struct store *s, const char *addr, char *err)
+{
+	if (!s->grouped)
+		return err_set(err, "not in a group (no group_self)");
+	if (!strcmp(addr, s->group.self))
+		return err_set(err, "group remove: %s is this site (group_self): stop it, then "
+			       "remove it at another site", addr);
+	if (!s->env && store_open_handles(s, err))
+		return -1;
+	return group_remove(s->env, addr, err);
+}

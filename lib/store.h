@@ -90,6 +90,17 @@ int store_grouped(const struct store *s);
 int store_group_status(struct store *s, int lsns, struct group_status *out, char *err);
 /* The end of the site's log (group_lsn), 0 when not a group: the relay's probe. */
 uint64_t store_group_lsn(struct store *s);
+/*
+ * Remove the site addr (HOST:PORT) from s's group (group_remove: at the
+ * master or at a client). Refused, nothing changed, -1 with err: s is not
+ * a group's site; addr is this site (group_self): a running site removed
+ * leaves the group's replication at once (Berkeley DB's "bow out": its
+ * relay and programs keep serving an old copy, every write 503), so the
+ * operator stops a site and removes it from another; and group_remove's
+ * refusals (not a member, no master, the master). 0 once the master
+ * confirmed.
+ */
+int store_group_remove(struct store *s, const char *addr, char *err);
 
 /*
  * Disk full. Every write first checks the free space of home's filesystem

@@ -9,8 +9,10 @@
 
 #include <db.h>
 
+#include "conf.h"
 #include "dbwatch.h"
 #include "err.h"
+#include "group.h"
 #include "runlog.h"
 #include "store.h"
 
@@ -116,13 +118,19 @@ int dbwatch_check(struct dbwatch *w, char *err)
 	return ret == DB_RUNRECOVERY ? 1 : -1;
 }
 
-int dbwatch_recover(const char *home, char *err)
+int dbwatch_recover(const char *home, const char *var, char *err)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_MPOOL | DB_INIT_LOCK | DB_INIT_LOG |
 			  DB_INIT_TXN | DB_RECOVER | DB_THREAD;
+	static struct conf c;	/* large: not on the stack (a child, run once) */
+	struct group_conf g;
 	struct store *s;
 	DB_ENV *env;
-	int ret;
+	int ret, grouped;
+
+	/* before anything is changed: which kind of site this is */
+	if (conf_load(&c, var, err) || (grouped = group_conf_from(&g, &c, err)) < 0)
+		return -1;
 
 	if (!(env = dbwatch_env(err)))
 		return -1;
@@ -134,12 +142,25 @@ int dbwatch_recover(const char *home, char *err)
 	/*
 	 * The recovered regions have this handle's default sizes (cache, locks,
 	 * mutexes), far under the store's: remove them (the databases and logs
-	 * stay) and let store_open create them again as every process expects.
+	 * stay) and let the store create them again as every process expects.
 	 */
 	if (!(env = dbwatch_env(err)))
 		return -1;
 	if ((ret = env->remove(env, home, 0)))	/* remove frees the handle */
 		return err_set(err, "remove environment %s: %s", home, db_strerror(ret));
+	/*
+	 * A group's site: the regions as its programs make them (replication
+	 * configured), nothing more, as `bookpics-admin init` there. Not
+	 * store_open: every open of the site's programs (DB_INIT_REP) then
+	 * failed with BDB1540 "configured environment flags incompatible
+	 * with existing environment" (t9550). Not a subordinate's
+	 * store_open_group either: with every process of the site stopped it
+	 * would wait for the relay's listener in vain, then take the site's
+	 * replication role itself and wait for a master, all inside
+	 * SUP_RECOVER_MS. The relay, started next, joins the group.
+	 */
+	if (grouped)
+		return store_group_create(home, &g, err);
 	if (!(s = store_open(home, err)))
 		return -1;
 	store_close(s);
@@ -197,13 +218,13 @@ int dbwatch_check_result(int status, char *err)
 	return err_set(err, "failchk: exited %d", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
-pid_t dbwatch_recover_start(const char *home, char *err)
+pid_t dbwatch_recover_start(const char *home, const char *var, char *err)
 {
 	pid_t pid;
 
 	if ((pid = dbwatch_fork(err)) != 0)
 		return pid;
-	if (dbwatch_recover(home, err)) {
+	if (dbwatch_recover(home, var, err)) {
 		runlog("error", "event=recover_failed reason=\"%s\"", err);
 		_exit(DBWATCH_EXIT_ERROR);
 	}

@@ -34,11 +34,14 @@ int dbwatch_check(struct dbwatch *w, char *err);
 
 /*
  * Run normal recovery on home (DB_RECOVER), then create the regions again
- * with the store's sizes (store_open). Only with no other process
- * attached: the caller has stopped every one and closed its handle.
- * Returns 0, or -1 with err filled.
+ * with the store's sizes: store_open at a single site; at a group's site
+ * (var's bookpics.conf sets group_self) store_group_create, the regions
+ * configured for the group and no replication started (the relay, next,
+ * joins). Only with no other process attached: the caller has stopped
+ * every one and closed its handle. Returns 0, or -1 with err filled
+ * (var's configuration does not load: nothing is changed).
  */
-int dbwatch_recover(const char *home, char *err);
+int dbwatch_recover(const char *home, const char *var, char *err);
 
 /*
  * The same work in a child process, so that no Berkeley DB call can block
@@ -52,7 +55,7 @@ int dbwatch_recover(const char *home, char *err);
  * (DB_RUNRECOVERY at open or from failchk), -1 any other failure (a child
  * killed or one that could not join, err filled).
  *
- * dbwatch_recover_start: the child runs dbwatch_recover; exit 0 when it
+ * dbwatch_recover_start: the child runs dbwatch_recover (home, var); exit 0 when it
  * worked (dbwatch_recover_result: 0, or -1 with err).
  *
  * Both return the child's pid, or -1 with err filled (fork failed). The
@@ -60,7 +63,7 @@ int dbwatch_recover(const char *home, char *err);
  */
 pid_t dbwatch_check_start(const char *home, char *err);
 int dbwatch_check_result(int status, char *err);
-pid_t dbwatch_recover_start(const char *home, char *err);
+pid_t dbwatch_recover_start(const char *home, const char *var, char *err);
 int dbwatch_recover_result(int status, char *err);
 
 #endif

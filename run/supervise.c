@@ -460,7 +460,7 @@ static int sup_recover_job(struct sup *s)
 	pid_t job;
 	int st;
 
-	if ((job = dbwatch_recover_start(s->dbhome, err)) < 0) {
+	if ((job = dbwatch_recover_start(s->dbhome, s->cfg->var, err)) < 0) {
 		runlog("error", "event=recover_failed reason=\"%s\"", err);
 		return -1;
 	}

@@ -31,6 +31,7 @@ usage: bookpics-admin [--var DIR] COMMAND
   token revoke ID               refuse every token of ID issued until now
   connections                   list live connections: id, user, since
   group status                  a group's sites: address, role, state, lsn, lag
+  group remove HOST:PORT        take a stopped site out of the group
   version                       print the version (also --version)
   message list ROOM [--limit N] newest messages: index, visible|hidden, user, text
   message hide ROOM INDEX       take a message off every wall
@@ -90,6 +91,8 @@ test_expect_success 'wrong arguments: usage, exit 2, and nothing is created' '
 	usage_error twilio-token &&
 	usage_error twilio-account a b &&
 	usage_error help me &&
+	usage_error group remove &&
+	usage_error group remove 127.0.0.1:1 127.0.0.1:2 &&
 	test ! -e "$VAR"
 '
 
@@ -163,6 +166,14 @@ test_expect_success 'twilio-token, twilio-account: stored in the configuration' 
 	admin twilio-account AC123 >out && test_cmp /dev/null out &&
 	grep -q "^twilio_auth_token = secret123$" "$VAR/bookpics.conf" &&
 	grep -q "^twilio_account_sid = AC123$" "$VAR/bookpics.conf"
+'
+
+test_expect_success 'group status, group remove at a single site: not in a group, exit 1' '
+	test_expect_code 1 admin group status >out 2>err &&
+	echo "bookpics-admin: not in a group (no group_self)" >expect &&
+	test_cmp expect err && test_cmp /dev/null out &&
+	test_expect_code 1 admin group remove 127.0.0.1:1 >out 2>err &&
+	test_cmp expect err && test_cmp /dev/null out
 '
 
 test_done
