@@ -35,11 +35,12 @@
  * A poll of at most SUP_TICK_MS (50 ms in the stop and job loops) that
  * returns this much later than it was asked to means that this process
  * did not run in between: it was stopped (SIGSTOP, a ^Z of its session)
- * or its host was frozen (a VM paused or live-migrated). A loaded host
- * delays a wakeup by milliseconds, not seconds. Well under SUP_CHECK_MS,
- * so a check child stuck while this process runs is still a stall; not
- * measured around the loop's work (a probe of a slow lighttpd may take
- * 2.5 s), which is bounded anyway.
+ * or its host was frozen (a VM paused or live-migrated), and so was the
+ * failchk child most likely. A loaded host delays a wakeup by
+ * milliseconds, not seconds, so a check child stuck while this process
+ * runs is still a stall. Only the poll is measured, not the loop's work
+ * (a probe of a slow lighttpd may take 2.5 s and more, and is no freeze):
+ * the loop waits in the poll nearly all the time, a freeze lands there.
  */
 #define SUP_FROZEN_MS 2000
 
