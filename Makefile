@@ -47,6 +47,7 @@ SANFLAGS =
 endif
 
 # TESTHOOKS=1 builds the test-only stall points of lib/store.c (tests/t9010)
+# and the slow failchk of run/dbwatch.c (tests/t9020)
 # into a tree of their own: bin/ never has them.
 ifdef TESTHOOKS
 ifdef SANITIZE

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <db.h>
@@ -187,6 +188,36 @@ static pid_t dbwatch_fork(char *err)
 	return pid;
 }
 
+#ifdef BOOKPICS_TESTHOOKS
+/*
+ * Test-only (make TESTHOOKS=1, never in a release build): a check child
+ * that answers BOOKPICS_TEST_FAILCHK_SLEEP_MS late, so that tests/t9020
+ * can freeze the supervisor while one runs, or let one run past
+ * SUP_CHECK_MS. It waits before it joins the environment: nothing of the
+ * store is held, a kill leaves nothing to recover. The end is absolute on
+ * the monotonic clock, so a child stopped past it answers at its thaw, as
+ * a check frozen in the middle of its work would.
+ */
+static void dbwatch_test_sleep(void)
+{
+	const char *env = getenv("BOOKPICS_TEST_FAILCHK_SLEEP_MS");
+	long ms = env ? atol(env) : 0;
+	struct timespec until;
+
+	if (ms <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) == EINTR)
+		;
+}
+#endif
+
 pid_t dbwatch_check_start(const char *home, char *err)
 {
 	struct dbwatch *w;
@@ -195,6 +226,9 @@ pid_t dbwatch_check_start(const char *home, char *err)
 
 	if ((pid = dbwatch_fork(err)) != 0)
 		return pid;
+#ifdef BOOKPICS_TESTHOOKS
+	dbwatch_test_sleep();
+#endif
 	if (!(w = dbwatch_open(home, &needs, err))) {
 		if (!needs)
 			runlog("warn", "event=failchk error=\"%s\"", err);

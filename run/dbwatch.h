@@ -53,7 +53,9 @@ int dbwatch_recover(const char *home, const char *var, char *err);
  * (dbwatch_check), leaves and exits with what it found. dbwatch_check_result
  * reads that from its wait status: 0 healthy, 1 recovery needed
  * (DB_RUNRECOVERY at open or from failchk), -1 any other failure (a child
- * killed or one that could not join, err filled).
+ * killed or one that could not join, err filled). In the TESTHOOKS build
+ * (make TESTHOOKS=1) the child first waits BOOKPICS_TEST_FAILCHK_SLEEP_MS
+ * when that is set (tests/t9020: a slow or a stalled check).
  *
  * dbwatch_recover_start: the child runs dbwatch_recover (home, var); exit 0 when it
  * worked (dbwatch_recover_result: 0, or -1 with err).

@@ -31,6 +31,18 @@
 #define SUP_CHECK_MS 10000	/* a failchk longer than this is a stall: recover */
 #define SUP_RECOVER_MS 60000	/* a recovery longer than this is killed, tried again */
 #define SUP_RECOVER_RETRY_MS 2000	/* after a failed recovery (a full disk, say) */
+/*
+ * A poll of at most SUP_TICK_MS (50 ms in the stop and job loops) that
+ * returns this much later than it was asked to means that this process
+ * did not run in between: it was stopped (SIGSTOP, a ^Z of its session)
+ * or its host was frozen (a VM paused or live-migrated), and so was the
+ * failchk child most likely. A loaded host delays a wakeup by
+ * milliseconds, not seconds, so a check child stuck while this process
+ * runs is still a stall. Only the poll is measured, not the loop's work
+ * (a probe of a slow lighttpd may take 2.5 s and more, and is no freeze):
+ * the loop waits in the poll nearly all the time, a freeze lands there.
+ */
+#define SUP_FROZEN_MS 2000
 
 enum { SUP_RELAY, SUP_LIGHTTPD, SUP_HOOKS, SUP_NCHILD };
 
@@ -65,6 +77,7 @@ struct sup {
 	int fatal;
 	int stop_signal;
 	int stopping;		/* in sup_stop_all: exits are expected */
+	long long lost_ms;	/* time this process was frozen: sup_now leaves it out */
 };
 
 static long long now_ms(void)
@@ -73,6 +86,21 @@ static long long now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The supervisor's clock: the monotonic clock without the time this
+ * process was frozen (sup_signals measures it). Every deadline and
+ * duration is on it, so a freeze moves them all forward by its length:
+ * after a SIGSTOP of 12 s the check child that had 10 s still has what
+ * was left of them, as do start_deadline, next_failchk, the restart
+ * back-offs and the stop and recovery bounds. A site frozen whole did not
+ * stall; without this the first tick after the thaw saw every deadline
+ * past and recovered a healthy site, dropping every WebSocket client.
+ */
+static long long sup_now(const struct sup *s)
+{
+	return now_ms() - s->lost_ms;
 }
 
 /* "status=exited code=1" or "status=killed signal=9" for a wait status. */
@@ -190,7 +218,7 @@ static int sup_spawn(struct sup *s, struct sup_child *c, char *err)
 	c->pid = pid;
 	c->ready = 0;
 	c->ready_at = 0;
-	c->started = now_ms();
+	c->started = sup_now(s);
 	c->restart_at = 0;
 	sup_write_pid(c);
 	runlog("info", "event=start child=%s pid=%ld", c->name, (long)pid);
@@ -243,7 +271,7 @@ static int sup_kill_orphans(struct sup *s, int sig)
 static void sup_exited(struct sup *s, struct sup_child *c, int st)
 {
 	char status[64];
-	long long now = now_ms(), up = now - c->started;
+	long long now = sup_now(s), up = now - c->started;
 	pid_t pgid = c->pid;
 
 	sup_status(st, status, sizeof(status));
@@ -338,8 +366,15 @@ static int sup_signals(struct sup *s, int wait_ms)
 {
 	struct signalfd_siginfo si;
 	struct pollfd p = { .fd = s->sfd, .events = POLLIN };
+	long long t0 = now_ms(), late;
+	int r = poll(&p, 1, wait_ms);
 
-	if (poll(&p, 1, wait_ms) != 1)
+	/* late by seconds: this process was not scheduled (SUP_FROZEN_MS) */
+	if ((late = now_ms() - t0 - wait_ms) > SUP_FROZEN_MS) {
+		s->lost_ms += late;
+		runlog("info", "event=resumed lost_ms=%lld", late);
+	}
+	if (r != 1)
 		return 0;
 	while (read(s->sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGTERM || si.ssi_signo == SIGINT) {
@@ -359,7 +394,7 @@ static int sup_signals(struct sup *s, int wait_ms)
  */
 static void sup_stop_all(struct sup *s, int grace_ms)
 {
-	long long t0 = now_ms(), deadline = t0 + grace_ms;
+	long long t0 = sup_now(s), deadline = t0 + grace_ms;
 	int i, killed = 0, orphans_termed = 0;
 
 	s->stopping = 1;
@@ -369,7 +404,7 @@ static void sup_stop_all(struct sup *s, int grace_ms)
 			kill(s->c[i].pid, SIGTERM);
 	}
 	while (sup_reap(s)) {
-		if (now_ms() >= deadline) {
+		if (sup_now(s) >= deadline) {
 			if (killed) {
 				runlog("error", "event=stop_incomplete reason=\"children left "
 				       "after SIGKILL\"");
@@ -385,7 +420,7 @@ static void sup_stop_all(struct sup *s, int grace_ms)
 			if (s->check_pid)
 				kill(s->check_pid, SIGKILL);
 			killed = 1;
-			deadline = now_ms() + 2000;
+			deadline = sup_now(s) + 2000;
 		} else if (!orphans_termed && !s->c[SUP_LIGHTTPD].pid && !s->c[SUP_RELAY].pid) {
 			/* both gone, something of theirs is not: TERM, KILL at the deadline */
 			sup_kill_orphans(s, SIGTERM);
@@ -394,7 +429,7 @@ static void sup_stop_all(struct sup *s, int grace_ms)
 		sup_signals(s, 50);
 	}
 	s->stopping = 0;
-	runlog("info", "event=stopped ms=%lld", now_ms() - t0);
+	runlog("info", "event=stopped ms=%lld", sup_now(s) - t0);
 }
 
 /* Start both; the caller waits for their answers. 0, or -1 logged. */
@@ -410,7 +445,7 @@ static int sup_start_all(struct sup *s)
 		}
 	}
 	s->starting = 1;
-	s->start_deadline = now_ms() + s->cfg->start_ms;
+	s->start_deadline = sup_now(s) + s->cfg->start_ms;
 	return 0;
 }
 
@@ -431,7 +466,7 @@ static int sup_probe(struct sup *s, struct sup_child *c)
  */
 static int sup_wait_job(struct sup *s, pid_t job, int ms, int *st)
 {
-	long long deadline = now_ms() + ms;
+	long long deadline = sup_now(s) + ms;
 	pid_t r;
 
 	for (;;) {
@@ -440,7 +475,7 @@ static int sup_wait_job(struct sup *s, pid_t job, int ms, int *st)
 			return 0;
 		if (r < 0)
 			return -1;
-		if (s->stop_signal || now_ms() >= deadline) {
+		if (s->stop_signal || sup_now(s) >= deadline) {
 			kill(job, SIGKILL);
 			waitpid(job, st, 0);
 			return -1;
@@ -456,7 +491,7 @@ static int sup_wait_job(struct sup *s, pid_t job, int ms, int *st)
 static int sup_recover_job(struct sup *s)
 {
 	char err[ERR_LEN];
-	long long t0 = now_ms();
+	long long t0 = sup_now(s);
 	pid_t job;
 	int st;
 
@@ -474,7 +509,7 @@ static int sup_recover_job(struct sup *s)
 		runlog("error", "event=recover_failed reason=\"%s\"", err);
 		return -1;
 	}
-	runlog("info", "event=recover step=done ms=%lld", now_ms() - t0);
+	runlog("info", "event=recover step=done ms=%lld", sup_now(s) - t0);
 	return 0;
 }
 
@@ -493,7 +528,7 @@ static void sup_recover(struct sup *s)
 	if (s->stop_signal)
 		return;
 	if (sup_recover_job(s)) {
-		s->recover_at = now_ms() + SUP_RECOVER_RETRY_MS;
+		s->recover_at = sup_now(s) + SUP_RECOVER_RETRY_MS;
 		return;
 	}
 	s->recover_at = 0;
@@ -536,14 +571,14 @@ static void sup_failchk(struct sup *s)
 		return;
 	}
 	s->check_pid = pid;
-	s->check_deadline = now_ms() + SUP_CHECK_MS;
+	s->check_deadline = sup_now(s) + SUP_CHECK_MS;
 }
 
 /* One pass of the loop after signals and reaping: restarts, answers, failchk. */
 static void sup_tick(struct sup *s)
 {
 	char err[ERR_LEN];
-	long long now = now_ms();
+	long long now = sup_now(s);
 	struct sup_child *c;
 	int i, ready = 0;
 
@@ -556,13 +591,13 @@ static void sup_tick(struct sup *s)
 		}
 		if (c->pid && !c->ready && sup_probe(s, c)) {
 			c->ready = 1;
-			c->ready_at = now_ms();
+			c->ready_at = sup_now(s);
 			if (c->down_since)
 				runlog("info", "event=ready child=%s pid=%ld down_ms=%lld",
-				       c->name, (long)c->pid, now_ms() - c->down_since);
+				       c->name, (long)c->pid, sup_now(s) - c->down_since);
 			else
 				runlog("info", "event=ready child=%s pid=%ld start_ms=%lld",
-				       c->name, (long)c->pid, now_ms() - c->started);
+				       c->name, (long)c->pid, sup_now(s) - c->started);
 			c->down_since = 0;
 		}
 		ready += c->ready || i == SUP_HOOKS;	/* the site runs without it */
@@ -576,7 +611,7 @@ static void sup_tick(struct sup *s)
 			       "Ctrl-C stops it)\n", s->cfg->port, s->cfg->var);
 		fflush(stdout);
 		s->announced = 1;
-	} else if (s->starting && now_ms() > s->start_deadline) {
+	} else if (s->starting && sup_now(s) > s->start_deadline) {
 		for (i = 0; i < SUP_NCHILD; i++)
 			if (!s->c[i].ready && i != SUP_HOOKS) {
 				runlog("error", "event=start_failed child=%s reason=\"no answer "
@@ -689,7 +724,7 @@ int sup_run(const struct sup_config *cfg)
 	}
 	if (sup_db_open(s))
 		goto out;
-	s->next_failchk = now_ms() + cfg->failchk_ms;
+	s->next_failchk = sup_now(s) + cfg->failchk_ms;
 	if (sup_start_all(s))
 		s->fatal = 1;
 	while (!s->fatal) {

@@ -24,8 +24,10 @@ struct sup_config {
  * within start_ms is fatal. After that, a child that dies is restarted (backoff 0.1 s
  * doubling to 5 s, back to 0.1 s once it stayed up 30 s); lighttpd's
  * process group and every orphan are killed first. SIGHUP reopens the log
- * and is passed on to both. failchk reporting DB_RUNRECOVERY stops both,
- * recovers the environment and starts them again.
+ * and is passed on to both. failchk reporting DB_RUNRECOVERY, or giving no
+ * answer within 10 s, stops both, recovers the environment and starts them
+ * again. Time this process did not run (stopped, its host frozen) counts
+ * towards no deadline: logged as event=resumed, nothing is recovered.
  *
  * Returns the process's exit status: 0 when stopped by a signal, with no
  * child left (SIGKILL after 5 s); 1 after a fatal error, which was logged
