@@ -53,6 +53,7 @@ int group_conf_from(struct group_conf *g, const struct conf *c, char *err)
 			return err_set(err, "group_sites: more than %d sites", GROUP_SITES_MAX);
 	g->priority = c->group_priority;
 	g->ack = c->group_ack;
+	snprintf(g->socket, sizeof(g->socket), "%s/run/replicator.sock", c->var);
 	return 1;
 }
 
