@@ -279,10 +279,16 @@ static int store_open_db(struct store *s, DB **db, const char *file, char *err)
 	if (!strcmp(file, "sids.db"))
 		(*db)->set_bt_compare(*db, store_test_sid_cmp);
 #endif
-	/* a client never creates: its databases come from the master */
+	/*
+	 * A client never creates: its databases come from the master. The
+	 * relay of a group's site opens them read-only: a writable handle at
+	 * the master logs its file's registration, and a process that writes
+	 * the master's log becomes a replication manager process (5.3's
+	 * __repmgr_autostart, from log_put), select() and all.
+	 */
 	ret = (*db)->open(*db, NULL, file, NULL, DB_BTREE,
 			  (store_writes_here(s) ? DB_CREATE : 0) |
-			  DB_AUTO_COMMIT, 0600);
+			  (s->relayed ? DB_RDONLY : 0) | DB_AUTO_COMMIT, 0600);
 	if (ret) {
 		(*db)->close(*db, 0);
 		*db = NULL;
@@ -1806,6 +1812,7 @@ int store_conn_users(struct store *s, char ***users, size_t *n, char *err)
 
 struct schema_arg {
 	int found;		/* the store's version, 0 = none written (before 0.13) */
+	int upgrade;		/* this process may write it (store_writes_here) */
 };
 
 /* Read the schema; write STORE_SCHEMA over an older (or missing) one. */
@@ -1819,7 +1826,8 @@ static int op_schema(struct store *s, DB_TXN *txn, void *p)
 	a->found = 0;
 	dbt_set(&k, "schema", 6);
 	dbt_user(&v, buf, 0, sizeof(buf) - 1);	/* room for the NUL */
-	ret = s->meta->get(s->meta, txn, &k, &v, DB_RMW);
+	/* read-only handles (the relay of a group's site) take no write lock */
+	ret = s->meta->get(s->meta, txn, &k, &v, a->upgrade ? DB_RMW : 0);
 	if (ret == DB_BUFFER_SMALL)
 		return EINVAL;	/* no version is that long */
 	if (ret && ret != DB_NOTFOUND)
@@ -1832,6 +1840,8 @@ static int op_schema(struct store *s, DB_TXN *txn, void *p)
 		if (a->found >= STORE_SCHEMA)
 			return 0;	/* current, or newer: the caller refuses that */
 	}
+	if (!a->upgrade)
+		return 0;	/* the master's to upgrade; it comes by replication */
 	/*
 	 * Upgrades, one schema at a time. 0 -> 1 converts nothing: 8-byte
 	 * user records read as "not before 0", connection records without
@@ -1844,10 +1854,10 @@ static int op_schema(struct store *s, DB_TXN *txn, void *p)
 
 static int store_schema_check(struct store *s, char *err)
 {
-	struct schema_arg a = { 0 };
+	struct schema_arg a = { 0, store_writes_here(s) };
 
 	/* a client reads the schema its master wrote; only a master upgrades it */
-	if (store_run(s, op_schema, &a, store_writes_here(s) ? TXN_WRITE : TXN_READ,
+	if (store_run(s, op_schema, &a, a.upgrade ? TXN_WRITE : TXN_READ,
 		      "store schema", err))
 		return -1;
 	if (a.found > STORE_SCHEMA) {
