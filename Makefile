@@ -64,6 +64,7 @@ RELAY_SRC = $(wildcard relay/*.c)
 RELAY_OBJ = $(RELAY_SRC:%.c=$(BUILD)/%.o)
 RUN_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard run/*.c))
 HOOKS_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard hooks/*.c))
+REPLICATOR_OBJ = $(patsubst %.c,$(BUILD)/%.o,$(wildcard replicator/*.c))
 UNIT_SRC = $(wildcard tests/unit/*.c)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/unit/%)
 TOOL_SRC = $(wildcard tests/tools/*.c)
@@ -74,7 +75,7 @@ BENCH_BIN = $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 .SECONDARY: $(UNIT_SRC:%.c=$(BUILD)/%.o) $(TOOL_SRC:%.c=$(BUILD)/%.o) $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
 PROGRAMS = $(BIN)/webhook.fcgi $(BIN)/api.fcgi $(BIN)/bookpics-admin $(BIN)/bookpics-run \
-	   $(BIN)/bookpics-hooks
+	   $(BIN)/bookpics-hooks $(BIN)/bookpics-replicator
 ifneq ($(RELAY_SRC),)
 PROGRAMS += $(BIN)/bookpics-relay
 endif
@@ -135,6 +136,10 @@ $(BIN)/bookpics-run: $(RUN_OBJ) $(BUILD)/libbookpics.a
 # The event hooks' deliverer (hooks/): POSTs with libcurl.
 $(BIN)/bookpics-hooks: LIBS = $(LIBS_CURL) $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
 $(BIN)/bookpics-hooks: $(HOOKS_OBJ) $(BUILD)/libbookpics.a
+
+# A group's site's replication process, started by the relay (replicator/).
+$(BIN)/bookpics-replicator: LIBS = $(LIBS_DB) $(LIBS_JSON) $(LIBS_CRYPTO)
+$(BIN)/bookpics-replicator: $(REPLICATOR_OBJ) $(BUILD)/libbookpics.a
 
 $(PROGRAMS): $(BUILD)/FLAGS
 	@mkdir -p $(dir $@)

@@ -171,7 +171,7 @@ int app_ready(struct app *a, const char *var, char *err)
 		snprintf(home, sizeof(home), "%s/db", var);
 		if (group_conf_from(&g, &a->conf, err) < 0)
 			return -1;
-		a->store = store_open_group(home, &g, a->replicator, err);
+		a->store = store_open_group(home, &g, a->group_role, err);
 		if (!a->store) {
 			explain_var(var, err);
 			return -1;

@@ -16,11 +16,12 @@ struct app {
 	 */
 	struct stats *stats;
 	/*
-	 * In a group (group_self set): this process is its site's
-	 * replication process (the relay sets it before app_ready); every
-	 * other process opens the store as a subordinate (store.h, groups).
+	 * In a group (group_self set): this process's part in it (store.h,
+	 * groups), set before app_ready: bookpics-replicator is the site's
+	 * replication process, the relay hands its writes to it; every other
+	 * process is a subordinate (0).
 	 */
-	int replicator;
+	enum store_role group_role;
 };
 
 /*

@@ -53,6 +53,7 @@ int group_conf_from(struct group_conf *g, const struct conf *c, char *err)
 			return err_set(err, "group_sites: more than %d sites", GROUP_SITES_MAX);
 	g->priority = c->group_priority;
 	g->ack = c->group_ack;
+	snprintf(g->socket, sizeof(g->socket), "%s/run/replicator.sock", c->var);
 	return 1;
 }
 
@@ -187,7 +188,11 @@ int group_configure(DB_ENV *env, struct group_link *link, char *err)
 	 * noticed by heartbeats within 3 s (a killed one at once: its
 	 * connections close), an election lasts 2 s at most and is retried
 	 * after 1 s, connections are retried every second: a new master in a
-	 * few seconds, not the defaults' half minute.
+	 * few seconds, not the defaults' half minute. A master's checkpoint
+	 * would wait 30 s (DB_REP_CHECKPOINT_DELAY's default, for slow
+	 * clients' caches) before its record, past store_maintain's 20 s
+	 * alarm: the replicator was killed by SIGALRM a minute after start.
+	 * Our caches are small and a client flushes its own at the record.
 	 */
 	if ((ret = env->repmgr_set_ack_policy(env, (int)ack_policy(g->ack))) ||
 	    (ret = env->rep_set_priority(env, (u_int32_t)g->priority)) ||
@@ -197,6 +202,7 @@ int group_configure(DB_ENV *env, struct group_link *link, char *err)
 	    (ret = env->rep_set_timeout(env, DB_REP_CONNECTION_RETRY, 1000000)) ||
 	    (ret = env->rep_set_timeout(env, DB_REP_HEARTBEAT_SEND, 500000)) ||
 	    (ret = env->rep_set_timeout(env, DB_REP_HEARTBEAT_MONITOR, 3000000)) ||
+	    (ret = env->rep_set_timeout(env, DB_REP_CHECKPOINT_DELAY, 0)) ||
 	    (ret = env->rep_set_config(env, DB_REP_CONF_BULK, 1)))
 		return err_set(err, "replication settings: %s", db_strerror(ret));
 	return 0;

@@ -30,10 +30,13 @@ struct group_conf {
 	size_t nsites;			/* 0: not a group */
 	long priority;			/* 0: never the master */
 	enum conf_group_ack ack;
+	/* $VAR/run/replicator.sock: where the site's replicator takes the relay's writes */
+	char socket[CONF_PATH_MAX + 32];
 };
 
 /*
- * Fill g from c's group_* keys (validated by conf already). Returns 1 (a
+ * Fill g from c's group_* keys (validated by conf already) and c->var
+ * (the replicator's socket). Returns 1 (a
  * group), 0 (no group_self: a single site, g->nsites = 0) or -1 with err
  * (more than GROUP_SITES_MAX sites).
  */

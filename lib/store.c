@@ -19,6 +19,7 @@
 #include "err.h"
 #include "group.h"
 #include "msg.h"
+#include "replink.h"
 #include "store.h"
 
 #define KEY_MAX (2 * STORE_NAME_MAX + 16)
@@ -52,6 +53,8 @@ struct store {
 	/* groups (group.h, docs/DESIGN.md "Groups") */
 	int grouped;		/* in a group: group and link are set */
 	int replicator;		/* this process is its site's replication process */
+	int relayed;		/* the relay: no repmgr; writes through the replicator (replink) */
+	int link_fd;		/* relayed: the replicator's socket, -1 while not connected */
 	int unavailable;	/* the last write: no master, no answer, or not acknowledged */
 	int serving;		/* a view serving another site's write: never forwarded */
 	DB_TXN_TOKEN token;	/* serving: the commit's token, for the asker's txn_applied */
@@ -174,6 +177,16 @@ static int store_isalive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t fl
 	return kill(pid, 0) == 0 || errno == EPERM;
 }
 
+/*
+ * 1 when this process writes to its own copy: a single site, or the
+ * master's processes but its relay (which hands every write to the
+ * replicator). A client's databases and schema come from the master.
+ */
+static int store_writes_here(struct store *s)
+{
+	return !s->grouped || (!s->relayed && group_is_master(s->env) == 1);
+}
+
 static void store_close_handles(struct store *s)
 {
 	DB **dbs[] = { &s->rooms, &s->msgs, &s->sids, &s->users, &s->members,
@@ -239,6 +252,7 @@ static void store_test_stall(const char *point, const char *sid, size_t len)
 	raise(SIGSTOP);
 }
 
+
 /* Berkeley DB's default btree order (bytes, then length), with the page hook. */
 static int store_test_sid_cmp(DB *db, const DBT *a, const DBT *b)
 {
@@ -265,10 +279,16 @@ static int store_open_db(struct store *s, DB **db, const char *file, char *err)
 	if (!strcmp(file, "sids.db"))
 		(*db)->set_bt_compare(*db, store_test_sid_cmp);
 #endif
-	/* a client never creates: its databases come from the master */
+	/*
+	 * A client never creates: its databases come from the master. The
+	 * relay of a group's site opens them read-only: a writable handle at
+	 * the master logs its file's registration, and a process that writes
+	 * the master's log becomes a replication manager process (5.3's
+	 * __repmgr_autostart, from log_put), select() and all.
+	 */
 	ret = (*db)->open(*db, NULL, file, NULL, DB_BTREE,
-			  (s->grouped && group_is_master(s->env) != 1 ? 0 : DB_CREATE) |
-			  DB_AUTO_COMMIT, 0600);
+			  (store_writes_here(s) ? DB_CREATE : 0) |
+			  (s->relayed ? DB_RDONLY : 0) | DB_AUTO_COMMIT, 0600);
 	if (ret) {
 		(*db)->close(*db, 0);
 		*db = NULL;
@@ -365,14 +385,17 @@ static int store_group_join(struct store *s, char *err)
 	long waited;
 	int m;
 
-	if (group_start(s->env, s->replicator, STORE_GROUP_JOIN_MS, err))
+	if (!s->relayed && group_start(s->env, s->replicator, STORE_GROUP_JOIN_MS, err))
 		return -1;
 	snprintf(path, sizeof(path), "%s/hooks.db", s->home);
 	for (waited = 0; waited < STORE_GROUP_JOIN_MS; waited += 100) {
 		if ((m = group_is_master(s->env)) < 0)
 			return err_set(err, "group: rep_stat failed");
-		/* hooks.db is the last one a master creates (store_open_handles) */
-		if (m || (group_master_known(s->env) == 1 && !stat(path, &st)))
+		/*
+		 * hooks.db is the last one a master creates (store_open_handles);
+		 * at the master the relay waits for its replicator to create them
+		 */
+		if ((m && !s->relayed) || (group_master_known(s->env) == 1 && !stat(path, &st)))
 			return 0;
 		usleep(100000);
 	}
@@ -422,7 +445,14 @@ static int store_open_handles(struct store *s, char *err)
 	if (s->grouped) {
 		/* the replication manager's threads share the handles: DB_THREAD */
 		flags |= DB_INIT_REP | DB_THREAD;
-		if (group_configure(env, &s->link, err))
+		/*
+		 * The relay reads its site's copy and takes no part in the
+		 * replication (no repmgr_site, no repmgr_start): its writes go
+		 * through the replicator (store_forward).
+		 */
+		if (s->relayed)
+			env->app_private = &s->link;
+		else if (group_configure(env, &s->link, err))
 			goto fail;
 	}
 	env->set_errfile(env, stderr);
@@ -506,11 +536,11 @@ fail:
 
 struct store *store_open(const char *home, char *err)
 {
-	return store_open_group(home, NULL, 0, err);
+	return store_open_group(home, NULL, STORE_SUBORDINATE, err);
 }
 
-struct store *store_open_group(const char *home, const struct group_conf *g, int replicator,
-			       char *err)
+struct store *store_open_group(const char *home, const struct group_conf *g,
+			       enum store_role role, char *err)
 {
 	struct store *s;
 	int tries;
@@ -529,9 +559,11 @@ struct store *store_open_group(const char *home, const struct group_conf *g, int
 		return NULL;
 	}
 	strcpy(s->home, home);
+	s->link_fd = -1;
 	if (g && g->nsites) {
 		s->grouped = 1;
-		s->replicator = replicator;
+		s->replicator = role == STORE_REPLICATOR;
+		s->relayed = role == STORE_RELAYED;
 		s->group = *g;
 		group_link_init(&s->link, &s->group, store_serve, s);
 		pthread_rwlock_init(&s->lock, NULL);
@@ -562,6 +594,7 @@ int store_group_create(const char *home, const struct group_conf *g, char *err)
 	if (!(s = calloc(1, sizeof(*s))))
 		return err_set(err, "store_group_create: out of memory");
 	strcpy(s->home, home);
+	s->link_fd = -1;
 	s->grouped = 1;
 	s->env_only = 1;
 	s->group = *g;
@@ -577,6 +610,8 @@ void store_close(struct store *s)
 	if (!s)
 		return;
 	store_close_handles(s);
+	if (s->link_fd >= 0)
+		close(s->link_fd);
 	if (s->grouped) {
 		pthread_rwlock_destroy(&s->lock);
 		group_link_destroy(&s->link);
@@ -614,7 +649,7 @@ static int store_run(struct store *s, store_op op, void *arg, u_int32_t flags,
 			return -1;
 		/* a write at a site that is not the master is the master's to do */
 		if (s->grouped && flags == TXN_WRITE && !s->serving &&
-		    group_is_master(s->env) != 1)
+		    (s->relayed || group_is_master(s->env) != 1))
 			return store_forward(s, op, arg, what, err);
 		if (s->grouped && flags == TXN_WRITE && !s->replicator && !s->serving &&
 		    s->group.nsites > 1 && !s->opening && time(NULL) - s->reconnected >= 5 &&
@@ -694,6 +729,9 @@ int store_maintain(struct store *s, char *err)
 {
 	int ret;
 
+	/* the replicator checkpoints a group's site: a checkpoint is a log record to ship */
+	if (s->relayed)
+		return 0;
 	if (store_space_low(s, err))
 		return -1;
 	if (!s->env && store_open_handles(s, err))
@@ -1774,6 +1812,7 @@ int store_conn_users(struct store *s, char ***users, size_t *n, char *err)
 
 struct schema_arg {
 	int found;		/* the store's version, 0 = none written (before 0.13) */
+	int upgrade;		/* this process may write it (store_writes_here) */
 };
 
 /* Read the schema; write STORE_SCHEMA over an older (or missing) one. */
@@ -1787,7 +1826,8 @@ static int op_schema(struct store *s, DB_TXN *txn, void *p)
 	a->found = 0;
 	dbt_set(&k, "schema", 6);
 	dbt_user(&v, buf, 0, sizeof(buf) - 1);	/* room for the NUL */
-	ret = s->meta->get(s->meta, txn, &k, &v, DB_RMW);
+	/* read-only handles (the relay of a group's site) take no write lock */
+	ret = s->meta->get(s->meta, txn, &k, &v, a->upgrade ? DB_RMW : 0);
 	if (ret == DB_BUFFER_SMALL)
 		return EINVAL;	/* no version is that long */
 	if (ret && ret != DB_NOTFOUND)
@@ -1800,6 +1840,8 @@ static int op_schema(struct store *s, DB_TXN *txn, void *p)
 		if (a->found >= STORE_SCHEMA)
 			return 0;	/* current, or newer: the caller refuses that */
 	}
+	if (!a->upgrade)
+		return 0;	/* the master's to upgrade; it comes by replication */
 	/*
 	 * Upgrades, one schema at a time. 0 -> 1 converts nothing: 8-byte
 	 * user records read as "not before 0", connection records without
@@ -1812,11 +1854,10 @@ static int op_schema(struct store *s, DB_TXN *txn, void *p)
 
 static int store_schema_check(struct store *s, char *err)
 {
-	struct schema_arg a = { 0 };
+	struct schema_arg a = { 0, store_writes_here(s) };
 
 	/* a client reads the schema its master wrote; only a master upgrades it */
-	if (store_run(s, op_schema, &a,
-		      s->grouped && group_is_master(s->env) != 1 ? TXN_READ : TXN_WRITE,
+	if (store_run(s, op_schema, &a, a.upgrade ? TXN_WRITE : TXN_READ,
 		      "store schema", err))
 		return -1;
 	if (a.found > STORE_SCHEMA) {
@@ -2851,7 +2892,8 @@ static int op_conn_event(struct store *s, DB_TXN *txn, void *p)
 		return ret;
 	}
 	/* a group's relays look for connections newer than theirs when it moves */
-	if (a->open && s->grouped && (ret = meta_bump(s, txn, "conn_gen", NULL)))
+	/* (only a user's connection can replace one: an anonymous one moves nothing) */
+	if (a->open && a->user[0] && s->grouped && (ret = meta_bump(s, txn, "conn_gen", NULL)))
 		return ret;
 	if (!a->event)
 		return 0;
@@ -2906,6 +2948,86 @@ int store_conn_replace(struct store *s, const char *conn, const char *user, int 
 		       char *err)
 {
 	return conn_event(s, conn, user, 2, event, err);
+}
+
+/* ---- a group's anonymous connections, in batches ---- */
+
+struct conn_batch_arg {
+	const void *opens, *closes;	/* "SITE/id\0" each, as conn_key makes them */
+	size_t olen, clen;
+	int event;
+};
+
+/* op_conn_event for every id of list (len bytes, NUL-terminated ids). */
+static int conn_batch_each(struct store *s, DB_TXN *txn, const char *list, size_t len,
+			   int open, int event)
+{
+	struct conn_event_arg e = { NULL, "", open, event, 0 };
+	size_t at, n;
+	int ret;
+
+	for (at = 0; at < len; at += n + 1) {
+		n = strnlen(list + at, len - at);
+		if (at + n == len || !n || n >= sizeof(((struct store_event *)0)->conn) + GROUP_ADDR_MAX)
+			return EINVAL;	/* not what store_conn_batch packs */
+		e.conn = list + at;
+		if ((ret = op_conn_event(s, txn, &e)))
+			return ret;
+	}
+	return 0;
+}
+
+static int op_conn_batch(struct store *s, DB_TXN *txn, void *p)
+{
+	struct conn_batch_arg *a = p;
+	int ret;
+
+	if ((ret = conn_batch_each(s, txn, a->opens, a->olen, 1, a->event)))
+		return ret;
+	return conn_batch_each(s, txn, a->closes, a->clen, 0, a->event);
+}
+
+/* ids (NUL-terminated each, len bytes) as conn_key keys, malloc'd into *out. */
+static int conn_batch_keys(struct store *s, const char *ids, size_t len, char **out,
+			   size_t *outlen, char *err)
+{
+	size_t at, n, cap = len + (len / 2 + 1) * (strlen(s->group.self) + 1), w = 0;
+	char *buf = malloc(cap ? cap : 1);
+
+	if (!buf)
+		return err_set(err, "connection batch: out of memory");
+	for (at = 0; at < len; at += n + 1) {
+		n = strnlen(ids + at, len - at);
+		if (at + n == len || !n || n >= sizeof(((struct store_event *)0)->conn) ||
+		    w + strlen(s->group.self) + n + 2 > cap) {
+			free(buf);
+			return err_set(err, "connection batch: a bad id list");
+		}
+		w += (size_t)sprintf(buf + w, "%s/%.*s", s->group.self, (int)n, ids + at) + 1;
+	}
+	*out = buf;
+	*outlen = w;
+	return 0;
+}
+
+int store_conn_batch(struct store *s, const char *opens, size_t open_len, const char *closes,
+		     size_t close_len, int event, char *err)
+{
+	struct conn_batch_arg a = { NULL, NULL, 0, 0, event != 0 };
+	char *o = NULL, *c = NULL;
+	int ret = -1;
+
+	if (!s->grouped)
+		return err_set(err, "connection batch: not in a group");
+	if (conn_batch_keys(s, opens, open_len, &o, &a.olen, err) ||
+	    conn_batch_keys(s, closes, close_len, &c, &a.clen, err))
+		goto out;
+	a.opens = o, a.closes = c;
+	ret = store_run(s, op_conn_batch, &a, TXN_WRITE, "connection batch", err);
+out:
+	free(o);
+	free(c);
+	return ret;
 }
 
 /* ---- a group's duplicate-connection rule (docs/DESIGN.md "Groups") ---- */
@@ -3597,6 +3719,17 @@ static void cx_conn_event(struct codec *c, void *p)
 	}
 }
 
+static void cx_conn_batch(struct codec *c, void *p)
+{
+	struct conn_batch_arg *a = p;
+
+	if (!c->results) {
+		c_bytes(c, &a->opens, &a->olen);
+		c_bytes(c, &a->closes, &a->clen);
+		c_int(c, &a->event);
+	}
+}
+
 static void cx_conn_claim(struct codec *c, void *p)
 {
 	struct conn_claim_arg *a = p;
@@ -3666,6 +3799,7 @@ static const struct write_op {
 	{ op_conn_claim, cx_conn_claim, sizeof(struct conn_claim_arg) },
 	{ op_sites_down, cx_sites_down, sizeof(struct sites_down_arg) },
 	{ op_conn_replace, cx_conn_event, sizeof(struct conn_event_arg) },
+	{ op_conn_batch, cx_conn_batch, sizeof(struct conn_batch_arg) },
 };
 #define NWRITE_OPS (sizeof(write_ops) / sizeof(write_ops[0]))
 
@@ -3690,6 +3824,45 @@ static void store_applied(struct store *s, const void *token)
 
 	memcpy(&t, token, sizeof(t));
 	(void)s->env->txn_applied(s->env, &t, STORE_APPLIED_US, 0);
+}
+
+/*
+ * The relay's transport (s->relayed): the packed write to its site's
+ * replicator, which runs it as any of its own writes (forwarded to the
+ * master, or run there) and answers once this site has it. The bound
+ * covers the replicator's own waits: for a master, its request, the
+ * commit's application here. Returns as group_request does: 0; 1 nothing
+ * sent (no replicator listening: it is starting, or gone); -1 sent, no
+ * answer.
+ */
+#define STORE_RELAY_MS (STORE_GROUP_WAIT_MS + (GROUP_CONNECT_US + GROUP_REQUEST_US + \
+			STORE_APPLIED_US) / 1000 + 2000)
+
+static int store_relay_request(struct store *s, const void *req, size_t len, void **out,
+			       size_t *outlen, char *err)
+{
+	int fresh = 0, r;
+
+	if (s->link_fd < 0) {
+		if ((s->link_fd = replink_connect(s->group.socket, err)) < 0)
+			return 1;
+		fresh = 1;
+	}
+	if (replink_send(s->link_fd, req, len, 1000, err)) {
+		close(s->link_fd);
+		s->link_fd = -1;
+		/* a kept connection the replicator closed (restarted): nothing was read */
+		return fresh ? -1 : 1;
+	}
+	r = replink_recv(s->link_fd, out, outlen, STORE_RELAY_MS, err);
+	if (r) {
+		close(s->link_fd);
+		s->link_fd = -1;
+		if (r > 0)
+			err_set(err, "replicator: closed the connection without an answer");
+		return -1;
+	}
+	return 0;
 }
 
 static int store_forward(struct store *s, store_op op, void *arg, const char *what, char *err)
@@ -3719,7 +3892,8 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 	 * a frozen master takes GROUP_CONNECT_US before it gives up.
 	 */
 	for (;;) {
-		r = group_request(s->env, c.buf, c.len, &out, &outlen, err);
+		r = s->relayed ? store_relay_request(s, c.buf, c.len, &out, &outlen, err)
+			       : group_request(s->env, c.buf, c.len, &out, &outlen, err);
 		if (r < 0)
 			break;
 		if (r == 0) {
@@ -3735,8 +3909,10 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 
 				c_bytes(&in, &tok, &toklen);
 				write_ops[id].codec(&in, arg);
-				if (!in.bad && toklen == sizeof(DB_TXN_TOKEN)) {
-					store_applied(s, tok);
+				/* the replicator answers once its site applied it: no token */
+				if (!in.bad && (toklen == sizeof(DB_TXN_TOKEN) || (s->relayed && !toklen))) {
+					if (toklen)
+						store_applied(s, tok);
 					free(out);
 					free(c.buf);
 					return 0;
@@ -3761,7 +3937,7 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 			break;
 		}
 		usleep(100000);
-		if (group_is_master(s->env) == 1) {
+		if (!s->relayed && group_is_master(s->env) == 1) {
 			/* elected here meanwhile: do it here */
 			free(c.buf);
 			return store_run(s, op, arg, TXN_WRITE, what, err);
@@ -3778,53 +3954,48 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
  * in a view of the store (its handles shared, free-threaded; its own
  * flags), answer status, error and results.
  */
-static int store_serve(void *ctx, const void *req, size_t len, void **out, size_t *outlen)
+static int serve_op(struct store *runner, const void *req, size_t len, int token, void **out,
+		    size_t *outlen)
 {
-	struct store *owner = ctx, *view;
 	union { struct room_arg a; struct append_arg b; struct kv_arg c; struct member_arg d;
 		struct cursor_arg e; struct conn_clear_arg f; struct user_arg g;
 		struct hide_arg h; struct queue_arg i; struct rate_arg j;
 		struct conn_event_arg k; struct hook_set_arg l; struct hook_init_arg m;
-		struct conn_claim_arg n; struct sites_down_arg o; } arg;
+		struct conn_claim_arg n; struct sites_down_arg o; struct conn_batch_arg p; } arg;
 	char err[ERR_LEN] = "";
 	const char *msg = err;
 	struct codec in, o;
 	uint64_t id = 0, status;
 	int r;
 
-	if (!(view = malloc(sizeof(*view))))
-		return -1;
-	pthread_rwlock_rdlock(&owner->lock);
-	memcpy(view, owner, sizeof(*view));
-	view->serving = 1;
 	memset(&arg, 0, sizeof(arg));
 	memset(&in, 0, sizeof(in));
-	in.s = view, in.unpack = 1, in.in = req, in.inlen = len;
+	in.s = runner, in.unpack = 1, in.in = req, in.inlen = len;
 	c_u64(&in, &id);
 	if (!in.bad && id < NWRITE_OPS)
 		write_ops[id].codec(&in, &arg);
-	if (in.bad || id >= NWRITE_OPS || !view->env) {
+	if (in.bad || id >= NWRITE_OPS || (token && !runner->env)) {
 		status = SERVED_FAILED;
 		err_set(err, "a request that does not parse");
 	} else {
-		r = store_run(view, write_ops[id].op, &arg, TXN_WRITE, "forwarded write", err);
-		status = !r ? SERVED_OK : view->full ? SERVED_FULL :
-			 view->unavailable ? SERVED_UNACKED :
-			 group_is_master(view->env) != 1 ? SERVED_NOT_MASTER : SERVED_FAILED;
+		r = store_run(runner, write_ops[id].op, &arg, TXN_WRITE,
+			      token ? "forwarded write" : "the relay's write", err);
+		status = !r ? SERVED_OK : runner->full ? SERVED_FULL :
+			 runner->unavailable ? SERVED_UNACKED :
+			 token && group_is_master(runner->env) != 1 ? SERVED_NOT_MASTER :
+			 SERVED_FAILED;
 	}
-	pthread_rwlock_unlock(&owner->lock);
 	memset(&o, 0, sizeof(o));
-	o.s = view, o.results = 1;
+	o.s = runner, o.results = 1;
 	c_u64(&o, &status);
 	c_str(&o, &msg);
 	if (status == SERVED_OK) {
-		const void *tok = &view->token;
-		size_t toklen = sizeof(view->token);
+		const void *tok = &runner->token;
+		size_t toklen = token ? sizeof(runner->token) : 0;
 
 		c_bytes(&o, &tok, &toklen);
 		write_ops[id].codec(&o, &arg);
 	}
-	free(view);
 	if (o.bad) {
 		free(o.buf);
 		return -1;
@@ -3832,6 +4003,29 @@ static int store_serve(void *ctx, const void *req, size_t len, void **out, size_
 	*out = o.buf;
 	*outlen = o.len;
 	return 0;
+}
+
+static int store_serve(void *ctx, const void *req, size_t len, void **out, size_t *outlen)
+{
+	struct store *owner = ctx, *view;
+	int r;
+
+	if (!(view = malloc(sizeof(*view))))
+		return -1;
+	pthread_rwlock_rdlock(&owner->lock);
+	memcpy(view, owner, sizeof(*view));
+	view->serving = 1;
+	r = serve_op(view, req, len, 1, out, outlen);
+	pthread_rwlock_unlock(&owner->lock);
+	free(view);
+	return r;
+}
+
+int store_serve_relay(struct store *s, const void *req, size_t len, void **out, size_t *outlen)
+{
+	if (!s->grouped || !s->replicator)
+		return -1;
+	return serve_op(s, req, len, 0, out, outlen);
 }
 
 int store_grouped(const struct store *s)

@@ -54,8 +54,11 @@ void store_close(struct store *s);
 /*
  * Groups (issue 12, docs/DESIGN.md "Groups"). store_open_group with g
  * (copied; NULL or g->nsites 0: store_open) opens the site's replicated
- * environment (group.h): replicator is 1 in the site's replication
- * process (the relay), 0 in every other. Opening waits up to
+ * environment (group.h) as role says: the site's replication process is
+ * bookpics-replicator, the relay takes no part in the replication (a
+ * process of Berkeley DB 5.3's replication manager can hold no descriptor
+ * above FD_SETSIZE) and hands its writes to the replicator (replink.h);
+ * every other process is a subordinate. Opening waits up to
  * STORE_GROUP_JOIN_MS for a role: the master creates the databases if
  * they are new, a client waits for them to arrive from the master.
  *
@@ -74,8 +77,25 @@ void store_close(struct store *s);
 #define STORE_GROUP_JOIN_MS 20000
 struct group_conf;
 struct group_status;
-struct store *store_open_group(const char *home, const struct group_conf *g, int replicator,
-			       char *err);
+
+/* A process's part in its site's group. */
+enum store_role {
+	STORE_SUBORDINATE,	/* the web programs, bookpics-admin: repmgr subordinates */
+	STORE_REPLICATOR,	/* bookpics-replicator: the site's replication process */
+	STORE_RELAYED,		/* the relay: no repmgr; its writes through the replicator */
+};
+struct store *store_open_group(const char *home, const struct group_conf *g,
+			       enum store_role role, char *err);
+
+/*
+ * In bookpics-replicator (STORE_REPLICATOR): run one write the relay sent
+ * (a STORE_RELAYED store's store_forward packed it) as this process's own
+ * write: forwarded to the master or run here, answered once this site has
+ * it. The answer, malloc'd into *out (*outlen bytes), says how it went
+ * (the relay's store_run returns that). Returns 0, or -1 (no answer could
+ * be made: out of memory, or not a replicator).
+ */
+int store_serve_relay(struct store *s, const void *req, size_t len, void **out, size_t *outlen);
 /*
  * Create a group's site environment in home, configured for g, with no
  * database and no replication started (bookpics-admin init: the
@@ -401,6 +421,20 @@ int store_rate_take(struct store *s, const char *room, const char *hash, long li
 		    time_t now, char *err);
 
 /* ---- event hooks (bookpics-hooks, docs/HOOKS.md) ---- */
+
+/*
+ * A group's anonymous connections, written together (the relay's batch,
+ * docs/DESIGN.md "Groups"): every id of opens (NUL-terminated ids,
+ * open_len bytes in all) added as store_conn_open adds it, then every id
+ * of closes removed as store_conn_close does, each with its event when
+ * event is set, in one transaction (at the master). Opens first: a
+ * connection opened and closed between two batches leaves no record and
+ * both its events. Returns 0, or -1 with err (a single site; a bad list;
+ * the store; no master: the caller keeps its lists and tries again, the
+ * writes being idempotent).
+ */
+int store_conn_batch(struct store *s, const char *opens, size_t open_len, const char *closes,
+		     size_t close_len, int event, char *err);
 
 /*
  * Connections opened and closed, for the hooks: the relay's two calls.

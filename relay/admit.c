@@ -164,46 +164,56 @@ void admit_claim_release(struct vhd *v)
 		lwsl_err("relay: %s: %s\n", v->claimed_id, err);
 }
 
-void admit_sites_check(struct vhd *v)
-{
-	char down[sizeof(v->sites_down)], err[ERR_LEN];
-	struct group_status st;
-	size_t i, len = 0;
+/* ---- a group's anonymous connections, in batches ---- */
 
-	if (store_group_status(v->app.store, 0, &st, err)) {
-		lwsl_err("relay: %s\n", err);
-		return;
-	}
-	if (!st.is_master) {
-		v->sites_down_known = 0;	/* another master writes it meanwhile */
-		return;
-	}
-	/* sites[0] is this one; the states are this process's: the replication process's */
-	down[0] = '\0';
-	for (i = 1; i < st.nsites; i++) {
-		if (st.sites[i].connected)
-			continue;
-		len += (size_t)snprintf(down + len, sizeof(down) - len, "%s%s,",
-					len ? "" : ",", st.sites[i].addr);
-		if (len >= sizeof(down))
-			return;		/* cannot be: GROUP_SITES_MAX addresses */
-	}
-	if (v->sites_down_known && !strcmp(down, v->sites_down))
-		return;
-	if (store_sites_down_set(v->app.store, down, err)) {
-		lwsl_err("relay: %s\n", err);
-		/*
-		 * Not acknowledged (too few sites up for group_ack): it is in
-		 * this master's log all the same, and the others get it when
-		 * they come back. Trying again every tick would only block
-		 * the loop for the ack timeout each time.
-		 */
-		if (!store_unavailable(v->app.store))
+/* Past this many bytes of ids a list is dropped, not grown (a master gone for long). */
+#define BATCH_MAX (4 << 20)
+
+static void batch_add(struct admit_ids *l, const char *id)
+{
+	size_t n = strlen(id) + 1;
+	char *p;
+
+	if (l->len + n > l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 4096;
+
+		while (cap < l->len + n)
+			cap *= 2;
+		if (cap > BATCH_MAX || !(p = realloc(l->p, cap))) {
+			lwsl_err("relay: connection batch full: %s not recorded\n", id);
 			return;
+		}
+		l->p = p, l->cap = cap;
 	}
-	lwsl_user("relay: sites down: %s\n", down[0] ? down : "none");
-	memcpy(v->sites_down, down, sizeof(down));
-	v->sites_down_known = 1;
+	memcpy(l->p + l->len, id, n);
+	l->len += n;
+}
+
+void admit_batch_flush(struct vhd *v)
+{
+	char err[ERR_LEN];
+
+	if (!v->anon_opens.len && !v->anon_closes.len)
+		return;
+	if (store_conn_batch(v->app.store, v->anon_opens.p, v->anon_opens.len,
+			     v->anon_closes.p, v->anon_closes.len,
+			     v->app.conf.hook_url[0] != '\0', err)) {
+		if (!v->batch_failures++)
+			lwsl_err("relay: %s (kept, retried)\n", err);
+		return;
+	}
+	if (v->batch_failures)
+		lwsl_user("relay: connection batch written after %d failures\n", v->batch_failures);
+	v->batch_failures = 0;
+	v->anon_opens.len = v->anon_closes.len = 0;
+}
+
+void admit_batch_free(struct vhd *v)
+{
+	free(v->anon_opens.p);
+	free(v->anon_closes.p);
+	memset(&v->anon_opens, 0, sizeof(v->anon_opens));
+	memset(&v->anon_closes, 0, sizeof(v->anon_closes));
 }
 
 void admit_superseded(struct vhd *v)
@@ -383,8 +393,16 @@ void admit_open(struct vhd *v, struct session *ss, struct lws *wsi)
 	ss->live = 1;
 	if (ss->user[0])
 		users_add(v, ss);
+	/*
+	 * A group's anonymous connection: in the next batch, not a forwarded
+	 * write of its own on the loop (a crowd connecting at a client site
+	 * would queue one write at the master each). Nothing reads it but the
+	 * connection count and the hooks, which can wait for the next probe.
+	 */
+	if (!claimed && !ss->user[0] && store_grouped(v->app.store))
+		batch_add(&v->anon_opens, ss->id);
 	/* replace: the user's connections at other sites close too (admit_superseded there) */
-	if (!claimed &&
+	else if (!claimed &&
 	    (v->app.conf.duplicate_connections == CONF_DUP_REPLACE && ss->user[0] ?
 	     store_conn_replace : store_conn_open)(v->app.store, ss->id, ss->user,
 						   v->app.conf.hook_url[0] != '\0', err))
@@ -413,7 +431,10 @@ void admit_close(struct vhd *v, struct session *ss)
 			  "user", ss->user[0] ? ss->user : NULL,
 			  "code", ss->close_code ? code : NULL, "seconds", secs, NULL);
 		deliver_cursors_flush(v, ss);
-		if (store_conn_close(v->app.store, ss->id, ss->user, v->app.conf.hook_url[0] != '\0', err))
+		if (!ss->user[0] && store_grouped(v->app.store))
+			batch_add(&v->anon_closes, ss->id);
+		else if (store_conn_close(v->app.store, ss->id, ss->user,
+					  v->app.conf.hook_url[0] != '\0', err))
 			lwsl_err("relay: %s: %s\n", ss->id, err);
 		users_remove(v, ss);
 		if (ss->prev)

@@ -17,6 +17,7 @@
 #include "err.h"
 #include "log.h"
 #include "relay.h"
+#include "spawn.h"
 #include "version.h"
 
 static const char usage[] = "usage: bookpics-relay --port PORT [--iface ADDR] [--var DIR] [--log FILE]\n"
@@ -203,6 +204,15 @@ int main(int argc, char **argv)
 	loops[0] = loop;
 	info.foreign_loops = loops;
 
+	/*
+	 * A group's site: its replication process first (spawn.h), before
+	 * this process has a descriptor it should not pass on; the store
+	 * opens through it (vhd_init).
+	 */
+	if ((cfg.replicator = spawn_replicator(cfg.var, err)) < 0) {
+		log_event(LOG_ERROR, "start_failed", "detail", err, NULL);
+		goto out;
+	}
 	context = lws_create_context(&info);
 	if (!context || cfg.failed) {
 		log_event(LOG_ERROR, "start_failed", "detail", "cannot start (see above)", NULL);
@@ -213,10 +223,12 @@ int main(int argc, char **argv)
 	deadline = time(NULL) + 2;
 	while (relay_going_away(context) && time(NULL) < deadline)
 		ev_run(loop, EVRUN_ONCE);
-	ret = 0;
+	ret = cfg.failed;
 out:
 	/* with a foreign loop, lws closes everything here, synchronously */
 	lws_context_destroy(context);
+	/* after the relay's last writes (the connection batch) went through it */
+	spawn_stop(cfg.replicator, 5000);
 	ev_signal_stop(loop, &sigint);
 	ev_signal_stop(loop, &sigterm);
 	ev_signal_stop(loop, &sighup);

@@ -1,5 +1,6 @@
 /* relay.c - the loop glue: the lws callback, the vhd, the FIFO, the tick and keepalive. */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "err.h"
 #include "fifo.h"
 #include "session.h"
+#include "spawn.h"
 
 #define TICK_US LWS_US_PER_SEC	/* the safety net: store heads, cursors */
 #define MAINTAIN_TICKS 30	/* store_maintain every ~30 s */
@@ -172,8 +174,13 @@ static void tick(lws_sorted_usec_list_t *sul)
 		lwsl_err("relay: %s (retrying every second)\n", err);
 	fifo_check(v);
 	admit_claim_release(v);
-	if (store_grouped(v->app.store))
-		admit_sites_check(v);
+	if (v->cfg->replicator > 0 && spawn_exited(v->cfg->replicator, err)) {
+		/* the site's replication process: both start again, from the supervisor */
+		lwsl_err("relay: %s: stopping\n", err);
+		v->cfg->replicator = 0;
+		v->cfg->failed = 1;
+		raise(SIGTERM);
+	}
 	rooms_each(&v->rooms, refresh_room, v);
 	for (ss = v->sessions; ss; ss = ss->next) {
 		hung += keepalive(v, ss, now);
@@ -220,6 +227,7 @@ static void lsn_probe(lws_sorted_usec_list_t *sul)
 	if (lsn != v->lsn)
 		v->lsn_settle = LSN_SETTLE + 1;
 	v->lsn = lsn;
+	admit_batch_flush(v);
 	if (v->lsn_settle > 0) {
 		v->lsn_settle--;
 		rooms_each(&v->rooms, refresh_room, v);
@@ -246,7 +254,8 @@ static int vhd_init(struct lws *wsi)
 	v->cfg = lws_context_user(v->ctx);
 	v->ping_secs = v->cfg->ping_secs ? v->cfg->ping_secs : PING_SECS;
 	v->hangup_secs = v->cfg->hangup_secs ? v->cfg->hangup_secs : HANGUP_SECS;
-	v->app.replicator = 1;	/* a group's site: the relay is its replication process */
+	/* a group's site: the relay's writes go through its replicator (spawn.c) */
+	v->app.group_role = STORE_RELAYED;
 	/* connection ids stay unique across restarts */
 	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
 		err_set(err, "getrandom: %s", strerror(errno));
@@ -295,6 +304,8 @@ static void vhd_destroy(struct vhd *v)
 		admit_close(v, v->sessions);
 	rooms_free(&v->rooms);
 	limit_table_free(&v->posts);
+	admit_batch_flush(v);	/* the closes above: once, best effort */
+	admit_batch_free(v);
 	app_close(&v->app);
 }
 

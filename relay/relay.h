@@ -2,6 +2,8 @@
 #ifndef BP_RELAY_H
 #define BP_RELAY_H
 
+#include <sys/types.h>
+
 #include <libwebsockets.h>
 
 /*
@@ -15,6 +17,7 @@ struct relay_config {
 	int ping_secs;		/* keepalive (below); 0: 30 */
 	int hangup_secs;	/* 0: 45 */
 	int failed;		/* set by the protocol on a fatal error */
+	pid_t replicator;	/* a group's site: bookpics-replicator (spawn.h), 0: none */
 };
 
 /*

@@ -204,10 +204,14 @@ struct vhd {
 	char claimed_user[STORE_NAME_MAX + 1];
 	size_t nusers;			/* sessions in users[] */
 	uint64_t conn_gen;		/* store_conn_gen at the last look (replace) */
-	/* the master's: the sites down as last written (admit_sites_check) */
-	char sites_down[GROUP_SITES_MAX * GROUP_ADDR_MAX + 2];
-	int sites_down_known;		/* sites_down is what the store holds */
 	struct limit_table posts;	/* client.c: sendMessage per user */
+	/*
+	 * A group's anonymous connections opened and closed since the last
+	 * batch (admit_batch_flush): "id\0" each. One forwarded write per
+	 * probe for all of them, instead of one per connection on the loop.
+	 */
+	struct admit_ids { char *p; size_t len, cap; } anon_opens, anon_closes;
+	int batch_failures;		/* batches failed in a row (logged at the first) */
 };
 
 /* ---- admit.c: who may connect ---- */
@@ -245,8 +249,6 @@ void admit_revoke(struct vhd *v, const char *user);
  * A group's duplicate rule across sites (docs/DESIGN.md "Groups"):
  * claim_release: a claimed handshake that never reached ESTABLISHED
  * (the tick, and before the next claim) loses its store record.
- * sites_check (the tick): at the master, write the sites its replication
- * process is not connected to when that changed (store_sites_down_set).
  * superseded (the LSN probe, while it refreshes): close with 4000, as a
  * local replace does, every local connection whose user has a newer one
  * at another site opened there with duplicate_connections = replace (the
@@ -255,7 +257,16 @@ void admit_revoke(struct vhd *v, const char *user);
  * this site has users connected.
  */
 void admit_claim_release(struct vhd *v);
-void admit_sites_check(struct vhd *v);
+
+/*
+ * A group's site: write the anonymous connections opened and closed since
+ * the last call (store_conn_batch), if any; on failure they are kept for
+ * the next call. Never fails.
+ */
+void admit_batch_flush(struct vhd *v);
+
+/* Free the batch's lists (the relay stops: its next start clears its records). */
+void admit_batch_free(struct vhd *v);
 void admit_superseded(struct vhd *v);
 
 /* The first live connection of user after `from` (NULL: from the start). */

@@ -28,6 +28,12 @@ presence_is() {
 	test "$(presence_at "$1")" = "{\"room\":\"chat\",\"users\":[$2]}"
 }
 
+# open_at N: site N's bookpics_connections_open (the group's connection records).
+open_at() {
+	use_site "$1" &&
+	curl -s -m 5 "$BASE/api/metrics" | sed -n "s/^bookpics_connections_open \([0-9]*\)\$/\1/p"
+}
+
 # duplicates MODE: duplicate_connections at every live site, as an admin
 # edits bookpics.conf (the relay reads it again on each new connection).
 duplicates() {
@@ -149,6 +155,26 @@ test_expect_success 'allow: nothing changes, both sites connections live' '
 	! grep -q "^close" "$C/a3.out" &&
 	presence_is 1 "\"u1\"" &&
 	ws_stop "$C/a2"
+'
+
+test_expect_success 'anonymous connections at a client site are counted at every site (in batches), and forgotten when they close' '
+	base=$(open_at 1) && test -n "$base" &&
+	use_site 2 &&
+	for i in 1 2 3; do
+		ws_bg "$C/anon$i" "$WS" || return 1
+	done &&
+	: one more that comes and goes at once: its open and close may share a batch &&
+	ws "$WS" >/dev/null &&
+	for n in 1 2 3; do
+		wait_for "test \"\$(open_at $n)\" = $((base + 3))" 5 || return 1
+	done &&
+	use_site 2 &&
+	for i in 1 2 3; do
+		ws_stop "$C/anon$i" || return 1
+	done &&
+	for n in 1 2 3; do
+		wait_for "test \"\$(open_at $n)\" = $base" 5 || return 1
+	done
 '
 
 test_expect_success 'a dead site locks nobody out: u1 at site 3, site 3 killed, u1 admitted at site 2' '
