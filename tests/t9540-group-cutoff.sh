@@ -91,5 +91,25 @@ test_expect_success 'thawed, the group heals: one master, the retried write stor
 	done
 '
 
+test_expect_success 'the master alone: a webhook is stored there but answered 503, and so is its retry, until the group has it' '
+	m=$(master_site) && test -n "$m" &&
+	for n in 1 2 3; do
+		[ $n = $m ] || freeze $n || return 1
+	done &&
+	set -- $(post_at $m 5 five) && echo "at the lone master: $*" && test "$1" = 503 &&
+	test "$(last_of $m)" = 5 &&
+	: the retry finds the message, and its commit too waits for an acknowledgement &&
+	set -- $(post_at $m 5 five) && echo "its retry: $*" && test "$1" = 503 &&
+	for n in 1 2 3; do
+		[ $n = $m ] || thaw $n || return 1
+	done &&
+	wait_for "test \$(masters) = 1" 20 &&
+	m2=$(master_site) && echo "master after the thaw: site $m2" &&
+	set -- $(post_at $m2 5 five) && test "$1" = 200 &&
+	for n in 1 2 3; do
+		wait_for "test \"\$(last_of $n)\" = 5" 20 || return 1
+	done
+'
+
 stop_sites
 test_done
