@@ -40,6 +40,7 @@ test_expect_success 'make install DESTDIR= writes only under DESTDIR: programs, 
 	./usr/local/libexec/bookpics/bookpics-admin
 	./usr/local/libexec/bookpics/bookpics-hooks
 	./usr/local/libexec/bookpics/bookpics-relay
+	./usr/local/libexec/bookpics/bookpics-replicator
 	./usr/local/libexec/bookpics/bookpics-run
 	./usr/local/libexec/bookpics/webhook.fcgi
 	./usr/local/share/bookpics/apache.conf

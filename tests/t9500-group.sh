@@ -35,6 +35,12 @@ kpost() {
 	tr -d '\r' <head | grep -i "^idempotent-replayed:" ; true
 }
 
+# only_u1_present: the chat room's presence at the current site is u1 alone.
+only_u1_present() {
+	curl -s -m 5 -H "Authorization: Bearer $(cat "$GROUP_ROOT/tok")" \
+		"$BASE/api/rooms/chat/presence" | grep -q '"users":\["u1"\]'
+}
+
 test_expect_success 'three sites form a group: exactly one master within 10 s' '
 	site_conf 1 && site_conf 2 && site_conf 3 &&
 	: u1 has a client at every site below: t9520 tests the duplicate rule &&
@@ -182,6 +188,29 @@ test_expect_success 'a sendMessage clientMessageId at site 1, retried at site 3:
 		messages_of "$GROUP_ROOT/ws$n.out" | grep "^chat " | cut -d" " -f2 >actual &&
 		seq 1 $K >expect && test_cmp expect actual || return 1
 	done
+'
+
+test_expect_success 'a user offline at one site gets every message missed, in order, on reconnecting at another' '
+	K=$((N / 2 + 2)) &&
+	use_site 2 &&
+	admin user add u2 && admin member add u2 chat && admin token u2 >"$GROUP_ROOT/tok2" &&
+	use_site 1 && ws_bg "$GROUP_ROOT/u2a" "$WS?token=$(cat "$GROUP_ROOT/tok2")" &&
+	use_site 2 && TRASH=$GROUP_ROOT chat_post chat "$GROUP_ROOT/tok" seen &&
+	wait_count "$GROUP_ROOT/u2a.out" "^message chat $((K + 1)) " 1 10 &&
+	ws_stop "$GROUP_ROOT/u2a" &&
+	: gone from presence at site 3: its cursor, written before, is there too &&
+	use_site 3 &&
+	wait_for only_u1_present 10 &&
+	use_site 2 &&
+	for i in 1 2 3; do
+		TRASH=$GROUP_ROOT chat_post chat "$GROUP_ROOT/tok" away$i || return 1
+	done &&
+	use_site 3 && ws_bg "$GROUP_ROOT/u2b" "$WS?token=$(cat "$GROUP_ROOT/tok2")" &&
+	wait_count "$GROUP_ROOT/u2b.out" "^message chat " 3 10 &&
+	sleep 0.5 &&
+	messages_of "$GROUP_ROOT/u2b.out" | grep "^chat " | cut -d" " -f2,4 >actual &&
+	printf "%s away%s\\n" $((K + 2)) 1 $((K + 3)) 2 $((K + 4)) 3 >expect &&
+	test_cmp expect actual
 '
 
 kill_bg
