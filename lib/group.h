@@ -36,9 +36,9 @@ struct group_conf {
 
 /*
  * Fill g from c's group_* keys (validated by conf already) and c->var
- * (the replicator's socket). Returns 1 (a
- * group), 0 (no group_self: a single site, g->nsites = 0) or -1 with err
- * (more than GROUP_SITES_MAX sites).
+ * (the replicator's socket). Returns 1 (a group), 0 (no group_self: a
+ * single site, g->nsites = 0) or -1 with err (more than GROUP_SITES_MAX
+ * sites).
  */
 int group_conf_from(struct group_conf *g, const struct conf *c, char *err);
 
@@ -90,8 +90,8 @@ int group_configure(DB_ENV *env, struct group_link *link, char *err);
 
 /*
  * After env->open: repmgr_start. replicator: this process is its site's
- * replication process (the relay: DB_REP_ELECTION, GROUP_THREADS message
- * threads); otherwise a subordinate (DB_REP_CLIENT), which first waits
+ * replication process (bookpics-replicator: DB_REP_ELECTION, GROUP_THREADS
+ * message threads); otherwise a subordinate (DB_REP_CLIENT), which first waits
  * (up to wait_ms) for the site's replication process to listen on
  * group_self so that it does not take that role itself. DB_REP_UNAVAIL (no
  * site answers a join yet) is retried every 100 ms up to wait_ms. Returns
