@@ -18,11 +18,6 @@ call() {
 	printf ' %s\n' "$(cat body)"
 }
 
-# set_conf KEY VALUE: one line of bookpics.conf; running programs reload it.
-set_conf() {
-	sed -i "/^$1 *=/d" "$VAR/bookpics.conf" && echo "$1 = $2" >>"$VAR/bookpics.conf"
-}
-
 # cors_headers [CURL ARGS]: the CORS lines of a response, and its status.
 cors_headers() {
 	curl -s -o cors.body -D cors.head -w "%{http_code}\n" "$@" >cors.status &&

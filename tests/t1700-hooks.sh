@@ -7,10 +7,6 @@ SECRET=whsec_t1700_secret
 HOOK_LOG=$TRASH/hooks.rec
 CONTROL=$TRASH/receiver.mode
 
-set_conf() {
-	sed -i "/^$1 *=/d" "$VAR/bookpics.conf" && echo "$1 = $2" >>"$VAR/bookpics.conf"
-}
-
 # receiver MODE: tests/tools/hook-receiver.mjs on $AUX_PORT, switched by $CONTROL.
 receiver() {
 	echo "$1" >"$CONTROL"

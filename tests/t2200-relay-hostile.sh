@@ -10,15 +10,6 @@ raw() {
 	node "$RAW" "$@"
 }
 
-# set_conf KEY VALUE: edit the running site's conf (programs reload it by mtime).
-set_conf() {
-	K=$1 V=$2 awk '''$1 == ENVIRON["K"] { print ENVIRON["K"] " = " ENVIRON["V"]; found = 1; next }
-		{ print } END { if (!found) print ENVIRON["K"] " = " ENVIRON["V"] }''' \
-		"$VAR/bookpics.conf" >conf.new &&
-	cat conf.new >"$VAR/bookpics.conf" &&
-	grep -qxF "$1 = $2" "$VAR/bookpics.conf"
-}
-
 ORIGIN_REFUSED='http 403 {"error":"origin_not_allowed","message":"token connections are not allowed from this origin (the site'\''s own, or conf ws_origins)"}'
 LONG=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 

@@ -16,13 +16,6 @@ picture() {
 	tw_post "MessageSid=$1&From=%2B1415555$4&Body=$2&NumMedia=1&MediaUrl0=$u&MediaContentType0=image%2Fpng"
 }
 
-# set_conf KEY VALUE: edit the running site's conf (programs reload it by mtime).
-set_conf() {
-	K=$1 V=$2 awk '''$1 == ENVIRON["K"] { print ENVIRON["K"] " = " ENVIRON["V"]; f = 1; next } { print }
-		END { if (!f) print ENVIRON["K"] " = " ENVIRON["V"] }''' "$VAR/bookpics.conf" >conf.new &&
-	cat conf.new >"$VAR/bookpics.conf"
-}
-
 # d CMD PATTERN: send a command to the driver, wait for a line it prints
 # after that matching PATTERN (lines printed before do not count).
 d() {

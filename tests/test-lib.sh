@@ -206,6 +206,16 @@ stop_bookpics() {
 	wait_for "! curl -s -o /dev/null $BASE/" 10
 }
 
+# set_conf KEY VALUE: KEY = VALUE in $VAR/bookpics.conf, in its place or
+# appended; the running programs reload the file by its mtime.
+set_conf() {
+	K=$1 V=$2 awk '$1 == ENVIRON["K"] { print ENVIRON["K"] " = " ENVIRON["V"]; f = 1; next }
+		{ print } END { if (!f) print ENVIRON["K"] " = " ENVIRON["V"] }' \
+		"$VAR/bookpics.conf" >"$TRASH/conf.new" &&
+	cat "$TRASH/conf.new" >"$VAR/bookpics.conf" &&
+	grep -qxF "$1 = $2" "$VAR/bookpics.conf"
+}
+
 admin() {
 	"$BIN/bookpics-admin" --var "$VAR" "$@"
 }
