@@ -12,6 +12,15 @@ if test "$BOOKPICS_GROUP_TESTS" = 0; then
 	skip_all='BOOKPICS_GROUP_TESTS=0: the group tests are left out'
 	test_done
 fi
+# A script that kills a site and starts it again sets GROUP_RESTARTS=1
+# first. Under the sanitizers, one such restart in about six (t9510) met
+# a SEGV inside libdb 5.3's own select thread (__repmgr_check_timeouts,
+# in a FastCGI subordinate starting up), which is not instrumented:
+# those scripts run in the plain pass only (docs/DESIGN.md "Groups").
+if test -n "$BOOKPICS_SANITIZED" && test -n "$GROUP_RESTARTS"; then
+	skip_all='a site restarted under the sanitizers: libdb 5.3 crashed in its select thread once (plain pass only)'
+	test_done
+fi
 
 GROUP_BASE=${PORT_BASE:-10000}
 GROUP_ROOT=$TRASH

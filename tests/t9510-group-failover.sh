@@ -2,6 +2,7 @@
 test_description='groups: kill -9 the master under load from 8 senders; a new master, nothing lost or doubled, the dead site rejoins'
 . ./test-lib.sh
 . "$TEST_DIR/lib-ws.sh"
+GROUP_RESTARTS=1
 . "$TEST_DIR/lib-group.sh"
 trap 'kill_bg; stop_sites' EXIT
 

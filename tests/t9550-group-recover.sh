@@ -1,6 +1,7 @@
 #!/bin/sh
 test_description='groups: a writer killed inside the library at the master, the supervisor recovers the site, it rejoins the group'
 . ./test-lib.sh
+GROUP_RESTARTS=1
 . "$TEST_DIR/lib-group.sh"
 trap 'stop_sites' EXIT
 trap 'exit 1' TERM INT
