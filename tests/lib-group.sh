@@ -75,6 +75,48 @@ masters() {
 	for _n in 1 2 3; do health_field $_n role; done | grep -c '^master$'
 }
 
+# books: the current site's books room, "INDEX TEXT" each.
+books() {
+	curl -s -m 5 "$BASE/api/rooms/books/messages?after=0&limit=500" | node -e '
+		let s = ""; process.stdin.on("data", d => s += d);
+		process.stdin.on("end", () => {
+			for (const m of JSON.parse(s).messages) console.log(m.index, m.chatMessage);
+		});'
+}
+
+# last_of N: the books room's last index at site N.
+last_of() {
+	use_site "$1" &&
+	curl -s -m 5 "$BASE/api/rooms/books/messages?limit=1" | sed -n 's/.*"last":\([0-9]*\).*/\1/p'
+}
+
+# freeze N / thaw N: every process of site N stopped (SIGSTOP) or let go
+# on: its sockets stay open, its kernel still accepts connections and
+# data, as a frozen host or a partition that drops packets would.
+freeze() {
+	echo $1 >>"$GROUP_ROOT/frozen" &&
+	{ kill -STOP $(site_pids $1) 2>/dev/null; :; }
+}
+thaw() {
+	{ kill -CONT $(site_pids $1) 2>/dev/null; :; } &&
+	sed -i "/^$1\$/d" "$GROUP_ROOT/frozen"
+}
+
+# live: the sites not frozen (a frozen site's health would wait out curl's -m).
+live() {
+	for _n in 1 2 3; do
+		grep -qx $_n "$GROUP_ROOT/frozen" 2>/dev/null || echo $_n
+	done
+}
+
+# master_site: the live sites whose health says master ("" if none).
+master_site() {
+	for _n in $(live); do
+		[ "$(health_field $_n role)" = master ] && echo $_n
+	done
+	return 0
+}
+
 stop_sites() {
 	for _n in 3 2 1; do
 		[ -f "$GROUP_ROOT/s$_n/bookpics.pid" ] || continue

@@ -86,6 +86,13 @@ gone_or_zombie() {
 	! kill -0 "$1" 2>/dev/null || test "$(awk "{ print \$3 }" "/proc/$1/stat")" = Z
 }
 
+# all_gone PID...: none of them runs any more.
+all_gone() {
+	for _p; do
+		gone_or_zombie "$_p" || return 1
+	done
+}
+
 # Start a relay again: let bookpics-run restart it, or, without one, start
 # it as run.sh used to (the script's cleanup kills it).
 relay_start() {

@@ -5,13 +5,7 @@ test_description='a writer stopped inside the store, then kill -9: the site heal
 
 # The stall points exist only in the TESTHOOKS build (lib/store.c,
 # store_test_stall): `make TESTHOOKS=1 all` writes it to build/hooks/bin.
-HOOKS_BIN=${HOOKS_BIN:-$TOP/build/hooks/bin}
-if ! test -x "$HOOKS_BIN/webhook.fcgi" || ! test -x "$HOOKS_BIN/bookpics-run"; then
-	skip_all="no TESTHOOKS build in $HOOKS_BIN (make TESTHOOKS=1 all)"
-	test_done
-fi
-BIN=$HOOKS_BIN
-export BIN
+use_hooks_build webhook.fcgi bookpics-run
 
 text_form() {
 	echo "MessageSid=$1&AccountSid=AC1&From=%2B14155550100&To=%2B18005551212&Body=$1&NumMedia=0"

@@ -5,13 +5,7 @@ test_description='the supervisor frozen with a failchk child running: resumed, n
 
 # The slow check exists only in the TESTHOOKS build (run/dbwatch.c,
 # dbwatch_test_sleep): `make TESTHOOKS=1 all` writes it to build/hooks/bin.
-HOOKS_BIN=${HOOKS_BIN:-$TOP/build/hooks/bin}
-if ! test -x "$HOOKS_BIN/bookpics-run"; then
-	skip_all="no TESTHOOKS build in $HOOKS_BIN (make TESTHOOKS=1 all)"
-	test_done
-fi
-BIN=$HOOKS_BIN
-export BIN
+use_hooks_build bookpics-run
 
 # state PID: its state letter in /proc (S, T, Z...), nothing once gone.
 state() {

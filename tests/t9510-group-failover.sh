@@ -11,27 +11,6 @@ COUNT=30	# webhooks per sender
 N=$((2 * SENDERS * COUNT))
 SUB='{"action":"subscribe","room":"books","after":0}'
 
-# master_site: the number of the site whose health says master ("" if none).
-master_site() {
-	for _n in 1 2 3; do
-		[ "$(health_field $_n role)" = master ] && echo $_n
-	done
-	return 0
-}
-
-# all_gone PID...: none of them runs any more.
-all_gone() {
-	for _p; do
-		gone_or_zombie "$_p" || return 1
-	done
-}
-
-# last_of N: the books room's last index at site N.
-last_of() {
-	use_site "$1" &&
-	curl -s -m 5 "$BASE/api/rooms/books/messages?limit=1" | sed -n 's/.*"last":\([0-9]*\).*/\1/p'
-}
-
 # lines_of N: site N's books room, "INDEX USER TYPE TEXT" per message.
 lines_of() {
 	use_site "$1" && TRASH=$GROUP_ROOT room_lines books "limit=1000"

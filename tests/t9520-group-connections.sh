@@ -44,13 +44,6 @@ duplicates() {
 	done
 }
 
-# all_gone PID...: none of them runs any more.
-all_gone() {
-	for _p; do
-		gone_or_zombie "$_p" || return 1
-	done
-}
-
 # refused USER: what ws prints for a duplicate refused at the handshake.
 refused() {
 	echo "http 409 {\"error\":\"duplicate_connection\",\"message\":\"user $1 is already connected\"}"

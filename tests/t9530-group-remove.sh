@@ -13,15 +13,6 @@ sms() {
 	echo "MessageSid=SM953$1&AccountSid=AC1&From=%2B14155550100&To=%2B18005551212&Body=$1&NumMedia=0"
 }
 
-# books: the current site's books room, "INDEX TEXT" each.
-books() {
-	curl -s -m 5 "$BASE/api/rooms/books/messages?after=0&limit=500" | node -e '
-		let s = ""; process.stdin.on("data", d => s += d);
-		process.stdin.on("end", () => {
-			for (const m of JSON.parse(s).messages) console.log(m.index, m.chatMessage);
-		});'
-}
-
 # status_shape: the current site's group status without its LSN and LAG columns.
 status_shape() {
 	admin group status >status && cut -d" " -f1-3 status

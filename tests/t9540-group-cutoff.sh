@@ -10,39 +10,6 @@ sms() {
 	echo "MessageSid=SM954$1&AccountSid=AC1&From=%2B14155550100&To=%2B18005551212&Body=$2&NumMedia=0"
 }
 
-# live: the sites not frozen (a frozen site's health would wait out curl's -m).
-live() {
-	for _n in 1 2 3; do
-		grep -qx $_n "$GROUP_ROOT/frozen" 2>/dev/null || echo $_n
-	done
-}
-
-# master_site: the live sites whose health says master ("" if none).
-master_site() {
-	for _n in $(live); do
-		[ "$(health_field $_n role)" = master ] && echo $_n
-	done
-	return 0
-}
-
-# freeze N / thaw N: every process of site N stopped (SIGSTOP) or let go
-# on: its sockets stay open, its kernel still accepts connections and
-# data, as a frozen host or a partition that drops packets would.
-freeze() {
-	echo $1 >>"$GROUP_ROOT/frozen" &&
-	{ kill -STOP $(site_pids $1) 2>/dev/null; :; }
-}
-thaw() {
-	{ kill -CONT $(site_pids $1) 2>/dev/null; :; } &&
-	sed -i "/^$1\$/d" "$GROUP_ROOT/frozen"
-}
-
-# last_of N: the books room's last index at site N.
-last_of() {
-	use_site "$1" &&
-	curl -s -m 5 "$BASE/api/rooms/books/messages?limit=1" | sed -n 's/.*"last":\([0-9]*\).*/\1/p'
-}
-
 # post_at N I TEXT: a webhook at site N; prints "STATUS MS".
 post_at() {
 	use_site "$1" &&

@@ -7,27 +7,12 @@ trap 'stop_sites' EXIT
 trap 'exit 1' TERM INT
 
 # The stall points exist only in the TESTHOOKS build (as t9010).
-HOOKS_BIN=${HOOKS_BIN:-$TOP/build/hooks/bin}
-if ! test -x "$HOOKS_BIN/webhook.fcgi" || ! test -x "$HOOKS_BIN/bookpics-run"; then
-	skip_all="no TESTHOOKS build in $HOOKS_BIN (make TESTHOOKS=1 all)"
-	test_done
-fi
-BIN=$HOOKS_BIN
-export BIN
+use_hooks_build webhook.fcgi bookpics-run
 
 S1=127.0.0.1:$((GROUP_BASE + 6))
 
 sms() {
 	echo "MessageSid=SM954$1&AccountSid=AC1&From=%2B14155550100&To=%2B18005551212&Body=$1&NumMedia=0"
-}
-
-# books: the current site's books room, "INDEX TEXT" each.
-books() {
-	curl -s -m 5 "$BASE/api/rooms/books/messages?after=0&limit=500" | node -e '
-		let s = ""; process.stdin.on("data", d => s += d);
-		process.stdin.on("end", () => {
-			for (const m of JSON.parse(s).messages) console.log(m.index, m.chatMessage);
-		});'
 }
 
 # stalled FILE: the pid in the stall file, once that process is stopped.

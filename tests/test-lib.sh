@@ -206,6 +206,22 @@ stop_bookpics() {
 	wait_for "! curl -s -o /dev/null $BASE/" 10
 }
 
+# use_hooks_build PROGRAM...: run the programs of the TESTHOOKS build
+# (`make TESTHOOKS=1 all`: $HOOKS_BIN, default build/hooks/bin), which
+# holds the stall points (store_test_stall, dbwatch_test_sleep); without
+# every PROGRAM there the whole script is skipped.
+use_hooks_build() {
+	HOOKS_BIN=${HOOKS_BIN:-$TOP/build/hooks/bin}
+	for _prog; do
+		if ! test -x "$HOOKS_BIN/$_prog"; then
+			skip_all="no TESTHOOKS build in $HOOKS_BIN (make TESTHOOKS=1 all)"
+			test_done
+		fi
+	done
+	BIN=$HOOKS_BIN
+	export BIN
+}
+
 # set_conf KEY VALUE: KEY = VALUE in $VAR/bookpics.conf, in its place or
 # appended; the running programs reload the file by its mtime.
 set_conf() {
