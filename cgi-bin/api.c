@@ -11,6 +11,7 @@
 #include "admin-api.h"
 #include "app.h"
 #include "chat.h"
+#include "clock.h"
 #include "err.h"
 #include "fifo.h"
 #include "group.h"
@@ -38,22 +39,67 @@
  * without a reason.
  */
 /*
+ * What the site's replicator saw at its last tick (lib/stats.h) corrects
+ * st, which is this process's own view: the sites connected, and whether
+ * the master answers. A master that does not (this site cut off: no
+ * election can succeed without a quorum, and rep_stat keeps naming it) is
+ * no master for this site: null, and a problem, so that a load balancer
+ * takes the site out while its writes would be 503. A view older than
+ * GROUP_VIEW_STALE_MS is a problem itself (the replicator stuck); a view
+ * of another master than st's (an election since) is not used. Returns 1
+ * when it reported the master as not answering, else 0.
+ */
+#define GROUP_VIEW_STALE_MS 10000
+
+static int group_view(struct app *a, struct group_status *st, struct json_object *problems)
+{
+	struct stats *stats = app_stats(a, a->conf.var);
+	uint64_t at = stats_get(stats, STATS_GROUP_VIEW_MS);
+	int64_t age = clock_ms() - (int64_t)at;
+	char text[GROUP_ADDR_MAX + 96];
+
+	if (!stats)
+		return 0;
+	/* age < 0: the stamp of a boot before this one (the file outlives it) */
+	if (!at || age < 0 || age > GROUP_VIEW_STALE_MS) {
+		if (at && age > 0)
+			snprintf(text, sizeof(text), "group: the replicator has not reported for "
+				 "%lld s", (long long)(age / 1000));
+		else
+			snprintf(text, sizeof(text), "group: the replicator has not reported yet");
+		json_object_array_add(problems, json_object_new_string(text));
+		return 0;
+	}
+	st->connected = (size_t)stats_get(stats, STATS_GROUP_CONNECTED);
+	if (st->is_master || st->master_eid < 0 ||
+	    stats_get(stats, STATS_GROUP_MASTER_EID1) != (uint64_t)st->master_eid + 1 ||
+	    stats_get(stats, STATS_GROUP_MASTER_REACHED))
+		return 0;
+	snprintf(text, sizeof(text), "group: the master %s does not answer this site", st->master);
+	json_object_array_add(problems, json_object_new_string(text));
+	st->master[0] = '\0';
+	return 1;
+}
+
+/*
  * A group's site (CONTRACT.md, Groups): {"self", "master" (null while none
  * is known: a problem), "role", "sites" (every HOST:PORT, self first),
  * "connected" (how many of them this site reaches, itself included)}.
  */
-static struct json_object *health_group(struct store *s, struct json_object *problems)
+static struct json_object *health_group(struct app *a, struct json_object *problems)
 {
 	struct json_object *g, *sites;
 	struct group_status st;
 	char err[ERR_LEN], text[ERR_LEN + 64];
+	int unanswered;
 	size_t i;
 
-	if (store_group_status(s, 0, &st, err)) {
+	if (store_group_status(a->store, 0, &st, err)) {
 		snprintf(text, sizeof(text), "group: %s", err);
 		json_object_array_add(problems, json_object_new_string(text));
 		return NULL;
 	}
+	unanswered = group_view(a, &st, problems);
 	g = json_object_new_object();
 	sites = json_object_new_array();
 	for (i = 0; i < st.nsites; i++)
@@ -63,7 +109,7 @@ static struct json_object *health_group(struct store *s, struct json_object *pro
 	json_object_object_add(g, "role", json_object_new_string(st.is_master ? "master" : "client"));
 	json_object_object_add(g, "sites", sites);
 	json_object_object_add(g, "connected", json_object_new_int64((int64_t)st.connected));
-	if (!st.master[0])
+	if (!st.master[0] && !unanswered)
 		json_object_array_add(problems, json_object_new_string("group: no master known"));
 	return g;
 }
@@ -100,7 +146,7 @@ static void health(struct route_ctx *c)
 	if (!c->app->stats && !stats_open(var, err))	/* why: the error of a second try */
 		json_object_array_add(problems, json_object_new_string(err));
 	if (ready && store_grouped(c->app->store))
-		group = health_group(c->app->store, problems);
+		group = health_group(c->app, problems);
 	n = json_object_array_length(problems);
 	json_object_object_add(o, "ok", json_object_new_boolean(n == 0));
 	json_object_object_add(o, "relay", json_object_new_boolean(relay));

@@ -144,6 +144,7 @@ struct group_site {
 struct group_status {
 	char self[GROUP_ADDR_MAX];
 	char master[GROUP_ADDR_MAX];	/* "" while no master is known */
+	int master_eid;			/* repmgr's id of it, DB_EID_INVALID for none */
 	int is_master;
 	struct group_site sites[GROUP_SITES_MAX + 1];	/* self first */
 	size_t nsites, connected;	/* connected counts self */

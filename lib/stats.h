@@ -32,6 +32,18 @@ enum stats_counter {
 	STATS_WEBHOOK_QUEUED,			/* 200, held for a moderator */
 	STATS_RELAY_DELIVERED,			/* message frames the relay wrote */
 	STATS_RELAY_BACKLOG,			/* messages owed to connections (set each second) */
+	/*
+	 * A group's site as its replication process sees it, set by
+	 * bookpics-replicator each second (the only process whose
+	 * connection states are the site's): when (clock_ms, CLOCK_MONOTONIC
+	 * is the machine's), how many sites it is connected to (itself
+	 * included), the master it knew (its eid, or 0 for none: eid + 1)
+	 * and whether that master answers it (1; or it is the master).
+	 */
+	STATS_GROUP_VIEW_MS,
+	STATS_GROUP_CONNECTED,
+	STATS_GROUP_MASTER_EID1,
+	STATS_GROUP_MASTER_REACHED,
 	STATS_COUNT
 };
 

@@ -11,7 +11,8 @@
  * repmgr 5.3 watches its connections with select(), which aborts the
  * process on a descriptor above FD_SETSIZE (1024), and a relay holds one
  * per WebSocket client (docs/DESIGN.md "Groups"). This process holds a
- * few dozen. Once a second, at the master, it records which sites it
+ * few dozen. Once a second it publishes the site's view of the group for
+ * /api/health (lib/stats.h) and, at the master, records which sites it
  * cannot reach (their connections count for nobody); every 30 s it
  * checkpoints the site, as the relay does at a single site.
  */
@@ -32,6 +33,7 @@
 #include "group.h"
 #include "log.h"
 #include "replink.h"
+#include "stats.h"
 #include "store.h"
 #include "version.h"
 
@@ -56,27 +58,22 @@ struct replicator {
  * process, is not connected to, when that changed (store_sites_down_set):
  * a dead site's connections must not lock its users out elsewhere.
  */
-static void sites_check(struct replicator *r)
+static void sites_check(struct replicator *r, const struct group_status *st)
 {
 	char down[sizeof(r->sites_down)], err[ERR_LEN];
-	struct group_status st;
 	size_t i, len = 0;
 
-	if (store_group_status(r->app.store, 0, &st, err)) {
-		log_event(LOG_ERROR, "sites", "error", err, NULL);
-		return;
-	}
-	if (!st.is_master) {
+	if (!st->is_master) {
 		r->sites_down_known = 0;	/* another master writes it meanwhile */
 		return;
 	}
 	/* sites[0] is this one; the states are this process's: the site's own view */
 	down[0] = '\0';
-	for (i = 1; i < st.nsites; i++) {
-		if (st.sites[i].connected)
+	for (i = 1; i < st->nsites; i++) {
+		if (st->sites[i].connected)
 			continue;
 		len += (size_t)snprintf(down + len, sizeof(down) - len, "%s%s,",
-					len ? "" : ",", st.sites[i].addr);
+					len ? "" : ",", st->sites[i].addr);
 		if (len >= sizeof(down))
 			return;		/* cannot be: GROUP_SITES_MAX addresses */
 	}
@@ -96,6 +93,36 @@ static void sites_check(struct replicator *r)
 	log_event(LOG_INFO, "sites", "down", down[0] ? down : "none", NULL);
 	memcpy(r->sites_down, down, sizeof(down));
 	r->sites_down_known = 1;
+}
+
+/*
+ * Each second: the site's view for /api/health (lib/stats.h), which the
+ * FastCGI programs cannot see themselves (their connection states are
+ * their own), then, at the master, sites_check. A client site cut off
+ * from its master still has the master in rep_stat until an election
+ * succeeds (never, without a quorum): here it is seen not to answer.
+ */
+static void tick_group(struct replicator *r)
+{
+	struct stats *stats = app_stats(&r->app, r->app.conf.var);
+	struct group_status st;
+	char err[ERR_LEN];
+	int reached;
+	size_t i;
+
+	if (store_group_status(r->app.store, 0, &st, err)) {
+		log_event(LOG_ERROR, "sites", "error", err, NULL);
+		return;
+	}
+	reached = st.is_master;
+	for (i = 1; i < st.nsites; i++)
+		reached |= st.sites[i].is_master && st.sites[i].connected;
+	stats_set(stats, STATS_GROUP_CONNECTED, st.connected);
+	stats_set(stats, STATS_GROUP_MASTER_EID1,
+		  st.master_eid >= 0 ? (uint64_t)st.master_eid + 1 : 0);
+	stats_set(stats, STATS_GROUP_MASTER_REACHED, (uint64_t)reached);
+	stats_set(stats, STATS_GROUP_VIEW_MS, (uint64_t)clock_ms());
+	sites_check(r, &st);
 }
 
 /* One request of the relay: run it, answer it. 0; -1 the connection is done. */
@@ -168,7 +195,7 @@ static int run(struct replicator *r)
 			continue;
 		next = clock_ms() + TICK_MS;
 		r->ticks++;
-		sites_check(r);
+		tick_group(r);
 		if (r->ticks % MAINTAIN_TICKS == 0 && store_maintain(r->app.store, err))
 			log_event(LOG_ERROR, "maintain", "error", err, NULL);
 	}

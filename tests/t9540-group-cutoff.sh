@@ -46,7 +46,17 @@ test_expect_success 'a site cut off from both others: a write is answered 503 wi
 	set -- $(post_at $c 4 four) && echo "write at the cut-off site $c: $*" &&
 	test "$1" = 503 && test "$2" -lt 10000 &&
 	test "$(last_of $c)" = 3 &&
-	use_site $c && curl -s "$BASE/api/health" && echo
+	use_site $c && curl -s "$BASE/api/health" >health && cat health && echo &&
+	: its health names no master, and says why: a load balancer takes it out &&
+	node -e "
+		const h = JSON.parse(require(\"fs\").readFileSync(\"health\", \"utf8\"));
+		console.log(h.ok, h.group.master, h.group.connected);
+		for (const p of h.problems) console.log(p);" >actual &&
+	cat >expect <<-EOF &&
+	false null 1
+	group: the master 127.0.0.1:$((GROUP_BASE + 5 + m)) does not answer this site
+	EOF
+	test_cmp expect actual
 '
 
 test_expect_success 'thawed, the group heals: one master, the retried write stored once everywhere' '
@@ -55,6 +65,11 @@ test_expect_success 'thawed, the group heals: one master, the retried write stor
 	set -- $(post_at 2 4 four) && test "$1" = 200 &&
 	for n in 1 2 3; do
 		wait_for "test \"\$(last_of $n)\" = 4" 20 || return 1
+	done &&
+	: every site healthy again, reaching all three &&
+	for n in 1 2 3; do
+		use_site $n && wait_for "curl -sf -o /dev/null \$BASE/api/health" 10 &&
+		test "$(health_field $n connected)" = 3 || return 1
 	done
 '
 
