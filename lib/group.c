@@ -331,6 +331,28 @@ int group_master_known(DB_ENV *env)
 	return rep_role(env, &m, &known) ? -1 : known;
 }
 
+int group_master_reachable(DB_ENV *env)
+{
+	DB_REPMGR_SITE *list = NULL;
+	DB_REP_STAT *st = NULL;
+	u_int n = 0, i;
+	int master, up = 0;
+
+	if (env->rep_stat(env, &st, 0))
+		return -1;
+	up = st->st_status == DB_REP_MASTER;
+	master = (int)st->st_master;
+	free(st);
+	if (up || master == DB_EID_INVALID)
+		return up;
+	if (env->repmgr_site_list(env, &n, &list))
+		return -1;
+	for (i = 0; i < n; i++)
+		up |= list[i].eid == master && list[i].status == DB_REPMGR_CONNECTED;
+	free(list);
+	return up;
+}
+
 uint64_t group_lsn(DB_ENV *env)
 {
 	DB_LOG_STAT *st = NULL;

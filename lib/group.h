@@ -105,6 +105,15 @@ int group_is_master(DB_ENV *env);
 /* 1 a master is known (here or elsewhere), 0 not, -1 rep_stat failed. */
 int group_master_known(DB_ENV *env);
 
+/*
+ * 1 when this site is the master, or a master is known and this process is
+ * connected to it; 0 otherwise (none known, or its connection is down: a
+ * site cut off keeps naming its old master); -1 when rep_stat or
+ * repmgr_site_list failed. Connections are each process's own: only the
+ * replication process's answer is the site's.
+ */
+int group_master_reachable(DB_ENV *env);
+
 /* The end of this site's log (file << 32 | offset), 0 on error: log_stat, cheap. */
 uint64_t group_lsn(DB_ENV *env);
 

@@ -3865,6 +3865,15 @@ static int store_relay_request(struct store *s, const void *req, size_t len, voi
 	return 0;
 }
 
+/*
+ * Set while this thread (the replicator's main one) runs a relay's write
+ * (store_serve_relay): the relay's event loop waits for the answer, every
+ * client of the site with it, so store_forward does not wait for a master
+ * that cannot answer (none known during an election, or this site cut
+ * off): it fails at once, and the relay answers "unavailable".
+ */
+static __thread int relay_no_wait;
+
 static int store_forward(struct store *s, store_op op, void *arg, const char *what, char *err)
 {
 	struct codec c;
@@ -3892,6 +3901,10 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 	 * a frozen master takes GROUP_CONNECT_US before it gives up.
 	 */
 	for (;;) {
+		if (relay_no_wait && group_master_reachable(s->env) != 1) {
+			err_set(err, "%s: no master answers this site", what);
+			break;
+		}
 		r = s->relayed ? store_relay_request(s, c.buf, c.len, &out, &outlen, err)
 			       : group_request(s->env, c.buf, c.len, &out, &outlen, err);
 		if (r < 0)
@@ -3922,7 +3935,8 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 			if (in.bad || status != SERVED_NOT_MASTER) {
 				s->full = !in.bad && status == SERVED_FULL;
 				s->unavailable = !in.bad && status == SERVED_UNACKED;
-				err_set(err, "%s at the master: %s", what,
+				err_set(err, "%s %s: %s", what,
+					s->relayed ? "through the replicator" : "at the master",
 					in.bad ? "an answer that does not parse" : msg ? msg : "failed");
 				free(out);
 				free(c.buf);
@@ -4023,9 +4037,14 @@ static int store_serve(void *ctx, const void *req, size_t len, void **out, size_
 
 int store_serve_relay(struct store *s, const void *req, size_t len, void **out, size_t *outlen)
 {
+	int r;
+
 	if (!s->grouped || !s->replicator)
 		return -1;
-	return serve_op(s, req, len, 0, out, outlen);
+	relay_no_wait = 1;
+	r = serve_op(s, req, len, 0, out, outlen);
+	relay_no_wait = 0;
+	return r;
 }
 
 int store_grouped(const struct store *s)

@@ -142,8 +142,10 @@ int admit_check(struct vhd *v, struct lws *wsi, char *user, const char **code,
 		goto duplicate;
 	default:
 		lwsl_err("relay: %s\n", err);
-		*code = "internal";
-		snprintf(msg, msglen, "%s", "the store failed; try again");
+		/* no master answers this site: the group's, retried as any 503 */
+		*code = store_unavailable(v->app.store) ? "unavailable" : "internal";
+		snprintf(msg, msglen, "%s", store_unavailable(v->app.store) ?
+			 "no master answers this site; try again" : "the store failed; try again");
 		return 503;
 	}
 duplicate:

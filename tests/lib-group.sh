@@ -54,6 +54,14 @@ site_conf() {
 	echo "wall_text = on" >>"$VAR/bookpics.conf"
 }
 
+# kill_all_bg: every site's background clients (bg.pids is per $TRASH,
+# and use_site moves it).
+kill_all_bg() {
+	for _s in 1 2 3; do
+		TRASH=$GROUP_ROOT/s$_s kill_bg
+	done
+}
+
 # site_pids N: every process of site N (its run.sh session: setsid).
 site_pids() {
 	pgrep -s "$(cat "$GROUP_ROOT/s$1/bookpics.pid")"

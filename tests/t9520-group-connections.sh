@@ -4,12 +4,6 @@ test_description='groups: the duplicate-connection rule and presence across the 
 . "$TEST_DIR/lib-ws.sh"
 . "$TEST_DIR/lib-group.sh"
 
-# every site's background clients (bg.pids is per $TRASH, and use_site moves it)
-kill_all_bg() {
-	for _s in 1 2 3; do
-		TRASH=$GROUP_ROOT/s$_s kill_bg
-	done
-}
 trap 'kill_all_bg; stop_sites' EXIT
 trap 'exit 1' TERM INT
 

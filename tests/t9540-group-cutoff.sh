@@ -1,10 +1,19 @@
 #!/bin/sh
-test_description='groups: a frozen master is replaced; a site cut off from every other answers writes 503 in time and reads its copy'
+test_description='groups: a frozen master is replaced; a site cut off from every other answers writes 503 in time, its relay at once, and reads its copy'
 . ./test-lib.sh
 . "$TEST_DIR/lib-ws.sh"
 . "$TEST_DIR/lib-group.sh"
-trap 'stop_sites' EXIT
+trap 'kill_all_bg; stop_sites' EXIT
 trap 'exit 1' TERM INT
+
+T1=$GROUP_ROOT/t1
+T2=$GROUP_ROOT/t2
+C=$GROUP_ROOT	# the clients' files
+
+# send TEXT: a sendMessage frame to the room chat.
+send() {
+	echo "{\"action\":\"sendMessage\",\"chatroomId\":\"chat\",\"chatMessage\":\"$1\",\"messageType\":\"text message\",\"clientMessageId\":\"c-$1\"}"
+}
 
 sms() {
 	echo "MessageSid=SM954$1&AccountSid=AC1&From=%2B14155550100&To=%2B18005551212&Body=$2&NumMedia=0"
@@ -27,7 +36,11 @@ test_expect_success 'three sites, site 1 the master' '
 	for n in 1 2 3; do
 		use_site $n && wait_for "relay_health true" 10 || return 1
 	done &&
-	set -- $(post_at 2 1 one) && test "$1" = 200
+	set -- $(post_at 2 1 one) && test "$1" = 200 &&
+	use_site 1 &&
+	admin user add u1 && admin user add u2 && admin room add chat &&
+	admin member add u1 chat && admin member add u2 chat &&
+	admin token u1 >"$T1" && admin token u2 >"$T2"
 '
 
 test_expect_success 'the master frozen: the other two elect a new master within 10 s and take writes' '
@@ -42,6 +55,8 @@ test_expect_success 'the master frozen: the other two elect a new master within 
 
 test_expect_success 'a site cut off from both others: a write is answered 503 within 10 s, nothing stored; reads answer from its copy' '
 	m=$(master_site) && c=$((5 - m)) &&
+	use_site $c && ws_bg "$C/u1" "$WS?token=$(cat "$T1")" &&
+	grep -q "\"type\":\"hello\"" "$C/u1.out" &&
 	freeze $m &&
 	set -- $(post_at $c 4 four) && echo "write at the cut-off site $c: $*" &&
 	test "$1" = 503 && test "$2" -lt 10000 &&
@@ -57,6 +72,27 @@ test_expect_success 'a site cut off from both others: a write is answered 503 wi
 	group: the master 127.0.0.1:$((GROUP_BASE + 5 + m)) does not answer this site
 	EOF
 	test_cmp expect actual
+'
+
+# The relay's writes go through the site's replicator, and the relay's
+# event loop waits for each: a wait for a master there would stall every
+# client of the site (it was 5 s per write, and a connecting crowd
+# queued one each). Now it answers at once; 3 s is for a sanitized build.
+test_expect_success 'the cut-off site s relay does not wait for a master: sendMessage and a connection refused unavailable at once' '
+	c=$(live) && use_site $c &&
+	t0=$(date +%s%N) &&
+	ws_say "$C/u1" "$(send cut)" &&
+	wait_for "grep -q unavailable $C/u1.out" 10 &&
+	ms=$(( ($(date +%s%N) - t0) / 1000000 )) && echo "sendMessage refused in $ms ms" &&
+	test "$ms" -lt 3000 &&
+	grep "unavailable" "$C/u1.out" &&
+	t0=$(date +%s%N) &&
+	{ ws "$WS?token=$(cat "$T2")" --timeout 20 >u2.out 2>&1 || :; } &&
+	ms=$(( ($(date +%s%N) - t0) / 1000000 )) && echo "u2 refused in $ms ms" && cat u2.out &&
+	grep -q "^http 503 .*\"error\":\"unavailable\"" u2.out &&
+	test "$ms" -lt 3000 &&
+	ws_stop "$C/u1" &&
+	test "$(last_of $c)" = 3
 '
 
 test_expect_success 'thawed, the group heals: one master, the retried write stored once everywhere' '
