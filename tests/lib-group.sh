@@ -54,6 +54,37 @@ site_conf() {
 	echo "wall_text = on" >>"$VAR/bookpics.conf"
 }
 
+# The chat users' tokens (chat_users) and the clients' files.
+T1=$GROUP_ROOT/t1
+T2=$GROUP_ROOT/t2
+C=$GROUP_ROOT
+
+# start_sites: sites 1, 2 and 3 (site_conf'd) started, until site 1 is
+# the master as every site says and every site's relay is up.
+start_sites() {
+	for _n in 1 2 3; do
+		use_site $_n && start_bookpics || return 1
+	done &&
+	wait_for "test \"\$(master_site)\" = 1" 10 &&
+	_m=127.0.0.1:$((GROUP_BASE + 6)) &&
+	wait_for "test \"\$(health_field 2 master)\" = $_m && test \"\$(health_field 3 master)\" = $_m" 10 &&
+	for _n in 1 2 3; do
+		use_site $_n && wait_for "relay_health true" 10 || return 1
+	done
+}
+
+# chat_users: users u1 and u2, members of the room chat, made at site 1;
+# their tokens in $T1 and $T2; returns once the other sites have them.
+chat_users() {
+	use_site 1 &&
+	admin user add u1 && admin user add u2 && admin room add chat &&
+	admin member add u1 chat && admin member add u2 chat &&
+	admin token u1 >"$T1" && admin token u2 >"$T2" &&
+	for _n in 2 3; do
+		use_site $_n && wait_for "admin member list chat | grep -q ^u2\$" 5 || return 1
+	done
+}
+
 # kill_all_bg: every site's background clients (bg.pids is per $TRASH,
 # and use_site moves it).
 kill_all_bg() {

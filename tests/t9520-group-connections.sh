@@ -7,9 +7,6 @@ test_description='groups: the duplicate-connection rule and presence across the 
 trap 'kill_all_bg; stop_sites' EXIT
 trap 'exit 1' TERM INT
 
-T1=$GROUP_ROOT/t1
-T2=$GROUP_ROOT/t2
-C=$GROUP_ROOT	# the clients' files
 
 # presence_at N: the chat room's presence at site N, asked by u2.
 presence_at() {
@@ -46,20 +43,7 @@ refused() {
 test_expect_success 'three sites, site 1 the master; users u1 u2 in room chat' '
 	site_conf 1 && site_conf 2 && site_conf 3 &&
 	grep -q "^duplicate_connections = refuse$" "$GROUP_ROOT/s2/var/bookpics.conf" &&
-	for n in 1 2 3; do
-		use_site $n && start_bookpics || return 1
-	done &&
-	wait_for "test \$(masters) = 1 && test \"\$(health_field 1 role)\" = master" 10 &&
-	for n in 1 2 3; do
-		use_site $n && wait_for "relay_health true" 10 || return 1
-	done &&
-	use_site 1 &&
-	admin user add u1 && admin user add u2 && admin room add chat &&
-	admin member add u1 chat && admin member add u2 chat &&
-	admin token u1 >"$T1" && admin token u2 >"$T2" &&
-	for n in 2 3; do
-		use_site $n && wait_for "admin member list chat | grep -q ^u2\$" 5 || return 1
-	done
+	start_sites && chat_users
 '
 
 test_expect_success 'refuse: u1 connected at site 1 is answered 409 at sites 2 and 3' '

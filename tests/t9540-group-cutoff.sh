@@ -6,10 +6,6 @@ test_description='groups: a frozen master is replaced; a site cut off from every
 trap 'kill_all_bg; stop_sites' EXIT
 trap 'exit 1' TERM INT
 
-T1=$GROUP_ROOT/t1
-T2=$GROUP_ROOT/t2
-C=$GROUP_ROOT	# the clients' files
-
 # send TEXT: a sendMessage frame to the room chat.
 send() {
 	echo "{\"action\":\"sendMessage\",\"chatroomId\":\"chat\",\"chatMessage\":\"$1\",\"messageType\":\"text message\",\"clientMessageId\":\"c-$1\"}"
@@ -27,20 +23,9 @@ post_at() {
 	echo "$_s $(( ($(date +%s%N) - _a) / 1000000 ))"
 }
 
-test_expect_success 'three sites, site 1 the master' '
-	site_conf 1 && site_conf 2 && site_conf 3 &&
-	for n in 1 2 3; do
-		use_site $n && start_bookpics || return 1
-	done &&
-	wait_for "test \"\$(master_site)\" = 1" 10 &&
-	for n in 1 2 3; do
-		use_site $n && wait_for "relay_health true" 10 || return 1
-	done &&
-	set -- $(post_at 2 1 one) && test "$1" = 200 &&
-	use_site 1 &&
-	admin user add u1 && admin user add u2 && admin room add chat &&
-	admin member add u1 chat && admin member add u2 chat &&
-	admin token u1 >"$T1" && admin token u2 >"$T2"
+test_expect_success 'three sites, site 1 the master; users u1 u2 in room chat' '
+	site_conf 1 && site_conf 2 && site_conf 3 && start_sites &&
+	set -- $(post_at 2 1 one) && test "$1" = 200 && chat_users
 '
 
 test_expect_success 'the master frozen: the other two elect a new master within 10 s and take writes' '

@@ -28,15 +28,7 @@ relay_pids() {
 }
 
 test_expect_success 'three sites; site 1, the master, has a relay and its replicator' '
-	site_conf 1 && site_conf 2 && site_conf 3 &&
-	for n in 1 2 3; do
-		use_site $n && start_bookpics || return 1
-	done &&
-	wait_for "test \$(masters) = 1" 10 &&
-	test "$(health_field 1 role)" = master &&
-	for n in 1 2 3; do
-		use_site $n && wait_for "relay_health true" 10 || return 1
-	done &&
+	site_conf 1 && site_conf 2 && site_conf 3 && start_sites &&
 	relay_pids >"$GROUP_ROOT/pids.before" &&
 	test $(wc -w <"$GROUP_ROOT/pids.before") = 2 &&
 	: the relay has one thread: no replication manager in it &&
