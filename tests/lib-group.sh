@@ -69,7 +69,8 @@ start_sites() {
 	_m=127.0.0.1:$((GROUP_BASE + 6)) &&
 	wait_for "test \"\$(health_field 2 master)\" = $_m && test \"\$(health_field 3 master)\" = $_m" 10 &&
 	for _n in 1 2 3; do
-		use_site $_n && wait_for "relay_health true" 10 || return 1
+		use_site $_n &&
+		wait_for "curl -s \$BASE/api/health | grep -q '\"relay\":true'" 10 || return 1
 	done
 }
 
