@@ -233,6 +233,14 @@ int group_configure(DB_ENV *env, struct group_link *link, char *err)
 	 * clients' caches) before its record, past store_maintain's 20 s
 	 * alarm: the replicator was killed by SIGALRM a minute after start.
 	 * Our caches are small and a client flushes its own at the record.
+	 * No bulk transfer (DB_REP_CONF_BULK off, also in a region an older
+	 * version made with it on): it was there to send a transaction's log
+	 * records as one message, against Nagle's algorithm, which
+	 * group_sockets_nodelay now turns off. And the buffer is the
+	 * region's: any process of the master closing its environment sent
+	 * what others had left in it (__rep_preclose) after its own repmgr
+	 * had stopped, a SIGSEGV in __repmgr_send_broadcast (bookpics-hooks
+	 * at its exit under the sanitizers, tests/t9510).
 	 */
 	if ((ret = env->repmgr_set_ack_policy(env, (int)ack_policy(g->ack))) ||
 	    (ret = env->rep_set_priority(env, (u_int32_t)g->priority)) ||
@@ -243,7 +251,7 @@ int group_configure(DB_ENV *env, struct group_link *link, char *err)
 	    (ret = env->rep_set_timeout(env, DB_REP_HEARTBEAT_SEND, 500000)) ||
 	    (ret = env->rep_set_timeout(env, DB_REP_HEARTBEAT_MONITOR, 3000000)) ||
 	    (ret = env->rep_set_timeout(env, DB_REP_CHECKPOINT_DELAY, 0)) ||
-	    (ret = env->rep_set_config(env, DB_REP_CONF_BULK, 1)))
+	    (ret = env->rep_set_config(env, DB_REP_CONF_BULK, 0)))
 		return err_set(err, "replication settings: %s", db_strerror(ret));
 	return 0;
 }

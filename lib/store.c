@@ -57,6 +57,13 @@ struct store {
 	int link_fd;		/* relayed: the replicator's socket, -1 while not connected */
 	int unavailable;	/* the last write: no master, no answer, or not acknowledged */
 	int serving;		/* a view serving another site's write: never forwarded */
+	/*
+	 * A group's store with every handle open (the end of a successful
+	 * store_open_handles; store_close_handles clears it), set and read
+	 * under lock: repmgr's message threads may ask store_serve for a
+	 * write while this process is still opening them.
+	 */
+	int handles_open;
 	DB_TXN_TOKEN token;	/* serving: the commit's token, for the asker's txn_applied */
 	int env_only;		/* store_group_create: the environment, nothing else */
 	int opening;		/* inside store_open_handles: no reconnect */
@@ -213,6 +220,7 @@ static void store_close_handles(struct store *s)
 	if (s->env)
 		s->env->close(s->env, 0);
 	s->env = NULL;
+	s->handles_open = 0;
 	if (s->grouped)
 		pthread_rwlock_unlock(&s->lock);
 }
@@ -446,6 +454,25 @@ static int store_open_handles(struct store *s, char *err)
 		/* the replication manager's threads share the handles: DB_THREAD */
 		flags |= DB_INIT_REP | DB_THREAD;
 		/*
+		 * Not for store_group_create (bookpics-admin init, the
+		 * supervisor's recovery), which only makes the regions. The
+		 * first open after a kill -9 at a master runs failchk inside
+		 * env->open (DB_REGISTER, DB_FAILCHK), and aborting a dead
+		 * writer's transaction writes the log. A log write at a master
+		 * by a DB_THREAD handle of a repmgr environment (the region
+		 * says so, whatever this handle configured) starts repmgr's
+		 * select thread on the spot (log_put.c, __repmgr_autostart);
+		 * the open then detaches the regions it ran failchk with
+		 * (env_register.c, __env_refresh) and leaves that thread
+		 * running on them: bookpics-admin init, run.sh's first step,
+		 * died of SIGSEGV in __repmgr_compute_timeout and
+		 * __repmgr_send_v1_handshake (tests/t9510). Without DB_THREAD
+		 * the write is refused and Berkeley DB recovers the site
+		 * (DB_RECOVER) instead, which is what such a crash needs.
+		 */
+		if (s->env_only)
+			flags &= ~(u_int32_t)DB_THREAD;
+		/*
 		 * The relay reads its site's copy and takes no part in the
 		 * replication (no repmgr_site, no repmgr_start): its writes go
 		 * through the replicator (store_forward).
@@ -527,6 +554,11 @@ static int store_open_handles(struct store *s, char *err)
 	    store_schema_check(s, err))
 		goto fail;
 	s->opening = 0;
+	if (s->grouped) {
+		pthread_rwlock_wrlock(&s->lock);
+		s->handles_open = 1;
+		pthread_rwlock_unlock(&s->lock);
+	}
 	return 0;
 fail:
 	s->opening = 0;
@@ -4019,6 +4051,25 @@ static int serve_op(struct store *runner, const void *req, size_t len, int token
 	return 0;
 }
 
+/* An answer with status alone (SERVED_*) and msg: into *out, 0; -1 out of memory. */
+static int serve_status(struct store *runner, uint64_t status, const char *msg, void **out,
+			size_t *outlen)
+{
+	struct codec o;
+
+	memset(&o, 0, sizeof(o));
+	o.s = runner, o.results = 1;
+	c_u64(&o, &status);
+	c_str(&o, &msg);
+	if (o.bad) {
+		free(o.buf);
+		return -1;
+	}
+	*out = o.buf;
+	*outlen = o.len;
+	return 0;
+}
+
 static int store_serve(void *ctx, const void *req, size_t len, void **out, size_t *outlen)
 {
 	struct store *owner = ctx, *view;
@@ -4027,6 +4078,16 @@ static int store_serve(void *ctx, const void *req, size_t len, void **out, size_
 	if (!(view = malloc(sizeof(*view))))
 		return -1;
 	pthread_rwlock_rdlock(&owner->lock);
+	if (!owner->handles_open) {
+		/*
+		 * Elected while its handles open (a restart), or reopening
+		 * them: the asker waits and asks again, as for a new master.
+		 */
+		pthread_rwlock_unlock(&owner->lock);
+		free(view);
+		return serve_status(owner, SERVED_NOT_MASTER, "the master is opening its store",
+				    out, outlen);
+	}
 	memcpy(view, owner, sizeof(*view));
 	view->serving = 1;
 	r = serve_op(view, req, len, 1, out, outlen);

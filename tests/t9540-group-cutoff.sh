@@ -87,10 +87,11 @@ test_expect_success 'thawed, the group heals: one master, the retried write stor
 	for n in 1 2 3; do
 		wait_for "test \"\$(last_of $n)\" = 4" 20 || return 1
 	done &&
-	: every site healthy again, reaching all three &&
+	: every site healthy again, reaching all three, once it has caught up &&
 	for n in 1 2 3; do
-		use_site $n && wait_for "curl -sf -o /dev/null \$BASE/api/health" 10 &&
-		test "$(health_field $n connected)" = 3 || return 1
+		use_site $n &&
+		wait_for "curl -sf -m 5 -o /dev/null \$BASE/api/health && test \"\$(health_field $n connected)\" = 3" 30 ||
+		return 1
 	done
 '
 
