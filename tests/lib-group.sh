@@ -13,12 +13,16 @@ if test "$BOOKPICS_GROUP_TESTS" = 0; then
 	test_done
 fi
 # A script that kills a site and starts it again sets GROUP_RESTARTS=1
-# first. Under the sanitizers, one such restart in about six (t9510) met
-# a SEGV inside libdb 5.3's own select thread (__repmgr_check_timeouts,
-# in a FastCGI subordinate starting up), which is not instrumented:
-# those scripts run in the plain pass only (docs/DESIGN.md "Groups").
-if test -n "$BOOKPICS_SANITIZED" && test -n "$GROUP_RESTARTS"; then
-	skip_all='a site restarted under the sanitizers: libdb 5.3 crashed in its select thread once (plain pass only)'
+# first. Under the sanitizers such restarts met crashes inside libdb 5.3,
+# which is not instrumented (docs/DESIGN.md "Groups", "Not finished"):
+# two are fixed (t9510 sanitized: 4 of 6 runs passed before, 11 of 12
+# after), one is left (api.fcgi's env->open failing at a site's start and
+# dying as it detached, SIGSEGV in __os_detach), so those scripts run in
+# the plain pass only.
+# BOOKPICS_SANITIZED_RESTARTS=1 runs them under the sanitizers anyway.
+if test -n "$BOOKPICS_SANITIZED" && test -n "$GROUP_RESTARTS" &&
+	test -z "$BOOKPICS_SANITIZED_RESTARTS"; then
+	skip_all='a site restarted under the sanitizers: libdb 5.3 can crash inside (plain pass only)'
 	test_done
 fi
 
