@@ -1676,6 +1676,62 @@ int store_cursor_set(struct store *s, const char *user, const char *room,
 	return store_run(s, op_cursor_set, &a, TXN_WRITE, "write cursor", err);
 }
 
+struct cursor_batch_arg {
+	const void *list;	/* per cursor: its key's length (2 bytes), the key, its index (8) */
+	size_t len;
+};
+
+static int op_cursor_batch(struct store *s, DB_TXN *txn, void *p)
+{
+	struct cursor_batch_arg *a = p;
+	const unsigned char *b = a->list;
+	struct cursor_arg c;
+	size_t at = 0, kl;
+	int ret;
+
+	while (at < a->len) {
+		if (a->len - at < 2)
+			return EINVAL;	/* not what store_cursor_batch packs */
+		kl = (size_t)b[at] << 8 | b[at + 1];
+		if (!kl || kl > KEY_MAX || a->len - at - 2 < kl + 8)
+			return EINVAL;
+		c.key = (const char *)b + at + 2, c.klen = kl, c.index = get_be64(b + at + 2 + kl);
+		if ((ret = op_cursor_set(s, txn, &c)))
+			return ret;
+		at += 2 + kl + 8;
+	}
+	return 0;
+}
+
+int store_cursor_batch(struct store *s, const struct store_cursor *list, size_t n, char *err)
+{
+	struct cursor_batch_arg a;
+	unsigned char *buf;
+	char key[KEY_MAX];
+	size_t i, w = 0, kl;
+	int ret;
+
+	if (!n)
+		return 0;
+	if (!(buf = malloc(n * (2 + KEY_MAX + 8))))
+		return err_set(err, "write cursors: out of memory");
+	for (i = 0; i < n; i++) {
+		if (!store_name_ok(list[i].user) || !store_name_ok(list[i].room)) {
+			free(buf);
+			return err_set(err, "write cursors: invalid user or room name");
+		}
+		kl = key_pair(key, list[i].user, list[i].room);
+		buf[w] = (unsigned char)(kl >> 8), buf[w + 1] = (unsigned char)kl;
+		memcpy(buf + w + 2, key, kl);
+		put_be64(buf + w + 2 + kl, list[i].index);
+		w += 2 + kl + 8;
+	}
+	a.list = buf, a.len = w;
+	ret = store_run(s, op_cursor_batch, &a, TXN_WRITE, "write cursors", err);
+	free(buf);
+	return ret;
+}
+
 /* A connection's key: in a group "SITE/conn", so that each site clears only its own. */
 static const char *conn_key(struct store *s, const char *conn, char *buf, size_t len)
 {
@@ -3751,6 +3807,14 @@ static void cx_conn_event(struct codec *c, void *p)
 	}
 }
 
+static void cx_cursor_batch(struct codec *c, void *p)
+{
+	struct cursor_batch_arg *a = p;
+
+	if (!c->results)
+		c_bytes(c, &a->list, &a->len);
+}
+
 static void cx_conn_batch(struct codec *c, void *p)
 {
 	struct conn_batch_arg *a = p;
@@ -3832,6 +3896,7 @@ static const struct write_op {
 	{ op_sites_down, cx_sites_down, sizeof(struct sites_down_arg) },
 	{ op_conn_replace, cx_conn_event, sizeof(struct conn_event_arg) },
 	{ op_conn_batch, cx_conn_batch, sizeof(struct conn_batch_arg) },
+	{ op_cursor_batch, cx_cursor_batch, sizeof(struct cursor_batch_arg) },
 };
 #define NWRITE_OPS (sizeof(write_ops) / sizeof(write_ops[0]))
 
@@ -4007,7 +4072,8 @@ static int serve_op(struct store *runner, const void *req, size_t len, int token
 		struct cursor_arg e; struct conn_clear_arg f; struct user_arg g;
 		struct hide_arg h; struct queue_arg i; struct rate_arg j;
 		struct conn_event_arg k; struct hook_set_arg l; struct hook_init_arg m;
-		struct conn_claim_arg n; struct sites_down_arg o; struct conn_batch_arg p; } arg;
+		struct conn_claim_arg n; struct sites_down_arg o; struct conn_batch_arg p;
+		struct cursor_batch_arg q; } arg;
 	char err[ERR_LEN] = "";
 	const char *msg = err;
 	struct codec in, o;

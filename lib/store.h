@@ -253,6 +253,22 @@ int store_cursor_get(struct store *s, const char *user, const char *room,
 int store_cursor_set(struct store *s, const char *user, const char *room,
 		     uint64_t index, char *err);
 
+/* One delivery cursor of store_cursor_batch. */
+struct store_cursor {
+	const char *user, *room;
+	uint64_t index;
+};
+
+/*
+ * Every cursor of list (n of them) set as store_cursor_set sets it (never
+ * backwards), in one transaction: the relay's tick writes all the cursors
+ * that moved with one write, which in a group is one round trip to the
+ * master instead of one per user and room. n 0: nothing, 0. Returns 0, or
+ * -1 with err (an invalid name: nothing written; the store; no master):
+ * the caller keeps them to try again.
+ */
+int store_cursor_batch(struct store *s, const struct store_cursor *list, size_t n, char *err);
+
 /*
  * Live connections (written by the relay): conn id -> user id. clear drops
  * them all (the relay at start: no connection survives it) but those whose

@@ -243,6 +243,48 @@ void deliver_cursors_flush(struct vhd *v, struct session *ss)
 	}
 }
 
+#define CURSORS_BATCH 256
+
+/* Write list (*n cursors, of subs), marked saved once written; 0, or -1 logged. */
+static int cursors_write(struct vhd *v, struct store_cursor *list, struct sub **subs, size_t *n)
+{
+	char err[ERR_LEN];
+	size_t i;
+
+	if (store_cursor_batch(v->app.store, list, *n, err)) {
+		lwsl_err("relay: %s (%zu cursors, tried again next tick)\n", err, *n);
+		return -1;
+	}
+	for (i = 0; i < *n; i++)
+		if (subs[i]->saved < list[i].index)
+			subs[i]->saved = list[i].index;
+	*n = 0;
+	return 0;
+}
+
+void deliver_cursors_flush_all(struct vhd *v)
+{
+	struct store_cursor list[CURSORS_BATCH];
+	struct sub *subs[CURSORS_BATCH];
+	struct session *ss;
+	struct sub *sb;
+	size_t n = 0;
+
+	for (ss = v->sessions; ss; ss = ss->next) {
+		if (!ss->user[0])
+			continue;
+		for (sb = ss->subs; sb; sb = sb->next) {
+			if (!sb->member || sb->high <= sb->saved)
+				continue;
+			list[n] = (struct store_cursor){ ss->user, sb->room->name, sb->high };
+			subs[n++] = sb;
+			if (n == CURSORS_BATCH && cursors_write(v, list, subs, &n))
+				return;
+		}
+	}
+	cursors_write(v, list, subs, &n);
+}
+
 static int name_in(char **names, size_t n, const char *name)
 {
 	size_t i;

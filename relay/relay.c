@@ -182,9 +182,9 @@ static void tick(lws_sorted_usec_list_t *sul)
 		raise(SIGTERM);
 	}
 	rooms_each(&v->rooms, refresh_room, v);
+	deliver_cursors_flush_all(v);
 	for (ss = v->sessions; ss; ss = ss->next) {
 		hung += keepalive(v, ss, now);
-		deliver_cursors_flush(v, ss);
 		if (v->ticks % MEMBERS_TICKS || !ss->in_users)
 			continue;
 		if (deliver_follow_rooms(v, ss, err))

@@ -346,6 +346,15 @@ void deliver_sub_restart(struct sub *sb, uint64_t next_index);
 void deliver_cursors_flush(struct vhd *v, struct session *ss);
 
 /*
+ * The same for every session, every cursor that moved in one store write
+ * (store_cursor_batch, up to CURSORS_BATCH a write): the tick's. In a
+ * group each write is a round trip to the master on the relay's loop, and
+ * one per user and room each second did not scale with a room's members.
+ * A failure leaves the rest for the next tick.
+ */
+void deliver_cursors_flush_all(struct vhd *v);
+
+/*
  * Make ss follow exactly its user's rooms: new ones from the stored cursor
  * (none: from the room's current end), removed ones dropped. Returns 0,
  * or -1 with err.

@@ -449,6 +449,21 @@ int main(void)
 	CHECK(store_cursor_set(s, "uuid1", "uuidroom1", 5, err) == 0 &&
 	      store_cursor_get(s, "uuid1", "uuidroom1", &idx, err) == 1 && idx == 7,
 	      "a cursor never moves backwards");
+	{
+		struct store_cursor batch[] = { { "uuid1", "uuidroom1", 9 }, { "uuid2", "uuidroom1", 4 },
+						{ "uuid1", "uuidroom1", 8 } };
+		struct store_cursor bad[] = { { "uuid3", "uuidroom1", 2 }, { "no/name", "r", 1 } };
+		uint64_t idx2 = 0;
+
+		CHECK(store_cursor_batch(s, batch, 3, err) == 0 &&
+		      store_cursor_get(s, "uuid1", "uuidroom1", &idx, err) == 1 && idx == 9 &&
+		      store_cursor_get(s, "uuid2", "uuidroom1", &idx2, err) == 1 && idx2 == 4,
+		      "a cursor batch: each set, the same key twice keeps the higher");
+		CHECK(store_cursor_batch(s, bad, 2, err) == -1 && strstr(err, "invalid") &&
+		      store_cursor_get(s, "uuid3", "uuidroom1", &idx, err) == 0,
+		      "a batch with a bad name writes none of it");
+		CHECK(store_cursor_batch(s, NULL, 0, err) == 0, "an empty batch: nothing, 0");
+	}
 	CHECK(store_member_remove(s, "uuid1", "uuidroom1", err) == 1 &&
 	      store_is_member(s, "uuid1", "uuidroom1", err) == 0, "member remove");
 	CHECK(store_member_remove(s, "uuid1", "uuidroom1", err) == 0, "remove again: 0");
