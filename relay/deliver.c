@@ -223,66 +223,72 @@ void deliver_sub_restart(struct sub *sb, uint64_t next_index)
 
 /*
  * The cursor stored is the highest index handed to the socket (or claimed
- * by the client's resume) in each member room.
+ * by the client's resume) in each member room. Both flushes write them
+ * CURSORS_BATCH at a time, each batch one store write.
  */
-void deliver_cursors_flush(struct vhd *v, struct session *ss)
-{
-	char err[ERR_LEN];
-	struct sub *sb;
-
-	if (!ss->user[0])
-		return;
-	for (sb = ss->subs; sb; sb = sb->next) {
-		if (!sb->member || sb->high <= sb->saved)
-			continue;
-		if (store_cursor_set(v->app.store, ss->user, sb->room->name, sb->high, err)) {
-			lwsl_err("relay: %s: %s\n", ss->id, err);
-			continue;	/* stays dirty: tried again next tick */
-		}
-		sb->saved = sb->high;
-	}
-}
-
 #define CURSORS_BATCH 256
 
-/* Write list (*n cursors, of subs), marked saved once written; 0, or -1 logged. */
-static int cursors_write(struct vhd *v, struct store_cursor *list, struct sub **subs, size_t *n)
+/* The cursors written in one store write, and the subs they are of. */
+struct cursor_list {
+	struct store_cursor list[CURSORS_BATCH];
+	struct sub *subs[CURSORS_BATCH];
+	size_t n;
+};
+
+/* Write cl's cursors, marked saved once written; 0, or -1 logged (they stay dirty). */
+static int cursors_write(struct vhd *v, struct cursor_list *cl)
 {
 	char err[ERR_LEN];
 	size_t i;
 
-	if (store_cursor_batch(v->app.store, list, *n, err)) {
-		lwsl_err("relay: %s (%zu cursors, tried again next tick)\n", err, *n);
+	if (store_cursor_batch(v->app.store, cl->list, cl->n, err)) {
+		lwsl_err("relay: %s (%zu cursors, tried again next tick)\n", err, cl->n);
 		return -1;
 	}
-	for (i = 0; i < *n; i++)
-		if (subs[i]->saved < list[i].index)
-			subs[i]->saved = list[i].index;
-	*n = 0;
+	for (i = 0; i < cl->n; i++)
+		if (cl->subs[i]->saved < cl->list[i].index)
+			cl->subs[i]->saved = cl->list[i].index;
+	cl->n = 0;
 	return 0;
+}
+
+/* Add ss's cursors that moved to cl, writing it whenever it is full; 0, or -1 logged. */
+static int cursors_add(struct vhd *v, struct session *ss, struct cursor_list *cl)
+{
+	struct sub *sb;
+
+	if (!ss->user[0])
+		return 0;
+	for (sb = ss->subs; sb; sb = sb->next) {
+		if (!sb->member || sb->high <= sb->saved)
+			continue;
+		cl->list[cl->n] = (struct store_cursor){ ss->user, sb->room->name, sb->high };
+		cl->subs[cl->n++] = sb;
+		if (cl->n == CURSORS_BATCH && cursors_write(v, cl))
+			return -1;
+	}
+	return 0;
+}
+
+void deliver_cursors_flush(struct vhd *v, struct session *ss)
+{
+	struct cursor_list cl;
+
+	cl.n = 0;
+	if (!cursors_add(v, ss, &cl))
+		cursors_write(v, &cl);
 }
 
 void deliver_cursors_flush_all(struct vhd *v)
 {
-	struct store_cursor list[CURSORS_BATCH];
-	struct sub *subs[CURSORS_BATCH];
+	struct cursor_list cl;
 	struct session *ss;
-	struct sub *sb;
-	size_t n = 0;
 
-	for (ss = v->sessions; ss; ss = ss->next) {
-		if (!ss->user[0])
-			continue;
-		for (sb = ss->subs; sb; sb = sb->next) {
-			if (!sb->member || sb->high <= sb->saved)
-				continue;
-			list[n] = (struct store_cursor){ ss->user, sb->room->name, sb->high };
-			subs[n++] = sb;
-			if (n == CURSORS_BATCH && cursors_write(v, list, subs, &n))
-				return;
-		}
-	}
-	cursors_write(v, list, subs, &n);
+	cl.n = 0;
+	for (ss = v->sessions; ss; ss = ss->next)
+		if (cursors_add(v, ss, &cl))
+			return;
+	cursors_write(v, &cl);
 }
 
 static int name_in(char **names, size_t n, const char *name)

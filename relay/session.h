@@ -338,19 +338,18 @@ void deliver_sub_drop(struct session *ss, struct sub *sb);
 void deliver_sub_restart(struct sub *sb, uint64_t next_index);
 
 /*
- * Store the delivery cursors that moved (a store failure is logged and
- * tried again next time). Called every tick and at close, so a relay crash
- * makes a reconnecting user see at most ~1 s of messages again, never miss
- * one.
+ * Store ss's delivery cursors that moved (a store failure is logged and
+ * tried again next time): at its close or replacement; the tick stores
+ * every session's (below), so a relay crash makes a reconnecting user see
+ * at most ~1 s of messages again, never miss one.
  */
 void deliver_cursors_flush(struct vhd *v, struct session *ss);
 
 /*
- * The same for every session, every cursor that moved in one store write
- * (store_cursor_batch, up to CURSORS_BATCH a write): the tick's. In a
- * group each write is a round trip to the master on the relay's loop, and
- * one per user and room each second did not scale with a room's members.
- * A failure leaves the rest for the next tick.
+ * The same for every session (the tick's), all in as few store writes as
+ * CURSORS_BATCH allows: in a group each write is a round trip to the
+ * master on the relay's loop, and one per user and room each second did
+ * not scale with a room's members.
  */
 void deliver_cursors_flush_all(struct vhd *v);
 
