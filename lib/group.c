@@ -339,28 +339,6 @@ int group_master_known(DB_ENV *env)
 	return rep_role(env, &m, &known) ? -1 : known;
 }
 
-int group_master_reachable(DB_ENV *env)
-{
-	DB_REPMGR_SITE *list = NULL;
-	DB_REP_STAT *st = NULL;
-	u_int n = 0, i;
-	int master, up = 0;
-
-	if (env->rep_stat(env, &st, 0))
-		return -1;
-	up = st->st_status == DB_REP_MASTER;
-	master = (int)st->st_master;
-	free(st);
-	if (up || master == DB_EID_INVALID)
-		return up;
-	if (env->repmgr_site_list(env, &n, &list))
-		return -1;
-	for (i = 0; i < n; i++)
-		up |= list[i].eid == master && list[i].status == DB_REPMGR_CONNECTED;
-	free(list);
-	return up;
-}
-
 uint64_t group_lsn(DB_ENV *env)
 {
 	DB_LOG_STAT *st = NULL;
@@ -575,7 +553,7 @@ int group_status(DB_ENV *env, int lsns, struct group_status *out, char *err)
 	memset(out, 0, sizeof(*out));
 	if ((ret = env->rep_stat(env, &st, 0)))
 		return err_set(err, "rep_stat: %s", db_strerror(ret));
-	out->is_master = st->st_status == DB_REP_MASTER;
+	out->is_master = out->master_reached = st->st_status == DB_REP_MASTER;
 	master_eid = (int)st->st_master;
 	out->master_eid = master_eid;
 	free(st);
@@ -606,9 +584,17 @@ int group_status(DB_ENV *env, int lsns, struct group_status *out, char *err)
 		else if (!lsns)
 			site->connected = list[i].status == DB_REPMGR_CONNECTED;
 		out->connected += (size_t)site->connected;
+		out->master_reached |= site->is_master && site->connected;
 	}
 	free(list);
 	return 0;
+}
+
+int group_master_reachable(DB_ENV *env)
+{
+	struct group_status st;
+
+	return group_status(env, 0, &st, NULL) ? -1 : st.master_reached;
 }
 
 int group_local_connected(DB_ENV *env)

@@ -109,8 +109,9 @@ int group_master_known(DB_ENV *env);
  * 1 when this site is the master, or a master is known and this process is
  * connected to it; 0 otherwise (none known, or its connection is down: a
  * site cut off keeps naming its old master); -1 when rep_stat or
- * repmgr_site_list failed. Connections are each process's own: only the
- * replication process's answer is the site's.
+ * repmgr_site_list failed: group_status's master_reached, without lsns.
+ * Connections are each process's own: only the replication process's
+ * answer is the site's.
  */
 int group_master_reachable(DB_ENV *env);
 
@@ -155,6 +156,7 @@ struct group_status {
 	char master[GROUP_ADDR_MAX];	/* "" while no master is known */
 	int master_eid;			/* repmgr's id of it, DB_EID_INVALID for none */
 	int is_master;
+	int master_reached;		/* this site is the master, or connected to it */
 	struct group_site sites[GROUP_SITES_MAX + 1];	/* self first */
 	size_t nsites, connected;	/* connected counts self */
 };

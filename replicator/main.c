@@ -107,20 +107,15 @@ static void tick_group(struct replicator *r)
 	struct stats *stats = app_stats(&r->app, r->app.conf.var);
 	struct group_status st;
 	char err[ERR_LEN];
-	int reached;
-	size_t i;
 
 	if (store_group_status(r->app.store, 0, &st, err)) {
 		log_event(LOG_ERROR, "sites", "error", err, NULL);
 		return;
 	}
-	reached = st.is_master;
-	for (i = 1; i < st.nsites; i++)
-		reached |= st.sites[i].is_master && st.sites[i].connected;
 	stats_set(stats, STATS_GROUP_CONNECTED, st.connected);
 	stats_set(stats, STATS_GROUP_MASTER_EID1,
 		  st.master_eid >= 0 ? (uint64_t)st.master_eid + 1 : 0);
-	stats_set(stats, STATS_GROUP_MASTER_REACHED, (uint64_t)reached);
+	stats_set(stats, STATS_GROUP_MASTER_REACHED, (uint64_t)st.master_reached);
 	stats_set(stats, STATS_GROUP_VIEW_MS, (uint64_t)clock_ms());
 	sites_check(r, &st);
 }
