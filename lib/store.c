@@ -1664,18 +1664,6 @@ static int op_cursor_set(struct store *s, DB_TXN *txn, void *p)
 	return s->cursors->put(s->cursors, txn, &k, &v, 0);
 }
 
-int store_cursor_set(struct store *s, const char *user, const char *room,
-		     uint64_t index, char *err)
-{
-	char key[KEY_MAX];
-	struct cursor_arg a;
-
-	if (!store_name_ok(user) || !store_name_ok(room))
-		return err_set(err, "invalid user or room name");
-	a.key = key, a.klen = key_pair(key, user, room), a.index = index;
-	return store_run(s, op_cursor_set, &a, TXN_WRITE, "write cursor", err);
-}
-
 struct cursor_batch_arg {
 	const void *list;	/* per cursor: its key's length (2 bytes), the key, its index (8) */
 	size_t len;
@@ -1730,6 +1718,18 @@ int store_cursor_batch(struct store *s, const struct store_cursor *list, size_t 
 	ret = store_run(s, op_cursor_batch, &a, TXN_WRITE, "write cursors", err);
 	free(buf);
 	return ret;
+}
+
+/*
+ * One cursor is a batch of one. op_cursor_set stays in write_ops, as a
+ * site of an older version forwards it.
+ */
+int store_cursor_set(struct store *s, const char *user, const char *room,
+		     uint64_t index, char *err)
+{
+	struct store_cursor c = { user, room, index };
+
+	return store_cursor_batch(s, &c, 1, err);
 }
 
 /* A connection's key: in a group "SITE/conn", so that each site clears only its own. */
@@ -4060,6 +4060,27 @@ static int store_forward(struct store *s, store_op op, void *arg, const char *wh
 	return -1;
 }
 
+/* An answer's start, into a new o: its status (SERVED_*), then msg. */
+static void answer_head(struct codec *o, struct store *runner, uint64_t status, const char *msg)
+{
+	memset(o, 0, sizeof(*o));
+	o->s = runner, o->results = 1;
+	c_u64(o, &status);
+	c_str(o, &msg);
+}
+
+/* The answer o made, into *out (*outlen bytes): 0; -1 out of memory (o freed). */
+static int answer_end(struct codec *o, void **out, size_t *outlen)
+{
+	if (o->bad) {
+		free(o->buf);
+		return -1;
+	}
+	*out = o->buf;
+	*outlen = o->len;
+	return 0;
+}
+
 /*
  * At the master, on a replication manager thread: unpack the op, run it
  * in a view of the store (its handles shared, free-threaded; its own
@@ -4097,10 +4118,7 @@ static int serve_op(struct store *runner, const void *req, size_t len, int token
 			 token && group_is_master(runner->env) != 1 ? SERVED_NOT_MASTER :
 			 SERVED_FAILED;
 	}
-	memset(&o, 0, sizeof(o));
-	o.s = runner, o.results = 1;
-	c_u64(&o, &status);
-	c_str(&o, &msg);
+	answer_head(&o, runner, status, msg);
 	if (status == SERVED_OK) {
 		const void *tok = &runner->token;
 		size_t toklen = token ? sizeof(runner->token) : 0;
@@ -4108,13 +4126,7 @@ static int serve_op(struct store *runner, const void *req, size_t len, int token
 		c_bytes(&o, &tok, &toklen);
 		write_ops[id].codec(&o, &arg);
 	}
-	if (o.bad) {
-		free(o.buf);
-		return -1;
-	}
-	*out = o.buf;
-	*outlen = o.len;
-	return 0;
+	return answer_end(&o, out, outlen);
 }
 
 /* An answer with status alone (SERVED_*) and msg: into *out, 0; -1 out of memory. */
@@ -4123,17 +4135,8 @@ static int serve_status(struct store *runner, uint64_t status, const char *msg, 
 {
 	struct codec o;
 
-	memset(&o, 0, sizeof(o));
-	o.s = runner, o.results = 1;
-	c_u64(&o, &status);
-	c_str(&o, &msg);
-	if (o.bad) {
-		free(o.buf);
-		return -1;
-	}
-	*out = o.buf;
-	*outlen = o.len;
-	return 0;
+	answer_head(&o, runner, status, msg);
+	return answer_end(&o, out, outlen);
 }
 
 static int store_serve(void *ctx, const void *req, size_t len, void **out, size_t *outlen)
