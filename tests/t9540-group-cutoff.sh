@@ -48,12 +48,16 @@ test_expect_success 'a site cut off from both others: a write is answered 503 wi
 	test "$(last_of $c)" = 3 &&
 	use_site $c && curl -s "$BASE/api/health" >health && cat health && echo &&
 	: its health names no master, and says why: a load balancer takes it out &&
+	: the master is not counted connected, its connection closed by the &&
+	: heartbeat monitor. The other site, frozen since the last step, may be: &&
+	: its kernel keeps the TCP connection up, and repmgr watches no other &&
+	: site. So connected is 1 or 2, never 3 &&
 	node -e "
 		const h = JSON.parse(require(\"fs\").readFileSync(\"health\", \"utf8\"));
-		console.log(h.ok, h.group.master, h.group.connected);
+		console.log(h.ok, h.group.master, h.group.connected < 3);
 		for (const p of h.problems) console.log(p);" >actual &&
 	cat >expect <<-EOF &&
-	false null 1
+	false null true
 	group: the master 127.0.0.1:$((GROUP_BASE + 5 + m)) does not answer this site
 	EOF
 	test_cmp expect actual
