@@ -1293,8 +1293,16 @@ int store_message_get(struct store *s, const char *room, uint64_t index,
 
 /* ---- small key/value helpers for users, members, cursors, conns ---- */
 
+/*
+ * A kv or scan op names its database by the store's field (&s->users),
+ * never by its handle: store_run may close and reopen every handle
+ * between two tries (DB_REP_HANDLE_DEAD, a subordinate reconnecting), and
+ * a handle taken before would then be freed memory, or another database's
+ * new handle at the same address (a user added at a group's master was
+ * written into messages.db under load: tests/t9520).
+ */
 struct kv_arg {
-	DB *db;
+	DB **db;
 	const char *key;
 	size_t klen;
 	const void *val;
@@ -1314,7 +1322,7 @@ static int op_kv_put(struct store *s, DB_TXN *txn, void *p)
 	(void)s;	/* the db is in the argument */
 	dbt_set(&k, a->key, a->klen);
 	dbt_set(&v, a->val, a->vlen);
-	ret = a->db->put(a->db, txn, &k, &v, a->flags);
+	ret = (*a->db)->put(*a->db, txn, &k, &v, a->flags);
 	a->result = ret == 0;
 	if (ret == DB_KEYEXIST)
 		ret = 0;
@@ -1329,7 +1337,7 @@ static int op_kv_del(struct store *s, DB_TXN *txn, void *p)
 
 	(void)s;	/* the db is in the argument */
 	dbt_set(&k, a->key, a->klen);
-	ret = a->db->del(a->db, txn, &k, 0);
+	ret = (*a->db)->del(*a->db, txn, &k, 0);
 	a->result = ret == 0;
 	if (ret == DB_NOTFOUND)
 		ret = 0;
@@ -1345,7 +1353,7 @@ static int op_kv_get(struct store *s, DB_TXN *txn, void *p)
 	(void)s;	/* the db is in the argument */
 	dbt_set(&k, a->key, a->klen);
 	dbt_head(&v, a->out, sizeof(a->out));
-	ret = a->db->get(a->db, txn, &k, &v, 0);
+	ret = (*a->db)->get(*a->db, txn, &k, &v, 0);
 	a->result = ret == 0;
 	a->outlen = ret ? 0 : v.size;
 	if (ret == DB_NOTFOUND)
@@ -1354,7 +1362,7 @@ static int op_kv_get(struct store *s, DB_TXN *txn, void *p)
 }
 
 struct scan_arg {
-	DB *db;
+	DB **db;		/* the store's field, as kv_arg's */
 	const char *prefix;	/* keys "prefix\0rest"; NULL: every key */
 	int value;		/* collect the value instead of the key's rest */
 	char **v;
@@ -1380,7 +1388,7 @@ static int op_scan(struct store *s, DB_TXN *txn, void *p)
 
 	(void)s;	/* the db is in the argument */
 	scan_reset(a);
-	if ((ret = a->db->cursor(a->db, txn, &c, 0)))
+	if ((ret = (*a->db)->cursor(*a->db, txn, &c, 0)))
 		return ret;
 	if (plen)
 		memcpy(key, a->prefix, plen);
@@ -1422,7 +1430,7 @@ static int op_scan(struct store *s, DB_TXN *txn, void *p)
 	return ret;
 }
 
-static int scan(struct store *s, DB *db, const char *prefix, int value,
+static int scan(struct store *s, DB **db, const char *prefix, int value,
 		char ***out, size_t *n, const char *what, char *err)
 {
 	struct scan_arg a = { db, prefix, value, NULL, 0 };
@@ -1468,7 +1476,7 @@ int store_user_add(struct store *s, const char *id, char *err)
 	 */
 	put_be64(when + 8, store_now_us());
 	memset(&a, 0, sizeof(a));
-	a.db = s->users, a.key = id, a.klen = strlen(id);
+	a.db = &s->users, a.key = id, a.klen = strlen(id);
 	a.val = when, a.vlen = sizeof(when), a.flags = DB_NOOVERWRITE;
 	if (store_run(s, op_kv_put, &a, TXN_WRITE, "add user", err))
 		return -1;
@@ -1482,7 +1490,7 @@ int store_user_exists(struct store *s, const char *id, char *err)
 	if (!store_name_ok(id))
 		return 0;
 	memset(&a, 0, sizeof(a));
-	a.db = s->users, a.key = id, a.klen = strlen(id);
+	a.db = &s->users, a.key = id, a.klen = strlen(id);
 	if (store_run(s, op_kv_get, &a, TXN_READ, "read user", err))
 		return -1;
 	return a.result;
@@ -1490,7 +1498,7 @@ int store_user_exists(struct store *s, const char *id, char *err)
 
 int store_user_list(struct store *s, char ***ids, size_t *n, char *err)
 {
-	return scan(s, s->users, NULL, 0, ids, n, "list users", err);
+	return scan(s, &s->users, NULL, 0, ids, n, "list users", err);
 }
 
 /* ---- membership ---- */
@@ -1583,7 +1591,7 @@ int store_member_remove(struct store *s, const char *user, const char *room, cha
  * Is the pair first \0 second a key of db (members: user \0 room; moderators:
  * room \0 user)? 1/0/-1. An invalid name is simply not there.
  */
-static int pair_has(struct store *s, DB *db, const char *first, const char *second,
+static int pair_has(struct store *s, DB **db, const char *first, const char *second,
 		    const char *what, char *err)
 {
 	char key[KEY_MAX];
@@ -1600,7 +1608,7 @@ static int pair_has(struct store *s, DB *db, const char *first, const char *seco
 
 int store_is_member(struct store *s, const char *user, const char *room, char *err)
 {
-	return pair_has(s, s->members, user, room, "read membership", err);
+	return pair_has(s, &s->members, user, room, "read membership", err);
 }
 
 int store_user_rooms(struct store *s, const char *user, char ***rooms, size_t *n, char *err)
@@ -1608,7 +1616,7 @@ int store_user_rooms(struct store *s, const char *user, char ***rooms, size_t *n
 	*rooms = NULL, *n = 0;
 	if (!store_name_ok(user))
 		return 0;
-	return scan(s, s->members, user, 0, rooms, n, "list user rooms", err);
+	return scan(s, &s->members, user, 0, rooms, n, "list user rooms", err);
 }
 
 int store_room_members(struct store *s, const char *room, char ***users, size_t *n, char *err)
@@ -1616,7 +1624,7 @@ int store_room_members(struct store *s, const char *room, char ***users, size_t 
 	*users = NULL, *n = 0;
 	if (!store_name_ok(room))
 		return 0;
-	return scan(s, s->roomusers, room, 0, users, n, "list room members", err);
+	return scan(s, &s->roomusers, room, 0, users, n, "list room members", err);
 }
 
 /* ---- cursors ---- */
@@ -1631,7 +1639,7 @@ int store_cursor_get(struct store *s, const char *user, const char *room,
 	if (!store_name_ok(user) || !store_name_ok(room))
 		return 0;
 	memset(&a, 0, sizeof(a));
-	a.db = s->cursors, a.key = key, a.klen = key_pair(key, user, room);
+	a.db = &s->cursors, a.key = key, a.klen = key_pair(key, user, room);
 	if (store_run(s, op_kv_get, &a, TXN_READ, "read cursor", err))
 		return -1;
 	if (a.result && a.outlen == 8)
@@ -1805,7 +1813,7 @@ int store_conn_add(struct store *s, const char *conn, const char *user, char *er
 	memcpy(val, user, ulen + 1);
 	put_be64(val + ulen + 1, store_now_us());
 	memset(&a, 0, sizeof(a));
-	a.db = s->conns, a.key = conn, a.klen = strlen(conn);
+	a.db = &s->conns, a.key = conn, a.klen = strlen(conn);
 	a.val = val, a.vlen = ulen + 1 + 8;
 	return store_run(s, op_kv_put, &a, TXN_WRITE, "add connection", err);
 }
@@ -1817,7 +1825,7 @@ int store_conn_remove(struct store *s, const char *conn, char *err)
 
 	conn = conn_key(s, conn, kbuf, sizeof(kbuf));
 	memset(&a, 0, sizeof(a));
-	a.db = s->conns, a.key = conn, a.klen = strlen(conn);
+	a.db = &s->conns, a.key = conn, a.klen = strlen(conn);
 	return store_run(s, op_kv_del, &a, TXN_WRITE, "remove connection", err);
 }
 
@@ -1889,7 +1897,7 @@ int store_conn_users(struct store *s, char ***users, size_t *n, char *err)
 {
 	if (s->grouped)
 		return conn_users_live(s, users, n, err);
-	if (scan(s, s->conns, NULL, 1, users, n, "list connections", err))
+	if (scan(s, &s->conns, NULL, 1, users, n, "list connections", err))
 		return -1;
 	if (*n)
 		qsort(*users, *n, sizeof(**users), str_cmp);
@@ -2743,7 +2751,7 @@ static int mod_change(struct store *s, const char *user, const char *room, int a
 	if ((ret = store_room_get(s, room, &r, err)) != 1)
 		return ret < 0 ? -1 : err_set(err, "no such room '%s'", room);
 	memset(&a, 0, sizeof(a));
-	a.db = s->mods, a.key = key, a.klen = key_pair(key, room, user);
+	a.db = &s->mods, a.key = key, a.klen = key_pair(key, room, user);
 	a.val = "", a.vlen = 0, a.flags = DB_NOOVERWRITE;
 	if (store_run(s, add ? op_kv_put : op_kv_del, &a, TXN_WRITE,
 		      add ? "add moderator" : "remove moderator", err))
@@ -2763,7 +2771,7 @@ int store_moderator_remove(struct store *s, const char *user, const char *room, 
 
 int store_is_moderator(struct store *s, const char *user, const char *room, char *err)
 {
-	return pair_has(s, s->mods, room, user, "read moderator", err);
+	return pair_has(s, &s->mods, room, user, "read moderator", err);
 }
 
 static int hash_ok(const char *hash)
@@ -2785,7 +2793,7 @@ int store_sender_block(struct store *s, const char *hash, const char *note, char
 		return err_set(err, "block: bad sender hash");
 	snprintf(val, sizeof(val), "%s\t%s", hash, note);
 	memset(&a, 0, sizeof(a));
-	a.db = s->blocked, a.key = hash, a.klen = strlen(hash);
+	a.db = &s->blocked, a.key = hash, a.klen = strlen(hash);
 	a.val = val, a.vlen = strlen(val), a.flags = DB_NOOVERWRITE;
 	if (store_run(s, op_kv_put, &a, TXN_WRITE, "block sender", err))
 		return -1;
@@ -2799,7 +2807,7 @@ int store_sender_unblock(struct store *s, const char *hash, char *err)
 	if (!hash_ok(hash))
 		return err_set(err, "unblock: bad sender hash");
 	memset(&a, 0, sizeof(a));
-	a.db = s->blocked, a.key = hash, a.klen = strlen(hash);
+	a.db = &s->blocked, a.key = hash, a.klen = strlen(hash);
 	if (store_run(s, op_kv_del, &a, TXN_WRITE, "unblock sender", err))
 		return -1;
 	return a.result;
@@ -2812,7 +2820,7 @@ int store_sender_blocked(struct store *s, const char *hash, char *err)
 	if (!hash_ok(hash))
 		return 0;
 	memset(&a, 0, sizeof(a));
-	a.db = s->blocked, a.key = hash, a.klen = strlen(hash);
+	a.db = &s->blocked, a.key = hash, a.klen = strlen(hash);
 	if (store_run(s, op_kv_get, &a, TXN_READ, "read blocked sender", err))
 		return -1;
 	return a.result;
@@ -2820,7 +2828,7 @@ int store_sender_blocked(struct store *s, const char *hash, char *err)
 
 int store_sender_list(struct store *s, char ***lines, size_t *n, char *err)
 {
-	return scan(s, s->blocked, NULL, 1, lines, n, "list blocked senders", err);
+	return scan(s, &s->blocked, NULL, 1, lines, n, "list blocked senders", err);
 }
 
 #define RATE_WINDOW 3600
@@ -3395,7 +3403,7 @@ int store_hook_get(struct store *s, int which, const char *room, uint64_t *v, ch
 	memset(&a, 0, sizeof(a));
 	if (key_hook(key, which, room, &a.klen))
 		return err_set(err, "read hook cursor: bad cursor or room");
-	a.db = s->hooks, a.key = key;
+	a.db = &s->hooks, a.key = key;
 	if (store_run(s, op_kv_get, &a, TXN_READ, "read hook cursor", err))
 		return -1;
 	if (a.result && a.outlen == 8)
@@ -3634,19 +3642,19 @@ static void c_str(struct codec *c, const char **p)
 }
 
 /* A database by its place among the store's handles (kv_arg.db). */
-static void c_db(struct codec *c, DB **db)
+static void c_db(struct codec *c, DB ***db)
 {
 	DB **dbs[] = { &c->s->users, &c->s->conns, &c->s->mods, &c->s->blocked };
 	int i = 0;
 
 	if (!c->unpack)
-		while (i < 4 && *dbs[i] != *db)
+		while (i < 4 && dbs[i] != *db)
 			i++;
 	c_int(c, &i);
 	if (c->unpack && (i < 0 || i >= 4))
 		c->bad = 1;
 	else if (c->unpack)
-		*db = *dbs[i];
+		*db = dbs[i];
 	else if (i == 4)
 		c->bad = 1;	/* a kv op on a database no write op uses */
 }
